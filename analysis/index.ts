@@ -1,0 +1,54 @@
+/**
+ * advsight analysis library (isomorphic: Node and browser). The four entry points of issue 6 are
+ * computeRdm, compareRdms, noiseCeiling and ridgeCV; the rest are the pieces an analysis is built from.
+ * Node-only adapters (files, onnxruntime GEMM) are in ./node.ts. See docs/analysis.md.
+ */
+// arrays
+export type { Matrix } from "./linalg/matrix.ts";
+export { matrix, fromRows, toRows, zeros, transpose, selectRows } from "./linalg/matrix.ts";
+export type { Patterns, PatternsInput } from "./data/patterns.ts";
+export { toPatterns, averageBy, selectIds, groupRows } from "./data/patterns.ts";
+export type { GemmBackend } from "./linalg/gemm.ts";
+export { matmul, matmulABt, matmulAtB, setGemmBackend, getGemmBackend, tsGemm } from "./linalg/gemm.ts";
+
+// RSA
+export { Rdm, nConditions, pairIndex, toSquare, fromSquare, selectConditions } from "./rsa/rdm.ts";
+export type { RdmMethod, RdmOptions, NoiseSpec } from "./rsa/calc.ts";
+export { computeRdm, RDM_METHOD_NAMES } from "./rsa/calc.ts";
+export type { ComparisonMethod, CompareOptions } from "./rsa/compare.ts";
+export { compareRdms, COMPARISON_METHOD_NAMES } from "./rsa/compare.ts";
+export type { SigmaK } from "./rsa/cov-weighting.ts";
+export type { NoiseCeiling } from "./rsa/noise-ceiling.ts";
+export { noiseCeiling, poolRdms } from "./rsa/noise-ceiling.ts";
+export type { CovarianceMethod, CovarianceOptions } from "./rsa/noise.ts";
+export { COVARIANCE_METHODS, covarianceFromResiduals, precisionFromResiduals, precisionFromCovariance, residualsFromRepeats } from "./rsa/noise.ts";
+export { tauA, tauB } from "./rsa/kendall.ts";
+export type { ModelEvaluation, BootstrapEvaluation, BootstrapOver } from "./rsa/inference.ts";
+export { evaluateModel, bootstrapEvaluation, rdmPermutationTest } from "./rsa/inference.ts";
+export type { StimulusPair, PatternSimilarity, PairAnalysisOptions, PairAnalysisResult } from "./rsa/pair-analysis.ts";
+export { pairAnalysis, pairSimilarity, pairsFromItems, PATTERN_SIMILARITIES } from "./rsa/pair-analysis.ts";
+
+// statistics
+export { averageRanks } from "./stats/ranks.ts";
+export { fdrBh, fdrFamily } from "./stats/fdr.ts";
+export type { BootstrapSummary, PermutationResult, ResampleOptions } from "./stats/resample.ts";
+export { bootstrap, permutationTest, percentileInterval } from "./stats/resample.ts";
+
+// encoding
+export type { RidgeCVOptions, RidgeCVResult, RidgeCVFit, RidgeRefitBlock, TargetSource } from "./encoding/ridge-cv.ts";
+export { ridgeCV, ridgeCVBlocks, matrixSource } from "./encoding/ridge-cv.ts";
+export type { Split } from "./encoding/folds.ts";
+export { kFold, foldsFromLabels } from "./encoding/folds.ts";
+export type { ScoreName } from "./encoding/scores.ts";
+export { SCORES, scoreColumns, predictionScores } from "./encoding/scores.ts";
+export type { Pca } from "./encoding/pca.ts";
+export { fitPca } from "./encoding/pca.ts";
+export type { EncodingScores, PermutationNull, NoiseCeilingEstimate } from "./encoding/evaluate.ts";
+export { permutationNull, noiseCeilingFromRepeats, normalizeByCeiling } from "./encoding/evaluate.ts";
+
+// fMRI inputs (bytes and strings; files in ./node.ts)
+export type { NiftiImage, NiftiDatatype } from "./fmri/nifti.ts";
+export { readNifti, writeNifti1 } from "./fmri/nifti.ts";
+export type { BetaMaps } from "./fmri/roi.ts";
+export { roiPatterns, maskIndices } from "./fmri/roi.ts";
+export { parseIds, parseMatrixTsv, labelRows } from "./fmri/tables.ts";

@@ -1,0 +1,8 @@
+/** Node entry: everything in ./index.ts plus the file adapters and the onnxruntime GEMM backend. */
+export * from "./index.ts";
+export type { OrtGemmOptions } from "./linalg/gemm-ort-node.ts";
+export { useOrtGemm, ortGemmBackend } from "./linalg/gemm-ort-node.ts";
+export type { BetaFiles, MatrixFile } from "./fmri/fmri-file.ts";
+export { loadBetaMaps, loadRoiMatrix, readNiftiFile } from "./fmri/fmri-file.ts";
+export type { NpyTargets } from "./encoding/npy-targets-file.ts";
+export { npyTargetSource } from "./encoding/npy-targets-file.ts";

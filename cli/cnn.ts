@@ -1,0 +1,162 @@
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { UserError } from "../common/errors.ts";
+import { encodeNpy } from "../common/npy.ts";
+import { readNpy, writeNpy } from "../common/npy-file.ts";
+import { softmaxRows, topK } from "../analysis/cnn/classes.ts";
+import { listImages, readImage } from "../analysis/cnn/image-file-node.ts";
+import { loadModelFile } from "../analysis/cnn/model-file-node.ts";
+import type { Model, Tensor } from "../analysis/cnn/model.ts";
+import { imagesToTensor, PROFILE_NAMES, profileByName } from "../analysis/cnn/preprocess.ts";
+import { BACKEND_CHOICES, type BackendChoice } from "../analysis/cnn/runtime-node.ts";
+import { intOption, parseOptions, requireOption, type Command } from "./command.ts";
+
+const inputUsage = `(--images FILE|DIR ... --profile ${PROFILE_NAMES.join("|")} | --tensor X.npy)`;
+const common = `[--batch N] [--backend ${BACKEND_CHOICES.join("|")}]`;
+const usages = {
+  run: `advsight cnn run --model M.onnx ${inputUsage} --layers conv1,fc8|all --out DIR ${common}`,
+  grad: `advsight cnn grad --model M.onnx ${inputUsage} (--class K | --layer L --unit U[,y,x]) [--log-softmax] --out G.npy ${common}`,
+};
+const usage = Object.values(usages).join("\n       ");
+
+const inputOptions = {
+  model: { type: "string" },
+  images: { type: "string", multiple: true },
+  tensor: { type: "string" },
+  profile: { type: "string" },
+  batch: { type: "string" },
+  backend: { type: "string" },
+  out: { type: "string" },
+} as const;
+
+interface Inputs {
+  tensor: Tensor;
+  /** one label per row: the image path, or X.npy[i] */
+  rows: string[];
+}
+
+/** Images (decoded and preprocessed) or an already preprocessed tensor; nothing is written yet. */
+function readInputs(model: Model, values: { images?: string[]; tensor?: string; profile?: string }, extra: string[], usageText: string): Inputs {
+  const images = [...(values.images ?? []), ...(values.images ? extra : [])];
+  if (images.length > 0 === !!values.tensor) throw new UserError(`give either --images or --tensor\n\nusage: ${usageText}`);
+  if (values.tensor) {
+    const arr = readNpy(values.tensor);
+    const [n, ...chw] = arr.shape;
+    if (arr.shape.length !== 4 || chw.some((d, i) => d !== model.inputShape[i])) {
+      throw new UserError(`${values.tensor} has shape [${arr.shape.join(", ")}]; ${model.name} takes preprocessed NCHW float32 [n, ${model.inputShape.join(", ")}]`);
+    }
+    const data = arr.data instanceof Float32Array ? arr.data : Float32Array.from(arr.data);
+    return { tensor: { data, shape: arr.shape }, rows: Array.from({ length: n! }, (_, i) => `${values.tensor}[${i}]`) };
+  }
+  if (!values.profile) throw new UserError(`--profile is needed with --images: ${PROFILE_NAMES.join(", ")} (this model suggests ${model.suggestedProfile})`);
+  const profile = profileByName(values.profile);
+  const files = listImages(images);
+  const decoded = files.map((f) => readImage(f));
+  return { tensor: imagesToTensor(decoded, profile, model.inputShape), rows: files };
+}
+
+/** Write files into `dir` only once all of them are ready: temp names first, then renames. */
+function writeAll(dir: string, files: Record<string, Uint8Array | string>): void {
+  mkdirSync(dir, { recursive: true });
+  const written: string[] = [];
+  try {
+    for (const [name, content] of Object.entries(files)) {
+      const tmp = join(dir, `.${name}.tmp-${process.pid}`);
+      writeFileSync(tmp, content);
+      written.push(tmp);
+    }
+    for (const [name] of Object.entries(files)) renameSync(join(dir, `.${name}.tmp-${process.pid}`), join(dir, name));
+  } catch (e) {
+    for (const tmp of written) rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+function predictionsTsv(rows: string[], probs: Tensor): string {
+  const top = topK(probs, 5);
+  const header = ["row", "image", ...[1, 2, 3, 4, 5].flatMap((k) => [`top${k}_index`, `top${k}_wnid`, `top${k}_label`, `top${k}_prob`])];
+  const lines = top.map((preds, i) => [String(i), rows[i]!, ...preds.flatMap((p) => [String(p.index), p.wnid, p.label, p.prob.toPrecision(6)])].join("\t"));
+  return `${[header.join("\t"), ...lines].join("\n")}\n`;
+}
+
+async function runVerb(argv: string[]): Promise<number> {
+  const { values, positionals } = parseOptions(argv, { ...inputOptions, layers: { type: "string" } }, usages.run);
+  const out = resolve(requireOption(values.out, "out", usages.run));
+  const layerArg = requireOption(values.layers, "layers", usages.run);
+  const model = await loadModelFile(requireOption(values.model, "model", usages.run), {
+    backend: (values.backend ?? "auto") as BackendChoice,
+    batchSize: intOption(values.batch, "batch", 16),
+  });
+  try {
+    const names = layerArg === "all" ? model.layers.map((l) => l.name) : layerArg.split(",").map((s) => s.trim()).filter(Boolean);
+    names.forEach((n) => model.layer(n)); // unknown names fail before any work
+    const inputs = readInputs(model, values, positionals, usages.run);
+    const fetch = [...new Set([...names, model.predictionLayer])];
+    const started = Date.now();
+    const acts = await model.run(inputs.tensor, fetch);
+    let probs = acts[model.predictionLayer]!;
+    const sums = Array.from({ length: probs.shape[0]! }, (_, i) => probs.data.subarray(i * (probs.data.length / probs.shape[0]!), (i + 1) * (probs.data.length / probs.shape[0]!)).reduce((a, v) => a + v, 0));
+    if (probs.shape.length !== 2 || sums.some((s) => Math.abs(s - 1) > 1e-3)) probs = softmaxRows({ data: probs.data, shape: [probs.shape[0]!, probs.data.length / probs.shape[0]!] });
+    const files: Record<string, Uint8Array | string> = {};
+    for (const name of names) files[`${name.replace(/[^\w.-]+/g, "_")}.npy`] = encodeNpy(acts[name]!);
+    files["images.tsv"] = `row\tsource\n${inputs.rows.map((r, i) => `${i}\t${r}`).join("\n")}\n`;
+    files["predictions.tsv"] = predictionsTsv(inputs.rows, probs);
+    writeAll(out, files);
+    console.error(`${inputs.rows.length} image(s), ${names.length} layer(s) on ${model.runtime} in ${Date.now() - started} ms -> ${out}`);
+  } finally {
+    await model.release();
+  }
+  return 0;
+}
+
+async function gradVerb(argv: string[]): Promise<number> {
+  const { values, positionals } = parseOptions(
+    argv,
+    { ...inputOptions, class: { type: "string" }, layer: { type: "string" }, unit: { type: "string" }, "log-softmax": { type: "boolean" } },
+    usages.grad,
+  );
+  const out = resolve(requireOption(values.out, "out", usages.grad));
+  if ((values.class === undefined) === (values.unit === undefined)) throw new UserError(`give --class K (a logit) or --unit U (with --layer)\n\nusage: ${usages.grad}`);
+  const model = await loadModelFile(requireOption(values.model, "model", usages.grad), {
+    backend: (values.backend ?? "auto") as BackendChoice,
+    batchSize: intOption(values.batch, "batch", 16),
+  });
+  try {
+    const layer = values.layer ?? (model.isAlexNet ? "fc8" : model.predictionLayer);
+    model.layer(layer);
+    let unit: number;
+    let position: [number, number] | undefined;
+    if (values.class !== undefined) {
+      unit = intOption(values.class, "class", 0);
+    } else {
+      const parts = values.unit!.split(",").map((p) => intOption(p.trim(), "unit", 0));
+      if (parts.length !== 1 && parts.length !== 3) throw new UserError(`--unit is U (a channel or neuron) or U,y,x (one position), got "${values.unit}"`);
+      unit = parts[0]!;
+      if (parts.length === 3) position = [parts[1]!, parts[2]!];
+    }
+    const inputs = readInputs(model, values, positionals, usages.grad);
+    const started = Date.now();
+    const gradient = await model.inputGradient(inputs.tensor, { layer, unit, position, logSoftmax: values["log-softmax"] });
+    mkdirSync(dirname(out), { recursive: true });
+    writeNpy(out, { data: gradient.data, shape: gradient.shape });
+    const what = values.class !== undefined ? `${values["log-softmax"] ? "log-softmax" : "logit"} ${unit} of ${layer}` : `unit ${values.unit} of ${layer}`;
+    console.error(`d(${what})/d(input) for ${inputs.rows.length} image(s) on ${model.runtime} in ${Date.now() - started} ms -> ${out}`);
+  } finally {
+    await model.release();
+  }
+  return 0;
+}
+
+const verbs: Record<string, (argv: string[]) => Promise<number>> = { run: runVerb, grad: gradVerb };
+
+export const command: Command = {
+  summary: "Run a CNN on images (layer activations, top-5 predictions) or take input gradients, all to .npy/.tsv.",
+  usage,
+  async run(argv) {
+    const [verb, ...rest] = argv;
+    const run = verb ? verbs[verb] : undefined;
+    if (!run) throw new UserError(`${verb ? `unknown verb "${verb}"` : "missing verb"}\n\nusage: ${usage}`);
+    return run(rest);
+  },
+};
+

@@ -1,0 +1,32 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { UserError } from "../common/errors.ts";
+
+/** One `advsight <area>` command: a summary line for the help and a runner returning the exit code. */
+export interface Command {
+  summary: string;
+  usage: string;
+  run(argv: string[]): Promise<number>;
+}
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** node:util parseArgs, with unknown options and missing values turned into a UserError naming them. */
+export function parseOptions<O extends Options>(argv: string[], options: O, usage: string) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UserError(`${(e as Error).message}\n\nusage: ${usage}`);
+  }
+}
+
+export function requireOption<T>(value: T | undefined, name: string, usage: string): T {
+  if (value === undefined || value === "") throw new UserError(`missing --${name}\n\nusage: ${usage}`);
+  return value;
+}
+
+export function intOption(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new UserError(`--${name} must be an integer, got "${value}"`);
+  return n;
+}

@@ -1,0 +1,57 @@
+import { existsSync, renameSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { UserError } from "../common/errors.ts";
+import { exportRows, toCsv, toJson } from "../server/export.ts";
+import { SqliteStore } from "../server/store-sqlite.ts";
+import { parseOptions, requireOption, type Command } from "./command.ts";
+
+const usage = "advsight export --study ID [--session ID] [--format csv|json] [--data DIR | --db FILE] [--out FILE]";
+
+export const command: Command = {
+  summary: "Export trials straight from the database (one row per stored trial), as CSV or JSON.",
+  usage,
+  async run(argv) {
+    const { values } = parseOptions(
+      argv,
+      {
+        study: { type: "string" },
+        session: { type: "string" },
+        format: { type: "string", default: "csv" },
+        data: { type: "string" },
+        db: { type: "string" },
+        out: { type: "string" },
+      },
+      usage,
+    );
+    const format = values.format!;
+    if (format !== "csv" && format !== "json") throw new UserError(`--format must be csv or json, got "${format}"`);
+    const dbPath = resolve(values.db ?? join(values.data ?? process.env.ADVSIGHT_DATA ?? "advsight-data", "advsight.db"));
+    if (!existsSync(dbPath)) throw new UserError(`no database at ${dbPath}; give --data DIR (as used by advsight serve) or --db FILE`);
+    const store = new SqliteStore(dbPath);
+    try {
+      let rows;
+      if (values.session) {
+        const session = await store.getSession(values.session);
+        if (!session) throw new UserError(`no session "${values.session}" in ${dbPath}`);
+        rows = exportRows([session], await store.trialsOfSession(session.id));
+      } else {
+        const study = requireOption(values.study, "study", usage);
+        const sessions = await store.listSessions(study);
+        if (sessions.length === 0) throw new UserError(`no sessions of study "${study}" in ${dbPath}`);
+        rows = exportRows(sessions, await store.trialsOfStudy(study));
+      }
+      const text = format === "csv" ? toCsv(rows) : toJson(rows);
+      if (values.out) {
+        const tmp = `${values.out}.tmp-${process.pid}`;
+        writeFileSync(tmp, text);
+        renameSync(tmp, values.out);
+        console.error(`wrote ${rows.length} trial(s) to ${values.out}`);
+      } else {
+        process.stdout.write(text);
+      }
+    } finally {
+      await store.close();
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,34 @@
+/** Seeded randomness (seedrandom's ARC4, the generator jsPsych itself uses), so every design can be replayed. */
+import seedrandom from "seedrandom";
+
+export interface Rng {
+  /** uniform in [0, 1) */
+  next(): number;
+  /** integer in [0, n) */
+  int(n: number): number;
+  shuffle<T>(items: readonly T[]): T[];
+  sample<T>(items: readonly T[], k: number): T[];
+}
+
+export function makeRng(seed: number | string): Rng {
+  const prng = seedrandom(String(seed));
+  const rng: Rng = {
+    next: () => prng(),
+    int: (n) => Math.floor(prng() * n),
+    shuffle(items) {
+      const out = items.slice();
+      for (let i = out.length - 1; i > 0; i--) {
+        const j = rng.int(i + 1);
+        [out[i], out[j]] = [out[j]!, out[i]!];
+      }
+      return out;
+    },
+    sample: (items, k) => rng.shuffle(items).slice(0, k),
+  };
+  return rng;
+}
+
+/** A fresh seed for a participant (recorded with the session). */
+export function drawSeed(): number {
+  return Math.floor(Math.random() * 2 ** 31);
+}

@@ -1,0 +1,89 @@
+/** The participant page's side of the JSON API (server/api.ts). Isomorphic: uses fetch only. */
+import type { ClientStudy } from "../server/client-study.ts";
+
+/** The server could not be reached or had a passing failure: try again later. */
+export class TransientError extends Error {
+  override name = "TransientError";
+}
+
+/** The server refused the request for a reason retrying will not fix. */
+export class RejectedError extends Error {
+  override name = "RejectedError";
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface SessionInfo {
+  sessionId: string;
+  token: string;
+  seed: number;
+  pid: string;
+}
+
+export interface SessionState {
+  seed: number;
+  finished: boolean;
+  storedIndices: number[];
+}
+
+export interface UploadRecord {
+  recordIndex: number;
+  data: Record<string, unknown>;
+}
+
+export interface AppendResult {
+  stored: number[];
+  duplicates: number[];
+}
+
+export interface FinishResult {
+  completionUrl: string | null;
+  completionCode: string | null;
+}
+
+export class ApiClient {
+  constructor(private readonly base = "") {}
+
+  private async call<T>(method: string, path: string, body?: unknown, token?: string): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.base}/api${path}`, {
+        method,
+        headers: { ...(body !== undefined && { "content-type": "application/json" }), ...(token && { authorization: `Bearer ${token}` }) },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+        cache: "no-store",
+      });
+    } catch (e) {
+      throw new TransientError(`network: ${(e as Error).message}`);
+    }
+    const payload = (await res.json().catch(() => ({}))) as { error?: string };
+    if (res.ok) return payload as T;
+    const message = payload.error ?? `HTTP ${res.status}`;
+    if (res.status >= 500 || res.status === 408 || res.status === 429) throw new TransientError(message);
+    throw new RejectedError(message, res.status);
+  }
+
+  study(studyId: string): Promise<ClientStudy> {
+    return this.call("GET", `/studies/${encodeURIComponent(studyId)}`);
+  }
+
+  createSession(studyId: string, participant: Record<string, string>, userAgent: string): Promise<SessionInfo> {
+    return this.call("POST", "/sessions", { studyId, participant, userAgent: userAgent.slice(0, 512) });
+  }
+
+  session(s: SessionInfo): Promise<SessionState> {
+    return this.call("GET", `/sessions/${s.sessionId}`, undefined, s.token);
+  }
+
+  appendTrials(s: SessionInfo, records: UploadRecord[]): Promise<AppendResult> {
+    return this.call("POST", `/sessions/${s.sessionId}/trials`, { records }, s.token);
+  }
+
+  finish(s: SessionInfo, nRecords: number): Promise<FinishResult> {
+    return this.call("POST", `/sessions/${s.sessionId}/finish`, { nRecords }, s.token);
+  }
+}

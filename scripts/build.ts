@@ -1,0 +1,33 @@
+// Builds the browser bundles into dist/public (served under /assets by advsight serve).
+import { build } from "esbuild";
+import { copyFileSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const out = join(root, "dist/public");
+mkdirSync(out, { recursive: true });
+
+const started = Date.now();
+await build({
+  entryPoints: { experiment: join(root, "experiment/main.ts"), cnn: join(root, "analysis/cnn/page/main.ts") },
+  outdir: out,
+  bundle: true,
+  format: "esm",
+  platform: "browser",
+  target: "es2022",
+  sourcemap: true,
+  minify: true,
+  logLevel: "warning",
+});
+for (const [from, to] of [
+  ["experiment/experiment.html", "experiment.html"],
+  ["experiment/experiment.css", "experiment.css"],
+  ["experiment/assets/catch-star.svg", "catch-star.svg"],
+  ["node_modules/jspsych/css/jspsych.css", "jspsych.css"],
+  ["analysis/cnn/page/cnn.html", "cnn.html"],
+  ["node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.jsep.wasm", "ort/ort-wasm-simd-threaded.jsep.wasm"],
+]) {
+  mkdirSync(dirname(join(out, to!)), { recursive: true });
+  copyFileSync(join(root, from!), join(out, to!));
+}
+console.log(`built dist/public in ${Date.now() - started} ms`);

@@ -1,0 +1,150 @@
+/** The JSON API: sessions, trial uploads, finishing, exports. One validation step per route, one error path. */
+import { randomUUID } from "node:crypto";
+import { Router, type Request, type Response, type NextFunction } from "express";
+import { drawSeed } from "../common/random.ts";
+import { UserError } from "../common/errors.ts";
+import { completionUrl } from "../experiment/study-config.ts";
+import { AppendTrialsBody, CreateSessionBody, FinishBody, validateBody } from "./api-schemas.ts";
+import { hashToken, newToken, requireAdmin, bearerToken, tokenMatchesHash } from "./auth.ts";
+import { exportRows, toCsv, toJson } from "./export.ts";
+import type { SessionRow, Store, TrialRecord } from "./store.ts";
+import type { RegisteredStudy } from "./studies.ts";
+import { clientStudy } from "./client-study.ts";
+
+export interface ApiEvents {
+  trialsStored(session: SessionRow, records: TrialRecord[]): void;
+}
+
+export interface ApiOptions {
+  store: Store;
+  studies: Map<string, RegisteredStudy>;
+  adminToken: string;
+  events?: ApiEvents;
+}
+
+type SessionLocals = { session: SessionRow };
+
+export function apiRouter({ store, studies, adminToken, events }: ApiOptions): Router {
+  const api = Router();
+
+  const studyOf = (id: string): RegisteredStudy => {
+    const study = studies.get(id);
+    if (!study) throw new UserError(`no study "${id}" on this server; known: ${[...studies.keys()].join(", ")}`, 404);
+    return study;
+  };
+
+  /** Loads the session named in the URL and checks the participant's token. */
+  const requireSession = async (req: Request, res: Response<unknown, SessionLocals>, next: NextFunction) => {
+    const session = await store.getSession(String(req.params.sessionId));
+    if (!session) throw new UserError(`no session "${String(req.params.sessionId)}"`, 404);
+    if (!tokenMatchesHash(bearerToken(req), session.tokenHash)) {
+      throw new UserError("session token missing or wrong: send 'Authorization: Bearer <token>' as returned when the session was created", 401);
+    }
+    res.locals.session = session;
+    next();
+  };
+
+  api.get("/studies/:studyId", (req, res) => {
+    res.json(clientStudy(studyOf(String(req.params.studyId))));
+  });
+
+  api.post("/sessions", validateBody(CreateSessionBody), async (req, res) => {
+    const body = req.body as (typeof CreateSessionBody)["_output"];
+    const study = studyOf(body.studyId);
+    const p = body.participant;
+    const givenPid = p.PROLIFIC_PID ?? p.pid;
+    if (givenPid && !study.config.platform.allowRepeat) {
+      const earlier = await store.sessionsOfParticipant(study.config.id, givenPid);
+      if (earlier.length > 0) {
+        throw new UserError(`participant ${givenPid} has already started study "${study.config.id}", which allows one session per participant`, 409);
+      }
+    }
+    const token = newToken();
+    const session: SessionRow = {
+      id: randomUUID(),
+      studyId: study.config.id,
+      tokenHash: hashToken(token),
+      pid: givenPid ?? `anon-${randomUUID()}`,
+      ...(p.PROLIFIC_PID && { prolificPid: p.PROLIFIC_PID }),
+      ...(p.STUDY_ID && { studyParam: p.STUDY_ID }),
+      ...(p.SESSION_ID && { sessionParam: p.SESSION_ID }),
+      seed: study.config.seed === "per-session" ? drawSeed() : study.config.seed,
+      createdAt: new Date().toISOString(),
+      ...(body.userAgent && { userAgent: body.userAgent }),
+    };
+    await store.createSession(session);
+    res.status(201).json({ sessionId: session.id, token, seed: session.seed, pid: session.pid });
+  });
+
+  api.get("/sessions/:sessionId", requireSession, async (_req, res: Response<unknown, SessionLocals>) => {
+    const { session } = res.locals;
+    res.json({
+      sessionId: session.id,
+      studyId: session.studyId,
+      seed: session.seed,
+      pid: session.pid,
+      finished: session.finishedAt !== undefined,
+      storedIndices: await store.storedIndices(session.id),
+    });
+  });
+
+  api.post("/sessions/:sessionId/trials", requireSession, validateBody(AppendTrialsBody), async (req, res: Response<unknown, SessionLocals>) => {
+    const { session } = res.locals;
+    const { records } = req.body as (typeof AppendTrialsBody)["_output"];
+    const result = await store.appendTrials(session.id, records);
+    if (session.finishedAt && result.stored.length > 0) {
+      // Finished sessions should only ever see retries; keep the data, but say so in the log.
+      console.warn(`session ${session.id} received ${result.stored.length} new record(s) after it finished`);
+    }
+    events?.trialsStored(session, records.filter((r) => result.stored.includes(r.recordIndex)));
+    res.json(result);
+  });
+
+  api.post("/sessions/:sessionId/finish", requireSession, validateBody(FinishBody), async (req, res: Response<unknown, SessionLocals>) => {
+    const { session } = res.locals;
+    const { nRecords } = req.body as (typeof FinishBody)["_output"];
+    const stored = new Set(await store.storedIndices(session.id));
+    const missing = Array.from({ length: nRecords }, (_, i) => i).filter((i) => !stored.has(i));
+    if (missing.length > 0) {
+      throw new UserError(`cannot finish: record(s) ${missing.slice(0, 10).join(", ")}${missing.length > 10 ? ", ..." : ""} not stored yet; upload them first`, 409);
+    }
+    await store.finishSession(session.id, new Date().toISOString());
+    const study = studyOf(session.studyId);
+    res.json({ finished: true, completionUrl: completionUrl(study.config) ?? null, completionCode: study.config.platform.completionCode ?? null });
+  });
+
+  const admin = requireAdmin(adminToken);
+  const sendExport = (res: Response, format: string, rows: ReturnType<typeof exportRows>, name: string) => {
+    if (format === "csv") res.type("text/csv").attachment(`${name}.csv`).send(toCsv(rows));
+    else if (format === "json") res.type("application/json").attachment(`${name}.json`).send(toJson(rows));
+    else throw new UserError(`unknown export format "${format}"; use .csv or .json`, 404);
+  };
+
+  api.get("/export/studies/:studyId/trials.:format", admin, async (req, res) => {
+    const study = studyOf(String(req.params.studyId));
+    const rows = exportRows(await store.listSessions(study.config.id), await store.trialsOfStudy(study.config.id));
+    sendExport(res, String(req.params.format), rows, `${study.config.id}-trials`);
+  });
+
+  api.get("/export/sessions/:sessionId/trials.:format", admin, async (req, res) => {
+    const session = await store.getSession(String(req.params.sessionId));
+    if (!session) throw new UserError(`no session "${String(req.params.sessionId)}"`, 404);
+    const rows = exportRows([session], await store.trialsOfSession(session.id));
+    sendExport(res, String(req.params.format), rows, `${session.studyId}-${session.id}-trials`);
+  });
+
+  api.get("/admin/studies/:studyId/sessions", admin, async (req, res) => {
+    const study = studyOf(String(req.params.studyId));
+    const sessions = await store.listSessions(study.config.id);
+    res.json(
+      await Promise.all(
+        sessions.map(async (s) => ({ sessionId: s.id, pid: s.pid, seed: s.seed, createdAt: s.createdAt, finishedAt: s.finishedAt ?? null, nRecords: (await store.storedIndices(s.id)).length })),
+      ),
+    );
+  });
+
+  api.use((req) => {
+    throw new UserError(`no API route ${req.method} ${req.originalUrl}`, 404);
+  });
+  return api;
+}

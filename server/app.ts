@@ -1,0 +1,78 @@
+/** The advsight server: express 5 for pages, stimuli and the JSON API; socket.io for live channels. */
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import express from "express";
+import { Server as SocketServer } from "socket.io";
+import { apiRouter } from "./api.ts";
+import { errorHandler } from "./errors.ts";
+import { stimulusFiles } from "./stimulus-files.ts";
+import type { Store } from "./store.ts";
+import { PACKAGE_ROOT, type RegisteredStudy } from "./studies.ts";
+import { UserError } from "../common/errors.ts";
+import { attachConsole } from "./console-socket.ts";
+
+export interface ServerOptions {
+  store: Store;
+  studies: Map<string, RegisteredStudy>;
+  adminToken: string;
+  /** the built browser bundle (scripts/build.ts) */
+  publicDir?: string;
+}
+
+export interface AdvsightServer {
+  http: HttpServer;
+  io: SocketServer;
+  listen(port: number, host?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export const PUBLIC_DIR = join(PACKAGE_ROOT, "dist/public");
+
+export function createAdvsightServer(options: ServerOptions): AdvsightServer {
+  const { studies, publicDir = PUBLIC_DIR } = options;
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  const http = createServer(app);
+  const io = new SocketServer(http, { serveClient: false });
+  const consoleChannel = attachConsole(io, options.adminToken);
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.use("/api", express.json({ limit: "256kb" }), apiRouter({ ...options, events: consoleChannel }));
+  app.use("/stimuli", stimulusFiles(studies));
+  app.use("/assets", express.static(publicDir, { index: false, dotfiles: "deny", fallthrough: false }));
+
+  const firstStudy = [...studies.keys()][0];
+  app.get("/", (req, res) => {
+    const query = req.originalUrl.includes("?") ? req.originalUrl.slice(req.originalUrl.indexOf("?")) : "";
+    res.redirect(`/study/${firstStudy}${query}`);
+  });
+  app.get("/study/:studyId", (req, res) => {
+    if (!studies.has(req.params.studyId)) throw new UserError(`no study "${req.params.studyId}" on this server`, 404);
+    res.sendFile(join(publicDir, "experiment.html"));
+  });
+  app.use((req) => {
+    throw new UserError(`nothing at ${req.method} ${req.path}`, 404);
+  });
+  app.use(errorHandler);
+
+  return {
+    http,
+    io,
+    listen: (port, host = "127.0.0.1") =>
+      new Promise((resolve, reject) => {
+        http.once("error", reject);
+        http.listen(port, host, () => {
+          const { port: actual } = http.address() as AddressInfo;
+          resolve(`http://${host === "0.0.0.0" ? "localhost" : host}:${actual}`);
+        });
+      }),
+    close: async () => {
+      await io.close(); // also closes the http server
+      await options.store.close();
+    },
+  };
+}

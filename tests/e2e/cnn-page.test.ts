@@ -1,0 +1,102 @@
+// The in-browser CNN page in Debian's Chromium: a model file and images chosen in the page give the
+// same predictions and layer summaries as Node computes for the same files (relative 1e-4).
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser } from "playwright";
+import { topK } from "../../analysis/cnn/classes.ts";
+import { readImage } from "../../analysis/cnn/image-file-node.ts";
+import { loadModel } from "../../analysis/cnn/model.ts";
+import type { PageResults } from "../../analysis/cnn/page/main.ts";
+import { imagesToTensor, PROFILES } from "../../analysis/cnn/preprocess.ts";
+import { selectRuntime } from "../../analysis/cnn/runtime-node.ts";
+import { summarise } from "../../analysis/cnn/summary.ts";
+import { encodePng } from "../../common/png-node.ts";
+import { launchChromium } from "../helpers/browser.ts";
+import { relativeError } from "../helpers/cnn-graphs.ts";
+import { blockyImages } from "../helpers/cnn-images.ts";
+import { PACKAGE_ROOT, syntheticModelBytes, syntheticModelPath } from "../helpers/cnn-models.ts";
+import { startServer, tempDir } from "../helpers/server.ts";
+
+let browser: Browser;
+let server: Awaited<ReturnType<typeof startServer>>;
+
+before(async () => {
+  // the page's bundle (scripts/build.ts; npm test builds first, this keeps the test self-contained)
+  const build = spawnSync(process.execPath, ["--import", "tsx", join(PACKAGE_ROOT, "scripts/build.ts")], { cwd: PACKAGE_ROOT, encoding: "utf8" });
+  assert.equal(build.status, 0, build.stderr);
+  server = await startServer();
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.server.close();
+});
+
+test("the page computes top-5 and layer summaries in the browser, matching Node", async () => {
+  const dir = tempDir();
+  // two images at the model's size (no resampling) and one that the page must resize and crop
+  const sizes = [224, 224, 300];
+  const files = sizes.map((size, i) => {
+    const img = blockyImages(`page-${i}`, 1, size)[0]!;
+    const path = join(dir, `img${i}.png`);
+    writeFileSync(path, encodePng({ width: size, height: size, rgba: img.rgba as Uint8Array }));
+    return path;
+  });
+  const modelPath = syntheticModelPath("caffe");
+
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${server.url}/assets/cnn.html?backend=wasm`);
+  await page.setInputFiles("#model", modelPath);
+  await page.setInputFiles("#images", files);
+  await page.click("#run");
+  await page.waitForFunction(() => window.advsightCnn?.done === true, undefined, { timeout: 120_000 });
+  const results = (await page.evaluate(() => window.advsightCnn)) as PageResults;
+  assert.equal(results.error, undefined, results.error);
+  assert.deepEqual(errors, []);
+  assert.equal(results.runtime, "wasm");
+  assert.equal(results.profile, "caffe", "the synthetic model declares its profile");
+  // what the user sees
+  const text = await page.textContent("body");
+  assert.match(text!, /Top-5 predictions/);
+  assert.match(text!, /conv1_pre/);
+
+  // the same files through Node (pngjs decoding, onnxruntime-node)
+  const model = await loadModel(syntheticModelBytes("caffe"), { runtime: await selectRuntime("node") });
+  const input = imagesToTensor(files.map(readImage), PROFILES.caffe, model.inputShape);
+  const acts = await model.run(input, "all");
+  assert.ok(relativeError(results.outputs.fc8!, acts.fc8!.data) < 1e-4, `fc8 differs by ${relativeError(results.outputs.fc8!, acts.fc8!.data)}`);
+  const nodeTop = topK(acts.prob!, 5);
+  results.predictions.forEach((p, i) => {
+    assert.deepEqual(p.map((x) => x.index), nodeTop[i]!.map((x) => x.index), `image ${i} top-5`);
+    assert.ok(relativeError(p.map((x) => x.prob), nodeTop[i]!.map((x) => x.prob)) < 1e-4);
+    assert.ok(p[0]!.wnid.startsWith("n") && p[0]!.label.length > 0);
+  });
+  for (const l of model.layers) {
+    const ours = summarise(acts[l.name]!);
+    const theirs = results.summaries[l.name]!;
+    for (const key of ["mean", "rms", "max", "active"] as const) {
+      assert.ok(relativeError(theirs.map((s) => s[key]), ours.map((s) => s[key])) < 1e-4, `${l.name} ${key}`);
+    }
+  }
+  await model.release();
+  await page.close();
+});
+
+test("the page says what is wrong when an image does not decode", async () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, "broken.png"), "not a png at all");
+  const page = await browser.newPage();
+  await page.goto(`${server.url}/assets/cnn.html?backend=wasm`);
+  await page.setInputFiles("#model", join(PACKAGE_ROOT, "tests/fixtures/cnn/alexnet-tiny-torch.onnx"));
+  await page.setInputFiles("#images", join(dir, "broken.png"));
+  await page.click("#run");
+  await page.waitForFunction(() => window.advsightCnn?.done === true);
+  assert.match(await page.textContent("#status") ?? "", /broken\.png does not decode as an image/);
+  await page.close();
+});

@@ -1,0 +1,52 @@
+/** Starts advsight servers for tests: in-process (for API tests) or as a child process (to kill it). */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createAdvsightServer, type AdvsightServer } from "../../server/app.ts";
+import { SqliteStore } from "../../server/store-sqlite.ts";
+import { DEMO_STUDY, loadStudies, PACKAGE_ROOT } from "../../server/studies.ts";
+
+export const ADMIN = "test-admin-token";
+
+export function tempDir(prefix = "advsight-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function startServer(studyFiles: string[] = [DEMO_STUDY], dataDir = tempDir()) {
+  const store = new SqliteStore(join(dataDir, "advsight.db"));
+  const server: AdvsightServer = createAdvsightServer({ store, studies: await loadStudies(studyFiles), adminToken: ADMIN });
+  const url = await server.listen(0);
+  return { url, server, store, dataDir };
+}
+
+export interface ChildServer {
+  url: string;
+  process: ChildProcess;
+  output: () => string;
+}
+
+/** Runs `advsight serve` in its own process; resolves once it prints its URL. */
+export function spawnServer(args: string[], port = 0): Promise<ChildServer> {
+  const child = spawn(process.execPath, [join(PACKAGE_ROOT, "bin/advsight.js"), "serve", "--port", String(port), "--admin-token", ADMIN, ...args], {
+    cwd: PACKAGE_ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /serving .* at (http:\/\/\S+)/.exec(output);
+      if (match) resolve({ url: match[1]!, process: child, output: () => output });
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`advsight serve exited (${code}) before listening:\n${output}`)));
+  });
+}
+
+export async function getJson(url: string, token = ADMIN): Promise<unknown> {
+  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${await res.text()}`);
+  return res.json();
+}
