@@ -159,7 +159,7 @@ describe("bad requests get a 4xx JSON error and the server survives", () => {
   });
 
   test("exports need the admin token", async () => {
-    for (const headers of [{}, { authorization: "Bearer wrong" }, { authorization: "Basic abc" }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: "Bearer wrong" }, { authorization: "Basic abc" }]) {
       const res = await fetch(`${url}/api/export/studies/fast/trials.csv`, { headers });
       assert.equal(res.status, 401);
       assert.match(((await res.json()) as { error: string }).error, /admin token/);
