@@ -64,7 +64,11 @@ export function createAdvsightServer(options: ServerOptions): AdvsightServer {
     io,
     listen: (port, host = "127.0.0.1") =>
       new Promise((resolve, reject) => {
-        http.once("error", reject);
+        http.once("error", (e: NodeJS.ErrnoException) => {
+          if (e.code === "EADDRINUSE") reject(new UserError(`port ${port} on ${host} is already in use (another advsight serve?); stop that program or choose another --port`));
+          else if (e.code === "EACCES") reject(new UserError(`no permission to listen on port ${port}; use a port above 1023 or run with the rights to bind it`));
+          else reject(e);
+        });
         http.listen(port, host, () => {
           const { port: actual } = http.address() as AddressInfo;
           resolve(`http://${host === "0.0.0.0" ? "localhost" : host}:${actual}`);

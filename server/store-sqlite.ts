@@ -5,6 +5,7 @@
 import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { UserError } from "../common/errors.ts";
 import type { AppendResult, SessionRow, Store, StoredTrial, TrialRecord } from "./store.ts";
 
 const SCHEMA = `
@@ -80,11 +81,16 @@ export class SqliteStore implements Store {
   constructor(readonly path: string) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma("synchronous = FULL");
-    this.db.pragma("foreign_keys = ON");
-    this.db.pragma("busy_timeout = 5000");
-    this.db.exec(SCHEMA);
+    try {
+      this.db.pragma("journal_mode = WAL");
+      this.db.pragma("synchronous = FULL");
+      this.db.pragma("foreign_keys = ON");
+      this.db.pragma("busy_timeout = 5000");
+      this.db.exec(SCHEMA);
+    } catch (e) {
+      this.db.close();
+      throw new UserError(`${path} cannot be used as the advsight database (${(e as Error).message}); move that file away or give another --data folder`);
+    }
     this.insertTrial = this.db.prepare(
       "INSERT OR IGNORE INTO trials (session_id, record_index, data, received_at) VALUES (?, ?, ?, ?)",
     );

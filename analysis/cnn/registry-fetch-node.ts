@@ -131,7 +131,7 @@ export async function fetchModel(model: KnownModel, options: FetchOptions): Prom
       ...failures.map((f) => `  ${f}`),
       sizeOf(part) > 0 ? `${(sizeOf(part) / 1e6).toFixed(1)} MB are kept in ${part}; the next run resumes from there.` : "",
       `If this machine is offline, download ${model.file} on another one (${model.urls[0]}), copy it to ${target}`,
-      `and run this command again to verify it (sha256 ${model.sha256}); or export AlexNet from torchvision (see docs/cnn.md).`,
+      `and run this command again to verify it (sha256 ${model.sha256}); or export AlexNet from torchvision (see README.md, "Getting AlexNet").`,
     ]
       .filter(Boolean)
       .join("\n"),

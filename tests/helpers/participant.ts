@@ -81,6 +81,8 @@ export async function playParticipant(page: Page, options: PlayOptions = {}, log
         const isConfidence = /sure/i.test(prompt);
         const buttons = page.locator(".advsight-option");
         const n = await buttons.count();
+        // this question's first button: it is replaced (detached) once the answer is taken
+        const shown = await buttons.first().elementHandle();
         const choice = answered % n;
         const byClick = !isConfidence && options.clickEvery !== undefined && answered % options.clickEvery === 0;
         if (byClick) {
@@ -93,13 +95,12 @@ export async function playParticipant(page: Page, options: PlayOptions = {}, log
           const after = await page.evaluate(() => performance.now());
           if (!isConfidence) result.keyAnswers.push({ before, after, key });
         }
+        await page.waitForFunction((el) => !el?.isConnected, shown, { timeout: 10_000 });
         if (!isConfidence) {
           answered++;
           await options.afterAnswer?.(answered);
           if (options.stopAfter !== undefined && answered >= options.stopAfter) return result;
         }
-        // wait for this question to go away before looking again
-        await page.waitForFunction(`document.querySelector(".advsight-prompt")?.innerText !== ${JSON.stringify(prompt)}`, undefined, { timeout: 10_000 });
         break;
       }
       default:
