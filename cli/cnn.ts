@@ -9,7 +9,7 @@ import { loadModelFile } from "../analysis/cnn/model-file-node.ts";
 import type { Model, Tensor } from "../analysis/cnn/model.ts";
 import { imagesToTensor, PROFILE_NAMES, profileByName } from "../analysis/cnn/preprocess.ts";
 import { BACKEND_CHOICES, type BackendChoice } from "../analysis/cnn/runtime-node.ts";
-import { intOption, parseOptions, requireOption, type Command } from "./command.ts";
+import { intOption, parseOptions, requireOption, verbCommand } from "./command.ts";
 
 const inputUsage = `(--images FILE|DIR ... --profile ${PROFILE_NAMES.join("|")} | --tensor X.npy)`;
 const common = `[--batch N] [--backend ${BACKEND_CHOICES.join("|")}]`;
@@ -147,16 +147,9 @@ async function gradVerb(argv: string[]): Promise<number> {
   return 0;
 }
 
-const verbs: Record<string, (argv: string[]) => Promise<number>> = { run: runVerb, grad: gradVerb };
-
-export const command: Command = {
-  summary: "Run a CNN on images (layer activations, top-5 predictions) or take input gradients, all to .npy/.tsv.",
+export const command = verbCommand(
+  "Run a CNN on images (layer activations, top-5 predictions) or take input gradients, all to .npy/.tsv.",
   usage,
-  async run(argv) {
-    const [verb, ...rest] = argv;
-    const run = verb ? verbs[verb] : undefined;
-    if (!run) throw new UserError(`${verb ? `unknown verb "${verb}"` : "missing verb"}\n\nusage: ${usage}`);
-    return run(rest);
-  },
-};
+  { run: runVerb, grad: gradVerb },
+);
 

@@ -30,3 +30,17 @@ export function intOption(value: string | undefined, name: string, fallback: num
   if (!Number.isInteger(n)) throw new UserError(`--${name} must be an integer, got "${value}"`);
   return n;
 }
+
+/** An `advsight <area> <verb>` command: dispatches on the first argument to one runner per verb. */
+export function verbCommand(summary: string, usage: string, verbs: Record<string, (argv: string[]) => Promise<number>>): Command {
+  return {
+    summary,
+    usage,
+    async run(argv) {
+      const [verb, ...rest] = argv;
+      const run = verb && Object.hasOwn(verbs, verb) ? verbs[verb] : undefined;
+      if (!run) throw new UserError(`${verb ? `unknown verb "${verb}"` : "missing verb"}; one of: ${Object.keys(verbs).join(", ")}\n\nusage: ${usage}`);
+      return run(rest);
+    },
+  };
+}

@@ -6,7 +6,7 @@ import { DEFAULT_MODELS_DIR, KNOWN_MODELS } from "../analysis/cnn/registry.ts";
 import { fetchModel } from "../analysis/cnn/registry-fetch-node.ts";
 import { BACKEND_CHOICES, type BackendChoice } from "../analysis/cnn/runtime-node.ts";
 import { makeSyntheticAlexNet, SYNTHETIC_ARCHS, syntheticModelId, type SyntheticArch } from "../analysis/cnn/synthetic.ts";
-import { intOption, parseOptions, requireOption, type Command } from "./command.ts";
+import { intOption, parseOptions, requireOption, verbCommand } from "./command.ts";
 
 const usages = {
   fetch: `advsight model fetch ${Object.keys(KNOWN_MODELS).join("|")} [--dir DIR (default ${DEFAULT_MODELS_DIR})] [--url MIRROR_URL]`,
@@ -57,15 +57,8 @@ async function layersVerb(argv: string[]): Promise<number> {
   return 0;
 }
 
-const verbs: Record<string, (argv: string[]) => Promise<number>> = { fetch: fetchVerb, synth: synthVerb, layers: layersVerb };
-
-export const command: Command = {
-  summary: "Models: fetch the zoo's AlexNet, write a synthetic-weight AlexNet, list a model's layers.",
+export const command = verbCommand(
+  "Models: fetch the zoo's AlexNet, write a synthetic-weight AlexNet, list a model's layers.",
   usage,
-  async run(argv) {
-    const [verb, ...rest] = argv;
-    const run = verb ? verbs[verb] : undefined;
-    if (!run) throw new UserError(`${verb ? `unknown verb "${verb}"` : "missing verb"}\n\nusage: ${usage}`);
-    return run(rest);
-  },
-};
+  { fetch: fetchVerb, synth: synthVerb, layers: layersVerb },
+);
