@@ -12,6 +12,8 @@
  */
 import { createRequire } from "node:module";
 import { setGemmBackend, tsGemm, type GemmBackend } from "./gemm.ts";
+import { node, valueInfo } from "../cnn/onnx/build.ts";
+import { DataType, encodeModel } from "../cnn/onnx/proto.ts";
 
 interface NativeSession {
   loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: object): void;
@@ -30,45 +32,19 @@ function loadOrt(): OrtModules {
   return { binding, initOrt, Tensor };
 }
 
-// --- a minimal protobuf writer for one ONNX ModelProto (field numbers from onnx.proto3) ---
-function varint(value: number): number[] {
-  const out: number[] = [];
-  let v = value;
-  while (v >= 0x80) {
-    out.push((v & 0x7f) | 0x80);
-    v = Math.floor(v / 128);
-  }
-  out.push(v);
-  return out;
-}
-const tag = (field: number, wire: number) => varint(field * 8 + wire);
-const bytes = (field: number, body: number[]) => [...tag(field, 2), ...varint(body.length), ...body];
-const text = (field: number, s: string) => bytes(field, [...new TextEncoder().encode(s)]);
-const int = (field: number, v: number) => [...tag(field, 0), ...varint(v)];
-
-const FLOAT64 = 11;
-function tensorInput(name: string, dims: [string, string]): number[] {
-  const shape = dims.flatMap((d) => bytes(1, text(2, d))); // TensorShapeProto.dim { dim_param }
-  const tensorType = [...int(1, FLOAT64), ...bytes(2, shape)];
-  return [...text(1, name), ...bytes(2, bytes(1, tensorType))]; // ValueInfoProto { name, type { tensor_type } }
-}
-
 /** ONNX model computing C = op(A) op(B) with a Gemm node (opset 13, float64, symbolic m/k/n). */
 export function gemmModel(transA: boolean, transB: boolean): Uint8Array {
-  const attr = (name: string, v: number) => [...text(1, name), ...int(3, v), ...int(20, 2)]; // AttributeProto INT
-  const node = [
-    ...text(1, "A"), ...text(1, "B"), ...text(2, "C"), ...text(4, "Gemm"),
-    ...bytes(5, attr("transA", transA ? 1 : 0)), ...bytes(5, attr("transB", transB ? 1 : 0)),
-  ];
-  const graph = [
-    ...bytes(1, node),
-    ...text(2, "advsight_gemm"),
-    ...bytes(11, tensorInput("A", transA ? ["k", "m"] : ["m", "k"])),
-    ...bytes(11, tensorInput("B", transB ? ["n", "k"] : ["k", "n"])),
-    ...bytes(12, tensorInput("C", ["m", "n"])),
-  ];
-  const opset = [...text(1, ""), ...int(2, 13)];
-  return new Uint8Array([...int(1, 8), ...bytes(7, graph), ...bytes(8, opset)]);
+  return encodeModel({
+    irVersion: 8,
+    opsetImport: [{ domain: "", version: 13 }],
+    graph: {
+      name: "advsight_gemm",
+      node: [node("Gemm", ["A", "B"], ["C"], { transA: transA ? 1 : 0, transB: transB ? 1 : 0 })],
+      initializer: [],
+      input: [valueInfo("A", DataType.DOUBLE, transA ? ["k", "m"] : ["m", "k"]), valueInfo("B", DataType.DOUBLE, transB ? ["n", "k"] : ["k", "n"])],
+      output: [valueInfo("C", DataType.DOUBLE, ["m", "n"])],
+    },
+  });
 }
 
 export interface OrtGemmOptions {

@@ -106,8 +106,12 @@ export function tensorDims(t: TensorProto): number[] {
   return (t.dims ?? []).map((d) => int(d));
 }
 
-/** A float tensor value_info with the given dims (strings are symbolic dimensions), or no shape. */
-export function floatValueInfo(name: string, dims?: (number | string)[]): ValueInfoProto {
+/** A tensor value_info of the given element type and dims (strings are symbolic dimensions), or no shape. */
+export function valueInfo(name: string, elemType: number, dims?: (number | string)[]): ValueInfoProto {
   const shape = dims ? { dim: dims.map((d) => (typeof d === "string" ? { dimParam: d } : { dimValue: d })) } : undefined;
-  return { name, type: { tensorType: { elemType: DataType.FLOAT, ...(shape ? { shape } : {}) } } };
+  return { name, type: { tensorType: { elemType, ...(shape ? { shape } : {}) } } };
+}
+
+export function floatValueInfo(name: string, dims?: (number | string)[]): ValueInfoProto {
+  return valueInfo(name, DataType.FLOAT, dims);
 }
