@@ -28,7 +28,7 @@ export async function toFirstRun(page: Page): Promise<void> {
 }
 
 export async function waitingForScanner(page: Page, timeout = 60_000): Promise<void> {
-  await page.waitForSelector(".advsight-scanner-wait", { timeout });
+  await page.waitForSelector(".advsight-scanner-wait", { state: "attached", timeout });
 }
 
 /** After the last run: the debrief's Finish button, then the saved screen. */
