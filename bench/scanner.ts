@@ -56,7 +56,11 @@ for (let s = 0; s < nSessions; s++) {
   for (const [name, text] of Object.entries(files)) {
     if (!name.endsWith("_events.tsv")) continue;
     const sidecar = JSON.parse(files[name.replace(".tsv", ".json")]!) as { StimulusPresentation: { ScreenRefreshRate: number } };
-    for (const e of parseTsv(text)) onsetErrors.push({ error: (Number(e.onset) - Number(e.planned_onset)) * 1000, frame: 1000 / sidecar.StimulusPresentation.ScreenRefreshRate });
+    for (const e of parseTsv(text)) {
+      const o = { error: (Number(e.onset) - Number(e.planned_onset)) * 1000, frame: 1000 / sidecar.StimulusPresentation.ScreenRefreshRate };
+      if (Math.abs(o.error) > o.frame) console.error(`late onset: session ${s} ${name.replace(/.*_run/, "run")} trial ${e.trial_in_run}: ${o.error.toFixed(1)} ms`);
+      onsetErrors.push(o);
+    }
   }
   await page.close();
 }

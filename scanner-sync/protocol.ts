@@ -72,7 +72,10 @@ export const ConsoleMessages = {
 
 /** What a relay sends: one message per pulse byte it read. */
 export const RelayMessages = {
-  "relay:pulse": z.strictObject({ n: z.int().min(1), key: z.string().max(16).optional() }),
+  "clock:ping": z.strictObject({ t0: z.number().finite() }),
+  /** tServer: the relay's estimate of the pulse on the server clock (from its own clock sync), so a
+   * pulse that waited in the send buffer through a reconnection keeps its true time */
+  "relay:pulse": z.strictObject({ n: z.int().min(1), key: z.string().max(16).optional(), tServer: z.number().finite().optional() }),
   "relay:status": z.strictObject({ state: z.enum(["open", "closed", "error"]), detail: z.string().max(500).default("") }),
 } as const;
 

@@ -102,7 +102,16 @@ export function attachScanner(io: SocketServer, hub: ScannerHub, store: Store, a
       socket,
       RelayMessages,
       {
-        "relay:pulse": (m) => hub.sourcePulse("relay", "relay", hub.clock(), m.key),
+        "clock:ping": () => {
+          const t1 = hub.clock();
+          return { t1, t2: hub.clock() };
+        },
+        "relay:pulse": (m) => {
+          const now = hub.clock();
+          // trust the relay's own time stamp unless it is from the future or implausibly old
+          const t = m.tServer !== undefined && m.tServer <= now + 5 && m.tServer > now - 60_000 ? m.tServer : now;
+          hub.sourcePulse("relay", "relay", t, m.key);
+        },
         "relay:status": (m) => hub.sourceStatus("relay", `relay: serial ${m.state}`, m.detail, m.state !== "open"),
       },
       complain("relay"),
