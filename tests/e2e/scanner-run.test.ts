@@ -181,3 +181,32 @@ test("keyboard trigger: '5' presses are pulses, never responses, and do not end 
   assertOnsets(files, 1, 12);
   await page.close();
 });
+
+test("operator console: live state, start and abort a run from the admin page", { timeout: 120_000 }, async () => {
+  const { page, sessionId } = await openParticipant("scanner-sim", "console1");
+  const consolePage = await browser.newPage();
+  consolePage.on("dialog", (d) => void d.accept()); // "Abort this run?"
+  await consolePage.goto(`${server.url}/console?token=test-admin-token`);
+  const row = consolePage.locator(`tr[data-session="${sessionId}"]`);
+  await row.locator("text=waiting for run 1").waitFor({ timeout: 10_000 });
+  await row.locator('button[data-action="run:start"]').click();
+  // volumes come in and the measured TR shows up next to the nominal one
+  await consolePage.waitForFunction(
+    (id) => /\d+ \/ \d+/.test(document.querySelector(`tr[data-session="${id}"]`)?.children[3]?.textContent ?? "") && /49\d\.\d\d|50\d\.\d\d/.test(document.querySelector(`tr[data-session="${id}"]`)?.children[4]?.textContent ?? ""),
+    sessionId,
+    { timeout: 15_000 },
+  );
+  assert.match(await row.innerText(), /connected/);
+  await page.waitForFunction("window.advsight.scanner.run && window.advsight.scanner.run.t0", undefined, { timeout: 10_000 });
+  await row.locator('button[data-action="run:abort"]').click();
+  await waitingForScanner(page); // the page moves on to run 2
+  await row.locator("text=waiting for run 2").waitFor({ timeout: 10_000 });
+  assert.match(await row.innerText(), /aborted by the operator/);
+  await page.waitForFunction("window.advsight.queue.status().pending === 0", undefined, { timeout: 20_000 });
+  const rows = (await getJson(`${server.url}/api/export/sessions/${sessionId}/trials.json`)) as Record<string, unknown>[];
+  assert.equal(rows.find((r) => r.kind === "scanner-run" && r.run === 1)?.aborted, true);
+  const runs = (await getJson(`${server.url}/api/scanner/sessions/${sessionId}/runs`)) as { status: string }[];
+  assert.deepEqual(runs.map((r) => r.status), ["aborted"]);
+  await consolePage.close();
+  await page.close();
+});
