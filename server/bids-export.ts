@@ -69,6 +69,7 @@ function runFiles(input: BidsInput, base: string, run: BidsRun, trials: StoredTr
   const t0Server = volumeTime(verdicts, row.dummyVolumes + 1, row.trMs) ?? null;
   const events = trials
     .map((t) => t.data)
+    .filter((d) => d.skipped !== true && typeof d.onset_rel_ms === "number" && Number.isFinite(d.onset_rel_ms)) // not shown: no event
     .sort((a, b) => Number(a.planned_onset_ms) - Number(b.planned_onset_ms))
     .map((d) => ({
       onset: seconds(Number(d.onset_rel_ms)),

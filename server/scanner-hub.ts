@@ -182,7 +182,13 @@ export class ScannerHub {
   ready(sessionId: string, run: number): void {
     const live = this.live(sessionId);
     const going = live.run && (live.run.row.status === "armed" || live.run.row.status === "running");
-    if (going && live.run!.row.run === run) return; // a page that reconnected while waiting: its run is armed already
+    if (going && live.run!.row.run === run) {
+      // the page reconnected or was reloaded mid-run: arm it again for the same run; it fetches the
+      // pulses it lacks from the log and finds t0 from them
+      const row = live.run!.row;
+      this.opts.toSession(sessionId, "run:armed", { runId: row.runId, run: row.run, source: row.source, trMs: row.trMs, dummyVolumes: row.dummyVolumes } satisfies RunArmed);
+      return;
+    }
     live.readyRun = run;
     this.stateChanged();
     // the keyboard box types into the page itself: nothing for an operator to start

@@ -55,6 +55,7 @@ export class ScannerRunEndPlugin implements JsPsychPlugin<typeof endInfo> {
     const endAt = (run.t0?.tPage ?? performance.now()) + params.run_ms!;
     while (!run.aborted && performance.now() < endAt) await new Promise((r) => setTimeout(r, Math.min(100, endAt - performance.now())));
     const reconciledAtEnd = await link.resync().catch(() => 0);
+    link.sendClock(); // the estimate after the periodic re-syncs of the run
     link.end(run.aborted);
     const { summary, verdicts } = link.monitor();
     const estimate = link.clock.estimate();

@@ -65,6 +65,12 @@ export class ScannerTrialPlugin implements JsPsychPlugin<Info> {
     const byKey = new Map(keys.map((k) => [normaliseKey(k.key), k]));
     const ignore = new Set((trial.ignore_keys as string[]).map(normaliseKey));
 
+    const startedAt = performance.now();
+    if (startedAt > plan + trial.planned_duration_ms) {
+      // the image's time is over (the page was reloaded mid-run): record the trial as not shown
+      this.jsPsych.finishTrial({ stimulus: trial.stimulus, run_id: run.armed.runId, t0_page_ms: t0, planned_onset_ms: trial.planned_onset_ms, skipped: true, onset_ms: null, response: null, rt: null, aborted: run.aborted });
+      return;
+    }
     display.innerHTML = `
       <div class="advsight-stage" style="width:${trial.image_size_px}px;height:${trial.image_size_px}px">
         <div class="advsight-fixation">+</div>
@@ -159,6 +165,9 @@ export class ScannerTrialPlugin implements JsPsychPlugin<Info> {
       n_presses: presses.length,
       trigger_presses: triggerPresses,
       correct,
+      skipped: false,
+      // the trial began after its planned onset (a reload mid-run): its onset is late, and logged as such
+      started_late: startedAt > plan - frameMs / 2,
       aborted: run.aborted,
     };
     this.jsPsych.finishTrial(data);

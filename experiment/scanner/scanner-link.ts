@@ -102,6 +102,7 @@ export class ScannerLink {
     this.armedWaiters.splice(0).forEach((w) => w(a));
     void this.syncClock(10)
       .then(() => this.sendClock())
+      .then(() => this.resync()) // a reloaded page joins a run under way: the pulses so far give its t0
       .catch(() => undefined);
   }
 

@@ -68,7 +68,7 @@ function trial(spec: ScannerTrialSpec, nTrials: number, ctx: ScannerTimelineCont
 
 export function buildScannerTimeline(ctx: ScannerTimelineContext, debriefHtml: string): TimelineArray {
   const { study, design, resumeAt } = ctx;
-  // a run is done when its record is stored; an interrupted run is run again from its start
+  // a run is done when its record is stored; a page reloaded mid-run rejoins the run under way
   const runs = design.runs.filter((r) => r.summary.recordIndex >= resumeAt);
   const images = [...new Set(runs.flatMap((r) => r.trials.map((t) => ctx.stimulusUrl(t.file))))];
   const timeline: TimelineArray = [{ type: PreloadPlugin, images, show_progress_bar: true, message: "Loading the pictures..." }];
@@ -91,7 +91,7 @@ export function buildScannerTimeline(ctx: ScannerTimelineContext, debriefHtml: s
   timeline.push({ type: FullscreenPlugin, fullscreen_mode: true, message: "<p>The study runs in full screen.</p>" });
   for (const run of runs) {
     timeline.push({ type: ScannerWaitPlugin, run: run.run, n_runs: design.runs.length });
-    for (const spec of run.trials) timeline.push(trial(spec, run.trials.length, ctx));
+    for (const spec of run.trials) if (spec.recordIndex >= resumeAt) timeline.push(trial(spec, run.trials.length, ctx));
     timeline.push({ type: ScannerRunEndPlugin, run_ms: run.summary.runMs, data: { record_index: run.summary.recordIndex, kind: "scanner-run", run: run.run } });
   }
   timeline.push({ type: HtmlButtonResponsePlugin, stimulus: debriefHtml, choices: ["Finish"] }, { type: FullscreenPlugin, fullscreen_mode: false });

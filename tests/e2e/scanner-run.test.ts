@@ -210,3 +210,38 @@ test("operator console: live state, start and abort a run from the admin page", 
   await consolePage.close();
   await page.close();
 });
+
+test("a page reloaded mid-run rejoins the run: t0 from the logged pulses, later images still on plan", { timeout: 120_000 }, async () => {
+  const { page, sessionId } = await openParticipant("scanner-sim", "reload1");
+  assert.equal((await emitAck(operator, "run:start", { sessionId })).ok, true);
+  const stored = async () => ((await getJson(`${server.url}/api/export/sessions/${sessionId}/trials.json`)) as Record<string, unknown>[]).filter((r) => r.kind === "scanner").length;
+  for (let n = 0; (await stored()) < 3; n++) {
+    assert.ok(n < 200, "trials are stored during the run");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await page.reload();
+  await page.click(".jspsych-btn", { timeout: 20_000 }); // "Ready" again
+  await page.click("#jspsych-fullscreen-btn");
+  await page.waitForFunction("window.advsight.scanner.run && window.advsight.scanner.run.t0", undefined, { timeout: 20_000 });
+  await page.waitForSelector(".advsight-scanner-wait >> text=Run 2", { state: "attached", timeout: 40_000 });
+  await page.waitForFunction("window.advsight.queue.status().pending === 0", undefined, { timeout: 20_000 });
+
+  const rows = (await getJson(`${server.url}/api/export/sessions/${sessionId}/trials.json`)) as Record<string, unknown>[];
+  const trials = rows.filter((r) => r.kind === "scanner" && r.run === 1);
+  assert.equal(trials.length, 12, "every trial of the run has its record");
+  const shownAfter = trials.filter((r) => r.skipped === false && Number(r.t0_page_ms) !== Number(trials[0]!.t0_page_ms));
+  assert.ok(shownAfter.length >= 3, "images were shown after the reload");
+  const runRecord = rows.find((r) => r.kind === "scanner-run" && r.run === 1)!;
+  const files = await bids(sessionId);
+  const t0Pulse = pulsesOf(files, 1).find((p) => p.onset === "0")!;
+  // the reloaded page's t0, put on the server clock with its own offset estimate, is the server's t0 pulse
+  const t0OnServer = Number(shownAfter[0]!.t0_page_ms) + Number(runRecord.clock_offset_ms);
+  assert.ok(Math.abs(t0OnServer - Number(t0Pulse.t_server_ms)) < 3, `t0 ${t0OnServer} vs pulse ${t0Pulse.t_server_ms}`);
+  // the first image after the reload may have begun late (shown late, logged with its true onset); the rest are on plan
+  assert.ok(shownAfter.filter((r) => r.started_late === true).length <= 1);
+  for (const r of shownAfter.filter((x) => x.started_late === false)) assert.ok(Math.abs(Number(r.onset_error_ms)) <= Number(r.frame_ms), `onset error ${String(r.onset_error_ms)}`);
+  assert.ok(shownAfter.filter((x) => x.started_late === false).length >= 2);
+  const events = eventsOf(files, 1);
+  assert.equal(events.length, trials.filter((r) => r.skipped === false).length, "trials not shown are not events");
+  await page.close();
+});
