@@ -86,6 +86,13 @@ test("pulses read by the relay reach the page as relay pulses, TR apart", { time
   assert.deepEqual(pulses.map((p) => [p.seq, p.source, p.runId]), [1, 2, 3, 4, 5, 6].map((s) => [s, "relay", runId]));
   const gaps = pulses.slice(1).map((p, i) => p.tServer - pulses[i]!.tServer);
   assert.ok(gaps.every((g) => Math.abs(g - TR) < 40), `gaps ${gaps.map((g) => g.toFixed(1)).join(", ")}`);
+  // malformed or misdirected page messages are refused with a reason; the run is unaffected
+  const garbage = await emitAck(page, "pulse:key", { runId, seq: -1, tPage: "soon" });
+  assert.equal(garbage.ok, false);
+  assert.match(garbage.error!, /malformed "pulse:key"/);
+  assert.match((await emitAck(page, "pulse:key", { runId, seq: 1, tPage: 1, key: "5" })).error!, /takes its pulses from the relay source, not the keyboard/);
+  assert.match((await emitAck(page, "run:resync", { runId: "other", afterSeq: 0 })).error!, /no run other/);
+  assert.equal(((await emitAck(page, "run:resync", { runId, afterSeq: 4 })) as unknown as { pulses: unknown[] }).pulses.length, 2);
   assert.equal((await emitAck(page, "run:end", { runId })).ok, true);
   page.close();
 
