@@ -312,6 +312,7 @@ export class ScannerHub {
   keyPulse(sessionId: string, m: { runId: string; seq: number; tPage: number; key: string }): boolean {
     const { live, run } = this.liveRun(sessionId, m.runId);
     if (run.row.source !== "keyboard") throw new UserError(`run ${m.runId} takes its pulses from the ${run.row.source} source, not the keyboard`);
+    if (run.row.status !== "armed" && run.row.status !== "running") return false; // typed after the run ended: not part of it
     const offset = run.row.clock?.offsetMs;
     if (offset === undefined) this.runWarning(live, "keyboard pulse before the clock was synchronised; its server time is the page's");
     return this.addPulse(live, { seq: m.seq, source: "keyboard", tServer: m.tPage + (offset ?? 0), key: m.key });

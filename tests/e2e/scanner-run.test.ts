@@ -177,7 +177,7 @@ test("keyboard trigger: '5' presses are pulses, never responses, and do not end 
   assert.ok(trials.some((r) => Number(r.trigger_presses) > 0), "trials saw trigger presses");
   assert.ok(trials.every((r) => Number(r.duration_frames) === Number(r.planned_duration_frames) || Math.abs(Number(r.duration_frames) - Number(r.planned_duration_frames)) <= 1));
   const pulses = pulsesOf(files, 1);
-  assert.ok(pulses.length >= 20 && pulses.every((p) => p.source === "keyboard" && p.key === "5"));
+  assert.ok(pulses.length >= 15 && pulses.every((p) => p.source === "keyboard" && p.key === "5"));
   assertOnsets(files, 1, 12);
   await page.close();
 });
