@@ -4,6 +4,7 @@
  * plugged in) or goes away mid-run (cable pulled), it reports a warning and tries again every
  * reopenMs until the device is back; it never throws into its caller.
  */
+import { existsSync } from "node:fs";
 import { SerialPort } from "serialport";
 
 export interface SerialSourceOptions {
@@ -31,6 +32,7 @@ export async function listSerialPorts(): Promise<string[]> {
 export class SerialTriggerSource {
   private port: SerialPort | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private watchdog: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
   private announcedMissing = false;
   state: SerialState = "closed";
@@ -45,6 +47,7 @@ export class SerialTriggerSource {
   start(): void {
     this.stopped = false;
     this.open();
+    this.watch();
   }
 
   private setState(state: SerialState, detail: string): void {
@@ -85,13 +88,28 @@ export class SerialTriggerSource {
       const t = this.clock();
       for (const byte of chunk.toString("latin1")) if (this.opts.pulseBytes.includes(byte)) this.events.pulse(byte, t);
     });
-    port.on("error", () => undefined); // the close event that follows carries the news
-    port.on("close", () => {
-      if (this.stopped || this.port !== port) return;
-      this.setState("closed", `serial port ${this.opts.path} went away (trigger box unplugged?); reopening when it returns`);
-      this.announcedMissing = true;
-      this.scheduleReopen();
-    });
+    // serialport reports some unplugs as a close, others (EIO from a vanished pty or USB adapter) only
+    // as a read error; both mean the device went away
+    port.on("error", (err: Error) => this.wentAway(port, err.message));
+    port.on("close", () => this.wentAway(port, "closed"));
+  }
+
+  private wentAway(port: SerialPort, why: string): void {
+    if (this.stopped || this.port !== port) return;
+    this.port = undefined;
+    if (port.isOpen) port.close(() => undefined);
+    this.setState("closed", `serial port ${this.opts.path} went away (${why}; trigger box unplugged?); reopening when it returns`);
+    this.announcedMissing = true;
+    this.scheduleReopen();
+  }
+
+  /** A device node that disappeared is an unplug even when the port has not noticed yet. */
+  private watch(): void {
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = setInterval(() => {
+      const port = this.port;
+      if (port?.isOpen && this.opts.path.startsWith("/") && !existsSync(this.opts.path)) this.wentAway(port, "device node gone");
+    }, this.reopenMs);
   }
 
   private get reopenMs(): number {
@@ -110,6 +128,7 @@ export class SerialTriggerSource {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.watchdog) clearInterval(this.watchdog);
     const port = this.port;
     this.port = undefined;
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
