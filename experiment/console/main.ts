@@ -39,7 +39,7 @@ socket.on("scanner:state", (state: State) => {
             <td class="${s.connected ? "ok" : "bad"}">${s.connected ? "connected" : "DISCONNECTED"}${s.readyRun ? `<br>waiting for run ${s.readyRun}` : ""}</td>
             <td>${r ? `${r.run} (${esc(r.status)})` : "-"}</td>
             <td>${r ? `${r.volumes} / ${r.plannedVolumes}` : "-"}</td>
-            <td>${r ? `${fmt(r.measuredTrMs, 2)} (nominal ${s.trMs})` : "-"}</td>
+            <td>${r ? `${fmt(r.measuredTrMs, 2)} (nominal ${s.trMs})<br><small>drift ${fmt(r.driftTotalMs, 1)} ms over the run</small>` : "-"}</td>
             <td class="${r?.missedVolumes.length ? "bad" : ""}">${r ? r.missedVolumes.join(", ") || "0" : "-"}</td>
             <td class="${r?.duplicateSeqs.length ? "bad" : ""}">${r ? r.duplicateSeqs.join(", ") || "0" : "-"}</td>
             <td>${r?.clock ? `${fmt(r.clock.offsetMs, 2)} ± ${fmt(r.clock.uncertaintyMs, 2)} ms` : "-"}</td>
