@@ -4,8 +4,29 @@ import { UserError } from "../common/errors.ts";
 import { exportRows, toCsv, toJson } from "../server/export.ts";
 import { SqliteStore } from "../server/store-sqlite.ts";
 import { parseOptions, requireOption, type Command } from "./command.ts";
+import { sessionBids, writeBidsFiles } from "../server/bids-file.ts";
+import { ScannerStore } from "../server/scanner-store-sqlite.ts";
 
-const usage = "advsight export --study ID [--session ID] [--format csv|json] [--data DIR | --db FILE] [--out FILE]";
+async function exportBids(store: SqliteStore, root: string, studyId: string | undefined, sessionId: string | undefined): Promise<number> {
+  const scanner = new ScannerStore(store.path);
+  try {
+    const session = sessionId ? await store.getSession(sessionId) : undefined;
+    if (sessionId && !session) throw new UserError(`no session "${sessionId}" in ${store.path}`);
+    const sessions = session ? [session] : await store.listSessions(requireOption(studyId, "study", usage));
+    if (sessions.length === 0) throw new UserError(`no sessions of study "${studyId}" in ${store.path}`);
+    let files: Record<string, string> = {};
+    for (const s of sessions) files = { ...files, ...(await sessionBids(store, scanner, s)) };
+    const written = writeBidsFiles(resolve(root), files, sessions[0]!.studyId);
+    console.error(`wrote ${written.length} BIDS file(s) for ${sessions.length} session(s) under ${resolve(root)}`);
+    return 0;
+  } finally {
+    scanner.close();
+  }
+}
+
+const usage =
+  "advsight export --study ID [--session ID] [--format csv|json] [--data DIR | --db FILE] [--out FILE]\n" +
+  "       advsight export --bids DIR --study ID [--session ID] [--data DIR | --db FILE]   (BIDS events/pulse logs, beh for online sessions)";
 
 export const command: Command = {
   summary: "Export trials straight from the database (one row per stored trial), as CSV or JSON.",
@@ -20,6 +41,7 @@ export const command: Command = {
         data: { type: "string" },
         db: { type: "string" },
         out: { type: "string" },
+        bids: { type: "string" },
       },
       usage,
     );
@@ -28,6 +50,13 @@ export const command: Command = {
     const dbPath = resolve(values.db ?? join(values.data ?? process.env.ADVSIGHT_DATA ?? "advsight-data", "advsight.db"));
     if (!existsSync(dbPath)) throw new UserError(`no database at ${dbPath}; give --data DIR (as used by advsight serve) or --db FILE`);
     const store = new SqliteStore(dbPath);
+    if (values.bids) {
+      try {
+        return await exportBids(store, values.bids, values.study, values.session);
+      } finally {
+        await store.close();
+      }
+    }
     try {
       let rows;
       if (values.session) {

@@ -6,6 +6,7 @@ import type { Command } from "./command.ts";
 const areas: Record<string, () => Promise<{ command: Command }>> = {
   serve: () => import("./serve.ts"),
   export: () => import("./export.ts"),
+  relay: () => import("./relay.ts"),
   model: () => import("./model.ts"), cnn: () => import("./cnn.ts"),
 };
 

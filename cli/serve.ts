@@ -38,6 +38,7 @@ export const command: Command = {
     console.log(`advsight serving ${[...studies.keys()].join(", ")} at ${url}`);
     for (const id of studies.keys()) console.log(`  participants: ${url}/study/${id}?PROLIFIC_PID=<id>`);
     console.log(`  admin token: ${adminToken}`);
+    if ([...studies.values()].some((s) => s.config.scanner)) console.log(`  operator console: ${url}/console?token=${encodeURIComponent(adminToken)}`);
     console.log(`  data: ${join(dataDir, "advsight.db")}  (export: ${url}/api/export/studies/<study>/trials.csv with the admin token)`);
     await new Promise<void>((done) => {
       const stop = () => {

@@ -7,6 +7,10 @@ import { ApiClient, RejectedError, TransientError, type SessionInfo } from "./ap
 import { buildDesign } from "./design.ts";
 import { measureFrameMs } from "./frame-clock.ts";
 import { buildTimeline } from "./timeline.ts";
+import { buildScannerDesign } from "./scanner-design.ts";
+import { currentScanner } from "./scanner/current.ts";
+import { ScannerLink } from "./scanner/scanner-link.ts";
+import { buildScannerTimeline } from "./scanner/timeline.ts";
 import { UploadQueue } from "./upload-queue.ts";
 
 const PLATFORM_PARAMS = ["PROLIFIC_PID", "STUDY_ID", "SESSION_ID", "pid"] as const;
@@ -81,7 +85,8 @@ async function run(): Promise<void> {
     return;
   }
   const { info } = session;
-  const design = buildDesign(study, stimulusSet, info.seed);
+  const scannerDesign = study.scanner ? buildScannerDesign(study, stimulusSet, info.seed) : undefined;
+  const design = scannerDesign ?? buildDesign(study, stimulusSet, info.seed);
   const queue = new UploadQueue(localStorage, `advsight/queue/${info.sessionId}`, (records) => api.appendTrials(info, records));
   queue.onChange((s) => {
     banner.textContent = s.fatal
@@ -95,7 +100,8 @@ async function run(): Promise<void> {
     if (queue.status().pending > 0) e.preventDefault();
   });
   queue.kick();
-  (window as unknown as { advsight: unknown }).advsight = { queue, design, session: info };
+  if (study.scanner) currentScanner.link = new ScannerLink(info, study.scanner, study.triggerKeys);
+  (window as unknown as { advsight: unknown }).advsight = { queue, design, session: info, scanner: currentScanner.link };
 
   const known = [...session.stored, ...queue.pending.map((r) => r.recordIndex)];
   const resumeAt = known.length > 0 ? Math.max(...known) + 1 : 0;
@@ -119,7 +125,11 @@ async function run(): Promise<void> {
   jsPsych.data.addProperties({ study_id: study.id, seed: info.seed });
   const stimulusUrl = (file: string) => `${stimulusSet.baseUrl}${file}`;
   const debrief = study.debrief ?? "<p>That was the last picture. Thank you for taking part!</p><p>Some of the pictures were made to fool a computer vision model.</p>";
-  await jsPsych.run(buildTimeline({ study, design, stimulusUrl, frameMs, resumeAt }, debrief));
+  const timeline = scannerDesign
+    ? buildScannerTimeline({ study, design: scannerDesign, stimulusUrl, frameMs, resumeAt }, debrief)
+    : buildTimeline({ study, design: design as ReturnType<typeof buildDesign>, stimulusUrl, frameMs, resumeAt }, debrief);
+  await jsPsych.run(timeline);
+  currentScanner.link?.close();
   await finish(info, queue, design.records.length);
 }
 

@@ -11,6 +11,7 @@ import type { Store } from "./store.ts";
 import { PACKAGE_ROOT, type RegisteredStudy } from "./studies.ts";
 import { UserError } from "../common/errors.ts";
 import { attachConsole } from "./console-socket.ts";
+import { createScannerMode } from "./scanner-mode.ts";
 
 export interface ServerOptions {
   store: Store;
@@ -18,6 +19,8 @@ export interface ServerOptions {
   adminToken: string;
   /** the built browser bundle (scripts/build.ts) */
   publicDir?: string;
+  /** the server's monotonic clock for scanner pulses (default performance.now) */
+  clock?: () => number;
 }
 
 export interface AdvsightServer {
@@ -41,6 +44,8 @@ export function createAdvsightServer(options: ServerOptions): AdvsightServer {
   app.get("/healthz", (_req, res) => {
     res.json({ ok: true });
   });
+  const scanner = createScannerMode(io, options);
+  app.use("/api/scanner", express.json({ limit: "16kb" }), scanner.router);
   app.use("/api", express.json({ limit: "256kb" }), apiRouter({ ...options, events: consoleChannel }));
   app.use("/stimuli", stimulusFiles(studies));
   app.use("/assets", express.static(publicDir, { index: false, dotfiles: "deny", fallthrough: false }));
@@ -49,6 +54,9 @@ export function createAdvsightServer(options: ServerOptions): AdvsightServer {
   app.get("/", (req, res) => {
     const query = req.originalUrl.includes("?") ? req.originalUrl.slice(req.originalUrl.indexOf("?")) : "";
     res.redirect(`/study/${firstStudy}${query}`);
+  });
+  app.get("/console", (_req, res) => {
+    res.sendFile(join(publicDir, "console.html"));
   });
   app.get("/study/:studyId", (req, res) => {
     if (!studies.has(req.params.studyId)) throw new UserError(`no study "${req.params.studyId}" on this server`, 404);
@@ -75,6 +83,7 @@ export function createAdvsightServer(options: ServerOptions): AdvsightServer {
         });
       }),
     close: async () => {
+      await scanner.close();
       await io.close(); // also closes the http server
       await options.store.close();
     },

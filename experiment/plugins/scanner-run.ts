@@ -1,0 +1,84 @@
+/**
+ * The two ends of a scanner run. "advsight-scanner-wait" tells the server the page is ready and waits
+ * for t0 (the first counted volume, after the dummies). "advsight-scanner-run-end" holds fixation to
+ * the run's planned end, fetches any pulses the page missed, and writes the run's record: t0, the
+ * clock offset and its uncertainty, and every pulse the page holds with how it got it.
+ */
+import { ParameterType, type JsPsych, type JsPsychPlugin, type TrialType } from "jspsych";
+import { currentScanner } from "../scanner/current.ts";
+
+const waitInfo = <const>{
+  name: "advsight-scanner-wait",
+  version: "1.0.0",
+  parameters: {
+    run: { type: ParameterType.INT, default: 1 },
+    n_runs: { type: ParameterType.INT, default: 1 },
+  },
+  data: {},
+};
+
+export class ScannerWaitPlugin implements JsPsychPlugin<typeof waitInfo> {
+  static info = waitInfo;
+  constructor(private jsPsych: JsPsych) {}
+
+  async trial(display: HTMLElement, params: TrialType<typeof waitInfo>): Promise<void> {
+    const link = currentScanner.link!;
+    const run = params.run!;
+    display.innerHTML = `<div class="advsight-message advsight-scanner-wait"><p>Run ${run} of ${params.n_runs}.</p><p id="advsight-scanner-status">Waiting for the scanner...</p></div>`;
+    const status = display.querySelector<HTMLElement>("#advsight-scanner-status")!;
+    await link.ready(run);
+    status.textContent = "Get ready: the run starts with the scanner.";
+    display.innerHTML = `<div class="advsight-stage advsight-scanner-wait advsight-scanner-armed"><div class="advsight-fixation">+</div></div>`;
+    await link.waitT0();
+    this.jsPsych.finishTrial({});
+  }
+}
+
+const endInfo = <const>{
+  name: "advsight-scanner-run-end",
+  version: "1.0.0",
+  parameters: {
+    /** ms from t0 to the run's end */
+    run_ms: { type: ParameterType.FLOAT, default: 0 },
+  },
+  data: {},
+};
+
+export class ScannerRunEndPlugin implements JsPsychPlugin<typeof endInfo> {
+  static info = endInfo;
+  constructor(private jsPsych: JsPsych) {}
+
+  async trial(display: HTMLElement, params: TrialType<typeof endInfo>): Promise<void> {
+    const link = currentScanner.link!;
+    const run = link.run!;
+    display.innerHTML = `<div class="advsight-stage"><div class="advsight-fixation">+</div></div>`;
+    const endAt = (run.t0?.tPage ?? performance.now()) + params.run_ms!;
+    while (!run.aborted && performance.now() < endAt) await new Promise((r) => setTimeout(r, Math.min(100, endAt - performance.now())));
+    const reconciledAtEnd = await link.resync().catch(() => 0);
+    link.sendClock(); // the estimate after the periodic re-syncs of the run
+    link.end(run.aborted);
+    const { summary, verdicts } = link.monitor();
+    const estimate = link.clock.estimate();
+    const volumeOf = new Map(verdicts.map((v) => [v.seq, v.volume]));
+    display.innerHTML = "";
+    this.jsPsych.finishTrial({
+      run_id: run.armed.runId,
+      source: run.armed.source,
+      tr_ms: run.armed.trMs,
+      dummy_volumes: run.armed.dummyVolumes,
+      t0_page_ms: run.t0?.tPage ?? null,
+      t0_seq: run.t0?.seq ?? null,
+      clock_offset_ms: estimate?.offsetMs ?? null,
+      clock_uncertainty_ms: estimate?.uncertaintyMs ?? null,
+      clock_rtt_ms: estimate?.rttMs ?? null,
+      clock_samples: estimate?.nSamples ?? 0,
+      disconnects: run.disconnects,
+      reconciled_at_end: reconciledAtEnd,
+      aborted: run.aborted,
+      monitor: summary,
+      pulses: [...run.pulses.values()]
+        .sort((a, b) => a.seq - b.seq)
+        .map((p) => ({ seq: p.seq, t_server_ms: p.tServer, t_page_ms: p.tPage, received_ms: p.receivedAt, via: p.via, volume: volumeOf.get(p.seq) ?? null })),
+    });
+  }
+}

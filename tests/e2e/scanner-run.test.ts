@@ -1,0 +1,247 @@
+/**
+ * Scanner runs in Debian's Chromium against the simulated scanner: onsets in events.tsv within one
+ * frame of plan, nothing flagged without faults, exactly the injected drop and duplicate flagged with
+ * faults, a socket dropped mid-run reconciled by seq, and the keyboard trigger source ("5" presses
+ * that never count as responses nor end trials).
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import type { Browser, Page } from "playwright";
+import type { Socket } from "socket.io-client";
+import { launchChromium } from "../helpers/browser.ts";
+import { consoleClient, emitAck, finishSession, parseTsv, sessionIdOf, toFirstRun, waitingForScanner } from "../helpers/scanner.ts";
+import { getJson, startServer } from "../helpers/server.ts";
+import { PACKAGE_ROOT } from "../../server/studies.ts";
+
+const SIM = join(PACKAGE_ROOT, "tests/fixtures/studies/scanner-sim.json");
+const KEY = join(PACKAGE_ROOT, "tests/fixtures/studies/scanner-key.json");
+
+let browser: Browser;
+let server: Awaited<ReturnType<typeof startServer>>;
+let operator: Socket;
+
+before(async () => {
+  browser = await launchChromium();
+  server = await startServer([SIM, KEY]);
+  operator = await consoleClient(server.url);
+});
+after(async () => {
+  operator.close();
+  await browser.close();
+  await server.server.close();
+});
+
+type Files = Record<string, string>;
+async function bids(sessionId: string): Promise<Files> {
+  return ((await getJson(`${server.url}/api/scanner/sessions/${sessionId}/bids`)) as { files: Files }).files;
+}
+
+function frameMsOf(files: Files, run: number): number {
+  const sidecar = JSON.parse(Object.entries(files).find(([k]) => k.endsWith(`run-${run}_events.json`))![1]) as { StimulusPresentation: { ScreenRefreshRate: number } };
+  return 1000 / sidecar.StimulusPresentation.ScreenRefreshRate;
+}
+
+function eventsOf(files: Files, run: number) {
+  const entry = Object.entries(files).find(([k]) => k.endsWith(`run-${run}_events.tsv`));
+  assert.ok(entry, `events.tsv of run ${run} among ${Object.keys(files).join(", ")}`);
+  return parseTsv(entry[1]);
+}
+
+function pulsesOf(files: Files, run: number) {
+  return parseTsv(Object.entries(files).find(([k]) => k.endsWith(`run-${run}_pulses.tsv`))![1]);
+}
+
+function assertOnsets(files: Files, run: number, nTrials: number): void {
+  const events = eventsOf(files, run);
+  const frame = frameMsOf(files, run) / 1000;
+  assert.equal(events.length, nTrials);
+  for (const e of events) {
+    const error = Math.abs(Number(e.onset) - Number(e.planned_onset));
+    assert.ok(error <= frame + 1e-4, `run ${run} trial ${e.trial_in_run}: onset ${e.onset} s vs planned ${e.planned_onset} s (error ${(error * 1000).toFixed(2)} ms > one frame ${(frame * 1000).toFixed(2)} ms)`);
+    assert.ok(Number(e.duration) > 0);
+  }
+}
+
+async function openParticipant(study: string, pid: string): Promise<{ page: Page; sessionId: string; errors: string[] }> {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${server.url}/study/${study}?pid=${pid}`);
+  const sessionId = await sessionIdOf(page);
+  await toFirstRun(page);
+  return { page, sessionId, errors };
+}
+
+test("simulated scanner: run 1 clean, run 2 with a dropped and a duplicated pulse; onsets within one frame", { timeout: 180_000 }, async () => {
+  const { page, sessionId, errors } = await openParticipant("scanner-sim", "sim1");
+  // answer some trials with the button box while the run goes on
+  const start1 = await emitAck(operator, "run:start", { sessionId });
+  assert.equal(start1.ok, true, start1.error);
+  await page.waitForSelector(".advsight-image", { state: "visible", timeout: 20_000 });
+  await page.keyboard.press("1");
+  await waitingForScanner(page);
+
+  // volumes counted from the first pulse, dummies included: drop volume 7, duplicate volume 10
+  const start2 = await emitAck(operator, "run:start", { sessionId, simulate: { drop: [7], duplicate: [10] } });
+  assert.equal(start2.ok, true, start2.error);
+  await finishSession(page);
+  assert.deepEqual(errors, []);
+
+  const files = await bids(sessionId);
+  assertOnsets(files, 1, 12);
+  assertOnsets(files, 2, 12);
+  assert.ok(eventsOf(files, 1).some((e) => e.response === "1"), "the button press is in run 1's events");
+
+  const clean = pulsesOf(files, 1);
+  assert.deepEqual(clean.filter((p) => p.status === "duplicate" || Number(p.missed_before) > 0), [], "no pulse flagged in the clean run");
+  assert.deepEqual(clean.map((p) => Number(p.seq)), clean.map((_, i) => i + 1));
+  assert.equal(clean.filter((p) => p.status === "dummy").length, 2);
+
+  const faulty = pulsesOf(files, 2);
+  // pulses: volumes 1-6 are seq 1-6, volume 8 is seq 7 (7 dropped), volume 10 is seq 9 and its copy seq 10
+  assert.deepEqual(faulty.filter((p) => Number(p.missed_before) > 0).map((p) => [p.seq, p.volume, p.missed_before]), [["7", "8", "1"]]);
+  assert.deepEqual(faulty.filter((p) => p.status === "duplicate").map((p) => p.seq), ["10"]);
+
+  const sidecar2 = JSON.parse(files[Object.keys(files).find((k) => k.endsWith("run-2_events.json"))!]!) as { advsight: Record<string, unknown> };
+  assert.deepEqual(sidecar2.advsight.missedVolumes, [7]);
+  assert.deepEqual(sidecar2.advsight.duplicatePulseSeqs, [10]);
+  const tr = Number(sidecar2.advsight.measuredTrMs);
+  assert.ok(Math.abs(tr - 500) < 2, `measured TR ${tr}`);
+  assert.ok(Number(sidecar2.advsight.clockUncertaintyMs) < 5, "the clock offset is known to within a few ms on loopback");
+
+  // the page's own record of the run agrees with the server's log
+  const rows = (await getJson(`${server.url}/api/export/sessions/${sessionId}/trials.json`)) as Record<string, unknown>[];
+  const runRecord = rows.find((r) => r.kind === "scanner-run" && r.run === 2)!;
+  const monitor = runRecord.monitor as { missedVolumes: number[]; duplicateSeqs: number[] };
+  assert.deepEqual(monitor.missedVolumes, [7]);
+  assert.deepEqual(monitor.duplicateSeqs, [10]);
+  await page.close();
+});
+
+test("the socket drops mid-run: the run goes on, missed pulses are reconciled by seq", { timeout: 120_000 }, async () => {
+  const { page, sessionId } = await openParticipant("scanner-sim", "drop1");
+  assert.equal((await emitAck(operator, "run:start", { sessionId })).ok, true);
+  await page.waitForFunction("window.advsight.scanner.run && window.advsight.scanner.run.t0 && window.advsight.scanner.run.pulses.size >= 6", undefined, { timeout: 20_000 });
+  // cut the page's transport from the server side, as a network drop would; the client reconnects by itself
+  const sockets = await server.server.io.of("/scanner").in(sessionId).fetchSockets();
+  assert.equal(sockets.length, 1);
+  const live = (await page.evaluate("window.advsight.scanner.run.pulses.size")) as number;
+  (sockets[0] as unknown as { conn: { close(): void } }).conn.close();
+  await waitingForScanner(page);
+  await page.waitForFunction("window.advsight.queue.status().pending === 0", undefined, { timeout: 20_000 });
+  await page.close();
+
+  const rows = (await getJson(`${server.url}/api/export/sessions/${sessionId}/trials.json`)) as Record<string, unknown>[];
+  const run = rows.find((r) => r.kind === "scanner-run" && r.run === 1)!;
+  const pulses = run.pulses as { seq: number; via: string }[];
+  assert.ok(Number(run.disconnects) >= 1, "the drop was seen");
+  assert.ok(pulses.some((p) => p.via === "reconciled"), "some pulses came through reconciliation");
+  assert.deepEqual(pulses.map((p) => p.seq), pulses.map((_, i) => i + 1), "no seq missing, none twice");
+  assert.ok(live >= 6);
+  const files = await bids(sessionId);
+  const serverLog = pulsesOf(files, 1);
+  // every pulse the page holds is in the server's log with the same seq, and the log has none the page lacks
+  // up to the run's end (the simulator adds a few after it)
+  assert.ok(serverLog.length >= pulses.length);
+  assertOnsets(files, 1, 12);
+});
+
+test("keyboard trigger: '5' presses are pulses, never responses, and do not end trials", { timeout: 120_000 }, async () => {
+  const { page, sessionId } = await openParticipant("scanner-key", "key1");
+  const trMs = 500;
+  let presses = 0;
+  let stop = false;
+  const pressing = (async () => {
+    const start = Date.now();
+    while (!stop && presses < 60) {
+      await page.keyboard.press("5");
+      presses++;
+      // "1" now and then between triggers: a button-box answer
+      if (presses % 7 === 0) await page.keyboard.press("1");
+      const next = start + presses * trMs;
+      await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
+    }
+  })();
+  await waitingForScanner(page, 90_000).catch(() => undefined);
+  await finishSession(page, 90_000);
+  stop = true;
+  await pressing;
+  const files = await bids(sessionId);
+  const events = eventsOf(files, 1);
+  assert.equal(events.length, 12);
+  assert.ok(events.every((e) => e.response !== "5"), "a trigger is never a response");
+  assert.ok(events.some((e) => e.response === "1"), "button presses are responses");
+  const rows = (await getJson(`${server.url}/api/export/sessions/${sessionId}/trials.json`)) as Record<string, unknown>[];
+  const trials = rows.filter((r) => r.kind === "scanner");
+  assert.ok(trials.some((r) => Number(r.trigger_presses) > 0), "trials saw trigger presses");
+  assert.ok(trials.every((r) => Number(r.duration_frames) === Number(r.planned_duration_frames) || Math.abs(Number(r.duration_frames) - Number(r.planned_duration_frames)) <= 1));
+  const pulses = pulsesOf(files, 1);
+  assert.ok(pulses.length >= 15 && pulses.every((p) => p.source === "keyboard" && p.key === "5"));
+  assertOnsets(files, 1, 12);
+  await page.close();
+});
+
+test("operator console: live state, start and abort a run from the admin page", { timeout: 120_000 }, async () => {
+  const { page, sessionId } = await openParticipant("scanner-sim", "console1");
+  const consolePage = await browser.newPage();
+  consolePage.on("dialog", (d) => void d.accept()); // "Abort this run?"
+  await consolePage.goto(`${server.url}/console?token=test-admin-token`);
+  const row = consolePage.locator(`tr[data-session="${sessionId}"]`);
+  await row.locator("text=waiting for run 1").waitFor({ timeout: 10_000 });
+  await row.locator('button[data-action="run:start"]').click();
+  // volumes come in and the measured TR shows up next to the nominal one
+  await consolePage.waitForFunction(
+    (id) => /\d+ \/ \d+/.test(document.querySelector(`tr[data-session="${id}"]`)?.children[3]?.textContent ?? "") && /49\d\.\d\d|50\d\.\d\d/.test(document.querySelector(`tr[data-session="${id}"]`)?.children[4]?.textContent ?? ""),
+    sessionId,
+    { timeout: 15_000 },
+  );
+  assert.match(await row.innerText(), /connected/);
+  await page.waitForFunction("window.advsight.scanner.run && window.advsight.scanner.run.t0", undefined, { timeout: 10_000 });
+  await row.locator('button[data-action="run:abort"]').click();
+  await waitingForScanner(page); // the page moves on to run 2
+  await row.locator("text=waiting for run 2").waitFor({ timeout: 10_000 });
+  assert.match(await row.innerText(), /aborted by the operator/);
+  await page.waitForFunction("window.advsight.queue.status().pending === 0", undefined, { timeout: 20_000 });
+  const rows = (await getJson(`${server.url}/api/export/sessions/${sessionId}/trials.json`)) as Record<string, unknown>[];
+  assert.equal(rows.find((r) => r.kind === "scanner-run" && r.run === 1)?.aborted, true);
+  const runs = (await getJson(`${server.url}/api/scanner/sessions/${sessionId}/runs`)) as { status: string }[];
+  assert.deepEqual(runs.map((r) => r.status), ["aborted"]);
+  await consolePage.close();
+  await page.close();
+});
+
+test("a page reloaded mid-run rejoins the run: t0 from the logged pulses, later images still on plan", { timeout: 120_000 }, async () => {
+  const { page, sessionId } = await openParticipant("scanner-sim", "reload1");
+  assert.equal((await emitAck(operator, "run:start", { sessionId })).ok, true);
+  const stored = async () => ((await getJson(`${server.url}/api/export/sessions/${sessionId}/trials.json`)) as Record<string, unknown>[]).filter((r) => r.kind === "scanner").length;
+  for (let n = 0; (await stored()) < 3; n++) {
+    assert.ok(n < 200, "trials are stored during the run");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await page.reload();
+  await page.click(".jspsych-btn", { timeout: 20_000 }); // "Ready" again
+  await page.click("#jspsych-fullscreen-btn");
+  await page.waitForFunction("window.advsight.scanner.run && window.advsight.scanner.run.t0", undefined, { timeout: 20_000 });
+  await page.waitForSelector(".advsight-scanner-wait >> text=Run 2", { state: "attached", timeout: 40_000 });
+  await page.waitForFunction("window.advsight.queue.status().pending === 0", undefined, { timeout: 20_000 });
+
+  const rows = (await getJson(`${server.url}/api/export/sessions/${sessionId}/trials.json`)) as Record<string, unknown>[];
+  const trials = rows.filter((r) => r.kind === "scanner" && r.run === 1);
+  assert.equal(trials.length, 12, "every trial of the run has its record");
+  const shownAfter = trials.filter((r) => r.skipped === false && Number(r.t0_page_ms) !== Number(trials[0]!.t0_page_ms));
+  assert.ok(shownAfter.length >= 3, "images were shown after the reload");
+  const runRecord = rows.find((r) => r.kind === "scanner-run" && r.run === 1)!;
+  const files = await bids(sessionId);
+  const t0Pulse = pulsesOf(files, 1).find((p) => p.onset === "0")!;
+  // the reloaded page's t0, put on the server clock with its own offset estimate, is the server's t0 pulse
+  const t0OnServer = Number(shownAfter[0]!.t0_page_ms) + Number(runRecord.clock_offset_ms);
+  assert.ok(Math.abs(t0OnServer - Number(t0Pulse.t_server_ms)) < 3, `t0 ${t0OnServer} vs pulse ${t0Pulse.t_server_ms}`);
+  // the first image after the reload may have begun late (shown late, logged with its true onset); the rest are on plan
+  assert.ok(shownAfter.filter((r) => r.started_late === true).length <= 1);
+  for (const r of shownAfter.filter((x) => x.started_late === false)) assert.ok(Math.abs(Number(r.onset_error_ms)) <= Number(r.frame_ms), `onset error ${String(r.onset_error_ms)}`);
+  assert.ok(shownAfter.filter((x) => x.started_late === false).length >= 2);
+  const events = eventsOf(files, 1);
+  assert.equal(events.length, trials.filter((r) => r.skipped === false).length, "trials not shown are not events");
+  await page.close();
+});

@@ -1,0 +1,45 @@
+/** Drives scanner sessions in tests: an operator console client and a participant who waits for runs. */
+import type { Page } from "playwright";
+import { io, type Socket } from "socket.io-client";
+import { ADMIN } from "./server.ts";
+
+export function consoleClient(url: string): Promise<Socket> {
+  const socket = io(`${url}/console`, { auth: { token: ADMIN }, transports: ["websocket"] });
+  return new Promise((resolve, reject) => {
+    socket.once("connect", () => resolve(socket));
+    socket.once("connect_error", reject);
+  });
+}
+
+export function emitAck<T = Record<string, unknown>>(socket: Socket, event: string, payload: unknown): Promise<T & { ok: boolean; error?: string }> {
+  return socket.timeout(5000).emitWithAck(event, payload);
+}
+
+export async function sessionIdOf(page: Page): Promise<string> {
+  await page.waitForFunction("window.advsight && window.advsight.session", undefined, { timeout: 20_000 });
+  return (await page.evaluate("window.advsight.session.sessionId")) as string;
+}
+
+/** Clicks through the pages before the first run; resolves when the page waits for the scanner. */
+export async function toFirstRun(page: Page): Promise<void> {
+  await page.click(".jspsych-btn", { timeout: 20_000 }); // instructions: Ready
+  await page.click("#jspsych-fullscreen-btn");
+  await waitingForScanner(page);
+}
+
+export async function waitingForScanner(page: Page, timeout = 60_000): Promise<void> {
+  await page.waitForSelector(".advsight-scanner-wait", { state: "attached", timeout });
+}
+
+/** After the last run: the debrief's Finish button, then the saved screen. */
+export async function finishSession(page: Page, timeout = 60_000): Promise<void> {
+  await page.waitForSelector(".jspsych-btn >> text=Finish", { timeout });
+  await page.click(".jspsych-btn >> text=Finish");
+  await page.waitForFunction("/All your answers are saved/.test(document.body.innerText)", undefined, { timeout: 30_000 });
+}
+
+export function parseTsv(text: string): Record<string, string>[] {
+  const [header, ...lines] = text.trim().split("\n");
+  const columns = header!.split("\t");
+  return lines.map((l) => Object.fromEntries(l.split("\t").map((v, i) => [columns[i]!, v])));
+}
