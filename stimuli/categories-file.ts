@@ -16,7 +16,7 @@ export function readCategories(path: string): Map<string, string> {
   text.split(/\r?\n/).forEach((line, i) => {
     if (!line.trim() || line.startsWith("#")) return;
     const [file, wnid, ...rest] = line.split("\t").map((s) => s.trim());
-    if (i === 0 && wnid !== undefined && !/^n\d/.test(wnid)) return; // header
+    if (i === 0 && !/\.(png|jpe?g)$/i.test(file ?? "")) return; // a header line (its first field is not an image file)
     if (!file || !wnid || rest.some(Boolean)) throw new UserError(`${path} line ${i + 1}: expected "file<TAB>WordNet id", got "${line}"`);
     classIndexOf(wnid, `${path} line ${i + 1}`);
     out.set(basename(file), wnid);

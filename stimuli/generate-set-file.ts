@@ -12,7 +12,9 @@ import { decodeImage, listImages } from "../analysis/cnn/image-file-node.ts";
 import { loadModelFile, modelIdentity } from "../analysis/cnn/model-file-node.ts";
 import { PROFILES, type ProfileName } from "../analysis/cnn/preprocess.ts";
 import type { BackendChoice } from "../analysis/cnn/runtime-node.ts";
-import { PixelClassifier } from "./generate/classifier.ts";
+import { argmax, PixelClassifier } from "./generate/classifier.ts";
+import { pixelsFromRgba } from "./generate/pixels.ts";
+import { classIndexOf, classInfo } from "./generate/targets.ts";
 import { checkConfig, generateSources, type Failure, type GenerateConfig, type Photo } from "./generate/generate.ts";
 import { readCategories } from "./categories-file.ts";
 import { nodePngCodec } from "./png-codec-node.ts";
@@ -50,6 +52,20 @@ function sourceName(file: string): string {
   return basename(file, extname(file)).replace(/[^A-Za-z0-9_.-]+/g, "_").slice(0, 100) || "image";
 }
 
+/** A given --target must differ from every photo's category (known before anything is written). */
+async function checkGivenTarget(classifier: PixelClassifier, photos: Photo[], config: GenerateConfig): Promise<void> {
+  const rule = config.target;
+  if (!config.ai || rule.kind !== "class") return;
+  for (let i = 0; i < photos.length; i += 16) {
+    const chunk = photos.slice(i, i + 16);
+    const logits = await classifier.logits(chunk.map((p) => pixelsFromRgba(p.image, classifier.size)));
+    chunk.forEach((p, k) => {
+      const trueClass = p.category ? classIndexOf(p.category, p.file) : argmax(logits[k]!);
+      if (trueClass === rule.index) throw new UserError(`--target ${classInfo(rule.index).wnid} is the true category of ${p.file}; an AI image must be driven to another class (leave that photo out or choose another --target)`);
+    });
+  }
+}
+
 export async function generateSetFiles(options: GenerateSetOptions): Promise<GenerateSetResult> {
   checkConfig(options.config);
   const batch = options.batch ?? 8;
@@ -85,25 +101,31 @@ export async function generateSetFiles(options: GenerateSetOptions): Promise<Gen
     const fingerprint = {
       generator: GENERATOR_VERSION, config: options.config, model: identity, photos: photos.map((p, i) => [p.file, hashes[i], p.category ?? null]),
     };
+    await checkGivenTarget(classifier, photos, options.config);
     const writer = new SetWriter(options.out, fingerprint);
     const done = writer.open();
     const resumed = photos.filter((p) => done.has(p.source)).length;
     const todo = photos.filter((p) => !done.has(p.source));
     let finished = resumed;
     options.onProgress?.({ done: finished, total: photos.length });
-    for (let start = 0; start < todo.length; start += batch) {
-      const chunk = todo.slice(start, start + batch);
-      const generated = await generateSources(classifier, chunk, options.config, {
-        model: identity,
-        codec: nodePngCodec,
-        onStep: (s) => options.onProgress?.({ done: finished, total: photos.length, phase: s.phase, step: s.step, maxSteps: s.maxSteps }),
-      });
-      for (const g of generated) {
-        writer.writeSource(g);
-        finished++;
-        options.onProgress?.({ done: finished, total: photos.length });
-        options.onSourceWritten?.(g.source);
+    try {
+      for (let start = 0; start < todo.length; start += batch) {
+        const chunk = todo.slice(start, start + batch);
+        const generated = await generateSources(classifier, chunk, options.config, {
+          model: identity,
+          codec: nodePngCodec,
+          onStep: (s) => options.onProgress?.({ done: finished, total: photos.length, phase: s.phase, step: s.step, maxSteps: s.maxSteps }),
+        });
+        for (const g of generated) {
+          writer.writeSource(g);
+          finished++;
+          options.onProgress?.({ done: finished, total: photos.length });
+          options.onSourceWritten?.(g.source);
+        }
       }
+    } catch (e) {
+      writer.abandonIfEmpty();
+      throw e;
     }
     const { set, failures } = writer.finish(photos.map((p) => p.source), {
       name: options.name ?? setNameFor(options.out),

@@ -65,6 +65,11 @@ export class SetWriter {
     return new Set(this.done);
   }
 
+  /** After an error: a run that finished no source leaves nothing behind (there is nothing to resume). */
+  abandonIfEmpty(): void {
+    if (this.done.size === 0) rmSync(this.partial, { recursive: true, force: true });
+  }
+
   /** One source's images and report, all or nothing. */
   writeSource(generated: GeneratedSource): void {
     const tmp = join(this.partial, `.tmp-${generated.source}-${process.pid}`);
