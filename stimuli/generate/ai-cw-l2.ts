@@ -46,6 +46,8 @@ interface State {
   total: number;
   reachedThisConstant: boolean;
   milestones: MilestoneTracker;
+  /** logits at the current w (from the last gradient call), to pick the best other class without another forward */
+  logits?: Float32Array;
   best?: { l2: number; x: Float32Array; c: number };
   fallback: { p: number; x: Float32Array };
   result?: AttackResult;
@@ -66,6 +68,7 @@ function resetW(s: State): void {
   s.t = 0;
   s.step = 0;
   s.reachedThisConstant = false;
+  s.logits = undefined;
 }
 
 export async function aiCwL2(classifier: PixelClassifier, jobs: AttackJob[], params: CwParams, onStep?: StepListener): Promise<AttackResult[]> {
@@ -90,9 +93,11 @@ export async function aiCwL2(classifier: PixelClassifier, jobs: AttackJob[], par
     const active = states.filter((s) => !s.result);
     if (active.length === 0) break;
     const xs = active.map((s) => toPixels(s.w));
-    // the seed z_t - z_j needs j, the best other class, from the current logits
-    const current = await classifier.logits(xs);
-    const others = active.map((s, i) => bestOther(current[i]!, s.job.target).index);
+    // the seed z_j - z_t needs j, the best other class (from the last step's logits; a forward only after a reset)
+    const fresh = active.filter((s) => !s.logits);
+    const computed = await classifier.logits(fresh.map((s) => xs[active.indexOf(s)]!));
+    fresh.forEach((s, i) => (s.logits = computed[i]!));
+    const others = active.map((s) => bestOther(s.logits!, s.job.target).index);
     const { gradients, logits } = await classifier.gradient(xs, active.map((s, i) => classifier.seed(others[i]!, s.job.target)));
     // 8-bit check of images that reach the confidence and would beat the best so far
     const candidates: { s: State; x: Float32Array; l2: number }[] = [];
@@ -141,6 +146,8 @@ export async function aiCwL2(classifier: PixelClassifier, jobs: AttackJob[], par
         const vh = s.v[k]! / (1 - b2 ** s.t);
         s.w[k] = s.w[k]! - (params.learningRate * mh) / (Math.sqrt(vh) + epsAdam);
       }
+      // one step old at the next step: picks j (it rarely changes between steps) without another forward
+      s.logits = logits[i]!;
       s.step++;
       s.total++;
     });
