@@ -89,7 +89,7 @@ async function generateVerb(argv: string[]): Promise<number> {
     console.error(`\ninterrupted: finished sources are kept in ${values.out}.partial; run the same command again to resume`);
     process.exit(130);
   };
-  process.once("SIGINT", onSigint);
+  process.on("SIGINT", onSigint);
   try {
     const result = await generateSetFiles({
       model: requireOption(values.model, "model", usages.generate),

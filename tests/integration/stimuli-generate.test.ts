@@ -123,13 +123,18 @@ test("the command line writes a set and prints where; --help lists the options",
   const photos = photoFolder([224, 224]);
   const out = join(photos.dir, "cli-set");
   const cli = (args: string[]) => spawnSync(process.execPath, [join(PACKAGE_ROOT, "bin/advsight.js"), "stimuli", ...args], { encoding: "utf8" });
-  const r = cli(["generate", "--model", syntheticModelPath("torchvision"), "--images", photos.images, "--out", out, "--categories", photos.categories, "--eps", "4/255", "--seed", "3"]);
+  const r = cli(["generate", "--model", syntheticModelPath("torchvision"), "--images", photos.images, "--out", out, "--categories", photos.categories, "--eps", "4/255", "--seed", "3", "--target", "n04398044"]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /wrote 6 images to .*cli-set/);
   assert.match(r.stderr, /2\/2 sources/);
   const set = JSON.parse(readFileSync(join(out, "stimuli.json"), "utf8"));
   assert.equal(set.generator.seed, 3);
   assert.equal(set.items.find((i: { condition: string }) => i.condition === "AI").generation.params.eps255, 4);
+  for (const item of set.items.filter((i: { condition: string }) => i.condition === "AI")) {
+    assert.equal(item.cnnTarget, "n04398044", "the given target");
+    assert.equal(item.cnn.top1, "n04398044");
+    assert.equal(item.generation.target.rule, "class");
+  }
   const check = cli(["check", out, "--model", syntheticModelPath("torchvision")]);
   assert.equal(check.status, 0, check.stdout + check.stderr);
   assert.match(check.stderr, /6 item\(s\) checked, 0 problem\(s\)/);

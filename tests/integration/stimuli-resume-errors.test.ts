@@ -2,7 +2,7 @@
 // computation from the files, and `stimuli check` catching a changed file.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readImage } from "../../analysis/cnn/image-file-node.ts";
@@ -58,6 +58,31 @@ test("an interrupted run keeps finished sources and resumes to the same set as a
   const a = JSON.parse(readFileSync(join(out, "stimuli.json"), "utf8"));
   const b = JSON.parse(readFileSync(join(reference, "stimuli.json"), "utf8"));
   assert.deepEqual(a.items, b.items);
+});
+
+test("Ctrl-C stops the command line, keeps finished sources, and the same command resumes", { timeout: 300_000 }, async () => {
+  const photos = photoFolder([224, 224, 224, 224, 224, 224]);
+  const out = join(photos.dir, "set");
+  const args = [join(PACKAGE_ROOT, "bin/advsight.js"), "stimuli", "generate", "--model", MODEL, "--images", photos.images, "--out", out, "--categories", photos.categories, "--batch", "1"];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  let interrupted = false;
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+    if (!interrupted && /^1\/6 sources/m.test(stderr)) interrupted = child.kill("SIGINT");
+  });
+  assert.equal(await exited, 130, stderr);
+  assert.match(stderr, /interrupted: finished sources are kept in .*set\.partial; run the same command again to resume/);
+  assert.equal(existsSync(out), false);
+  const kept = readdirSync(join(`${out}.partial`, "items"));
+  assert.ok(kept.length >= 1 && kept.length < 6, `kept ${kept}`);
+
+  const again = spawnSync(process.execPath, args, { encoding: "utf8" });
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stderr, new RegExp(`resumed an interrupted run: ${kept.length} source\\(s\\) were already made`));
+  assert.equal(JSON.parse(readFileSync(join(out, "stimuli.json"), "utf8")).items.length, 18);
+  assert.equal(existsSync(`${out}.partial`), false);
 });
 
 test("the report's numbers match a direct computation from the PNG files (numpy metrics, fresh logits)", { skip: skipWithoutNumpy, timeout: 300_000 }, async () => {
