@@ -99,8 +99,8 @@ export function checkConfig(config: GenerateConfig): void {
   if (config.ai && config.aiMethod === "cw-l2") checkCwParams(config.cwParams);
 }
 
-/** The parameters recorded with an AI image: every parameter of the method that ran. */
-function aiParams(config: GenerateConfig): Record<string, unknown> {
+/** The AI method's parameters as run (and recorded): every parameter, the confidence, MI-FGSM's momentum. */
+function aiParams(config: GenerateConfig): PgdParams | CwParams {
   if (config.aiMethod === "cw-l2") return { ...config.cwParams, confidence: config.confidence };
   return { ...config.pgdParams, confidence: config.confidence, momentum: config.aiMethod === "mi-fgsm" ? config.pgdParams.momentum || 1 : 0 };
 }
@@ -161,8 +161,8 @@ export async function generateSources(classifier: PixelClassifier, photos: Photo
     const listener: StepListener = (s) => context.onStep?.({ phase: "AI", ...s });
     const results =
       config.aiMethod === "cw-l2"
-        ? await aiCwL2(classifier, jobs, { ...config.cwParams, confidence: config.confidence }, listener)
-        : await aiPgdLinf(classifier, jobs, { ...config.pgdParams, confidence: config.confidence, momentum: config.aiMethod === "mi-fgsm" ? config.pgdParams.momentum || 1 : 0 }, listener);
+        ? await aiCwL2(classifier, jobs, aiParams(config) as CwParams, listener)
+        : await aiPgdLinf(classifier, jobs, aiParams(config) as PgdParams, listener);
     results.forEach((r, i) => (pending[i]!.ai!.result = r));
   }
 
@@ -232,7 +232,7 @@ export async function generateSources(classifier: PixelClassifier, photos: Photo
       items.push({
         ...common, id: `${source}-AI`, condition: "AI", cnnTarget: target.wnid, file: o.path,
         generation: {
-          method: AI_METHODS[config.aiMethod], params: aiParams(config), seed: p.ai.seed, success,
+          method: AI_METHODS[config.aiMethod], params: { ...aiParams(config) }, seed: p.ai.seed, success,
           trueCategory, target: { ...target, rule: p.photo.aiTarget !== undefined ? "given" : config.target.kind }, model, profile,
           iterations: r.iterations, iterationsTo: r.milestones, details: r.details,
           metrics: { ...metrics, ...luminanceMetrics(o.pixels, size), reference: "regular" },
