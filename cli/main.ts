@@ -8,6 +8,7 @@ const areas: Record<string, () => Promise<{ command: Command }>> = {
   export: () => import("./export.ts"),
   relay: () => import("./relay.ts"),
   model: () => import("./model.ts"), cnn: () => import("./cnn.ts"),
+  stimuli: () => import("./stimuli.ts"),
 };
 
 function help(): string {

@@ -9,7 +9,12 @@ mkdirSync(out, { recursive: true });
 
 const started = Date.now();
 await build({
-  entryPoints: { experiment: join(root, "experiment/main.ts"), cnn: join(root, "analysis/cnn/page/main.ts"), console: join(root, "experiment/console/main.ts") },
+  entryPoints: {
+    experiment: join(root, "experiment/main.ts"),
+    cnn: join(root, "analysis/cnn/page/main.ts"),
+    console: join(root, "experiment/console/main.ts"),
+    stimuli: join(root, "stimuli/page/main.ts"),
+  },
   outdir: out,
   bundle: true,
   format: "esm",
@@ -26,6 +31,7 @@ for (const [from, to] of [
   ["node_modules/jspsych/css/jspsych.css", "jspsych.css"],
   ["analysis/cnn/page/cnn.html", "cnn.html"],
   ["experiment/console/console.html", "console.html"],
+  ["stimuli/page/stimuli.html", "stimuli.html"],
   ["node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.jsep.wasm", "ort/ort-wasm-simd-threaded.jsep.wasm"],
 ]) {
   mkdirSync(dirname(join(out, to!)), { recursive: true });

@@ -21,7 +21,7 @@ export const CnnResult = z.looseObject({
 });
 
 export const Generation = z.looseObject({
-  /** e.g. "an-logit-ascent", "ai-pgd-linf", "placeholder" (a stand-in, not a real adversarial image). */
+  /** "an-logit-ascent", "ai-pgd-linf", "ai-mi-fgsm-linf" or "ai-cw-l2" (stimuli/generate/); other tools may add their own. */
   method: z.string().min(1),
   params: z.record(z.string(), z.unknown()).default({}),
   seed: z.int().optional(),

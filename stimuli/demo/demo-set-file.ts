@@ -1,41 +1,96 @@
-/** Node-only: writes the demo set to .cache/demo-set once (atomically: temp folder, then rename). */
+/**
+ * Node-only: makes the demo set in .cache/demo-set with the stimulus generator, once: the AN and AI
+ * images come from the synthetic AlexNet (itself cached in .cache/models). Rebuilt when DEMO_VERSION,
+ * the synthetic-model generator or the stimulus generator changes. Built in a folder of its own and
+ * renamed into place, so concurrent first runs (tests, two servers) never see a half-written set.
+ */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { dirname, join, resolve } from "node:path";
-import { encodePng } from "../../common/png-node.ts";
-import { DEMO_SIZE, DEMO_VERSION, makeDemoSet } from "./demo-set.ts";
+import { loadModel } from "../../analysis/cnn/model.ts";
+import { PROFILES } from "../../analysis/cnn/preprocess.ts";
+import { selectRuntime } from "../../analysis/cnn/runtime-node.ts";
+import { makeSyntheticAlexNet, SYNTHETIC_GENERATOR, syntheticModelId } from "../../analysis/cnn/synthetic.ts";
+import { progressReporter } from "../../common/progress-node.ts";
+import { PixelClassifier } from "../generate/classifier.ts";
+import { generateSources } from "../generate/generate.ts";
+import { GENERATOR_NAME, GENERATOR_VERSION } from "../generate-set-file.ts";
+import { nodePngCodec } from "../png-codec-node.ts";
+import { SetWriter } from "../set-writer-file.ts";
+import { DEMO_MODEL, DEMO_VERSION, demoConfig, demoPhotos } from "./demo-set.ts";
 
-export const DEMO_SET_DIR = resolve(new URL("../../.cache/demo-set", import.meta.url).pathname);
+const ROOT = resolve(new URL("../..", import.meta.url).pathname);
+export const DEMO_SET_DIR = join(ROOT, ".cache/demo-set");
 
-function cachedVersion(dir: string): number | undefined {
+/** What a cached demo set must have been made with. */
+export const DEMO_KEY = `demo v${DEMO_VERSION}; ${SYNTHETIC_GENERATOR}; stimuli generator v${GENERATOR_VERSION}`;
+
+function cachedKey(dir: string): string | undefined {
   try {
-    return JSON.parse(readFileSync(join(dir, "stimuli.json"), "utf8")).generator?.version;
+    return JSON.parse(readFileSync(join(dir, "stimuli.json"), "utf8")).generator?.key;
   } catch {
     return undefined;
   }
 }
 
-export function writeDemoSet(dir: string): void {
-  const { manifest, images } = makeDemoSet();
-  const tmp = `${dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  const hashes = new Map<string, string>();
-  for (const image of images) {
-    const path = join(tmp, image.file);
+/** The synthetic AlexNet's file (made once; the same cache the tests use). */
+function demoModelPath(): string {
+  const path = join(ROOT, ".cache/models", `${syntheticModelId(DEMO_MODEL.arch, DEMO_MODEL.seed)}.${SYNTHETIC_GENERATOR.replace(/\W+/g, "-")}.onnx`);
+  if (!existsSync(path)) {
     mkdirSync(dirname(path), { recursive: true });
-    const png = encodePng({ width: DEMO_SIZE, height: DEMO_SIZE, rgba: image.rgba });
-    writeFileSync(path, png);
-    hashes.set(image.file, createHash("sha256").update(png).digest("hex"));
+    writeFileSync(`${path}.tmp-${process.pid}`, makeSyntheticAlexNet(DEMO_MODEL));
+    renameSync(`${path}.tmp-${process.pid}`, path);
   }
-  manifest.items = manifest.items.map((item) => ({ ...item, sha256: hashes.get(item.file)! }));
-  writeFileSync(join(tmp, "stimuli.json"), `${JSON.stringify(manifest, null, 2)}\n`);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dirname(dir), { recursive: true });
-  renameSync(tmp, dir);
+  return path;
+}
+
+export async function writeDemoSet(dir: string, log: (line: string) => void = (l) => console.error(l)): Promise<void> {
+  const started = Date.now();
+  log(`making the demo stimulus set in ${dir} (first run only: AN and AI images from the synthetic AlexNet)...`);
+  const modelPath = demoModelPath();
+  const bytes = readFileSync(modelPath);
+  const model = await loadModel(new Uint8Array(bytes), { runtime: await selectRuntime("auto"), name: modelPath });
+  const build = `${dir}.build-${process.pid}`;
+  const progress = progressReporter("demo sources");
+  try {
+    const classifier = new PixelClassifier(model, PROFILES[DEMO_MODEL.arch]);
+    const identity = { id: syntheticModelId(DEMO_MODEL.arch, DEMO_MODEL.seed), sha256: createHash("sha256").update(bytes).digest("hex"), profile: DEMO_MODEL.arch, synthetic: true };
+    const photos = demoPhotos();
+    const config = demoConfig();
+    rmSync(`${build}.partial`, { recursive: true, force: true });
+    const writer = new SetWriter(build, { key: DEMO_KEY, pid: process.pid });
+    writer.open();
+    progress.update({ done: 0, total: photos.length });
+    const generated = await generateSources(classifier, photos, config, {
+      model: identity,
+      codec: nodePngCodec,
+      onStep: (s) => progress.update({ done: 0, total: photos.length, ...s }),
+    });
+    generated.forEach((g) => writer.writeSource(g));
+    progress.update({ done: photos.length, total: photos.length });
+    const { failures } = writer.finish(photos.map((p) => p.source), {
+      name: "demo",
+      model: identity,
+      generator: { name: `${GENERATOR_NAME} (demo set: procedural pictures, synthetic AlexNet)`, key: DEMO_KEY, version: DEMO_VERSION, seed: config.seed, config },
+    });
+    progress.stop();
+    if (failures.length > 0) log(`demo set: ${failures.length} image(s) did not reach the target: ${failures.map((f) => `${f.item} (${f.reason})`).join("; ")}`);
+    // another process may have finished first: keep one, drop the other
+    if (cachedKey(dir) !== DEMO_KEY) {
+      rmSync(dir, { recursive: true, force: true });
+      renameSync(build, dir);
+    }
+    log(`demo stimulus set ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } finally {
+    progress.stop();
+    rmSync(build, { recursive: true, force: true });
+    rmSync(`${build}.partial`, { recursive: true, force: true });
+    await model.release();
+  }
 }
 
 /** The demo set's folder, (re)built first when missing or made by an older generator. */
 export async function ensureDemoSet(dir = DEMO_SET_DIR): Promise<string> {
-  if (!existsSync(join(dir, "stimuli.json")) || cachedVersion(dir) !== DEMO_VERSION) writeDemoSet(dir);
+  if (!existsSync(join(dir, "stimuli.json")) || cachedKey(dir) !== DEMO_KEY) await writeDemoSet(dir);
   return dir;
 }

@@ -1,81 +1,69 @@
 /**
- * The bundled demo stimulus set: one procedural picture per demo category (regular), and for now
- * PLACEHOLDER AN and AI images: seeded noise, and the picture plus seeded +-8/255 noise. They are not
- * adversarial; their manifest entries say so (generation.method = "placeholder") until the stimulus
- * generator makes real ones. Isomorphic: returns pixels, the caller writes files.
+ * The bundled demo stimulus set: one procedural picture per demo category (regular), an AN image and an
+ * AI image made from it by the stimulus generator with the synthetic AlexNet (demo-set-file.ts runs it).
+ * The synthetic network has random weights, so the pictures' categories come from DEMO_CATEGORIES, not
+ * from its top-1, and each AI image is driven to another demo category (three places on in the list),
+ * so the experiment's cnn_target is always a category of the set. Isomorphic.
  */
 import { makeRng } from "../../common/random.ts";
 import type { StimulusSet } from "../manifest.ts";
+import type { GenerateConfig, Photo } from "../generate/generate.ts";
+import { AN_DEFAULTS } from "../generate/an-logit-ascent.ts";
+import { PGD_DEFAULTS } from "../generate/ai-pgd-linf.ts";
+import { CW_DEFAULTS } from "../generate/ai-cw-l2.ts";
 import { DEMO_CATEGORIES } from "./pictures.ts";
 
 export const DEMO_SIZE = 224;
-/** Bump when the pictures or the manifest change, so cached copies are rebuilt. */
-export const DEMO_VERSION = 1;
+/** Bump when the pictures, the generator settings or the manifest change, so cached copies are rebuilt. */
+export const DEMO_VERSION = 2;
+/** The synthetic AlexNet the demo's AN and AI images are made for. */
+export const DEMO_MODEL = { arch: "torchvision", seed: 1 } as const;
 
-export interface DemoImage {
-  file: string;
-  /** RGBA, DEMO_SIZE x DEMO_SIZE */
-  rgba: Uint8Array;
+/** The generator's settings for the demo: the defaults (PGD, eps 8/255, p >= 0.99). */
+export function demoConfig(seed = 1): GenerateConfig {
+  return {
+    an: true, ai: true, aiMethod: "pgd", confidence: 0.99, seed,
+    anParams: AN_DEFAULTS, pgdParams: PGD_DEFAULTS, cwParams: CW_DEFAULTS,
+    target: { kind: "random" }, anControl: false, aiControl: false,
+  };
 }
 
-export interface DemoSet {
-  manifest: StimulusSet & { generator: { name: string; version: number; seed: number } };
-  images: DemoImage[];
+const sourceOf = (k: number) => `s${String(k + 1).padStart(2, "0")}`;
+const aiTargetOf = (k: number) => DEMO_CATEGORIES[(k + 3) % DEMO_CATEGORIES.length]!;
+
+/** The regular pictures, with their categories and AI targets, as the generator's input. */
+export function demoPhotos(seed = 1): Photo[] {
+  return DEMO_CATEGORIES.map((category, k) => {
+    const source = sourceOf(k);
+    return {
+      source,
+      file: `procedural:${category.label}`,
+      image: { width: DEMO_SIZE, height: DEMO_SIZE, rgba: category.draw(DEMO_SIZE, makeRng(`${seed}-${source}`)).toRgba() },
+      category: category.wnid,
+      aiTarget: aiTargetOf(k).index,
+    };
+  });
 }
 
-function placeholderNoise(seed: number): Uint8Array {
-  const rng = makeRng(seed);
-  const out = new Uint8Array(DEMO_SIZE * DEMO_SIZE * 4);
-  for (let p = 0; p < DEMO_SIZE * DEMO_SIZE; p++) {
-    for (let k = 0; k < 3; k++) out[p * 4 + k] = Math.floor(rng.next() * 256);
-    out[p * 4 + 3] = 255;
-  }
-  return out;
-}
-
-function placeholderPerturbation(rgba: Uint8Array, seed: number, eps: number): Uint8Array {
-  const rng = makeRng(seed);
-  const out = rgba.slice();
-  for (let i = 0; i < out.length; i++) {
-    if (i % 4 !== 3) out[i] = Math.min(255, Math.max(0, out[i]! + (rng.next() < 0.5 ? -eps : eps)));
-  }
-  return out;
-}
-
-export function makeDemoSet(seed = 1): DemoSet {
-  const images: DemoImage[] = [];
-  const items: StimulusSet["items"] = [];
-  DEMO_CATEGORIES.forEach((category, k) => {
-    const source = `s${String(k + 1).padStart(2, "0")}`;
-    const regular = category.draw(DEMO_SIZE, makeRng(`${seed}-${source}`)).toRgba();
-    const target = DEMO_CATEGORIES[(k + 3) % DEMO_CATEGORIES.length]!;
-    const anSeed = seed * 1000 + k * 2;
-    const aiSeed = seed * 1000 + k * 2 + 1;
-    images.push(
-      { file: `regular/${source}.png`, rgba: regular },
-      { file: `an/${source}.png`, rgba: placeholderNoise(anSeed) },
-      { file: `ai/${source}.png`, rgba: placeholderPerturbation(regular, aiSeed, 8) },
-    );
-    items.push(
-      { id: `${source}-regular`, source, condition: "regular", category: category.wnid, file: `regular/${source}.png` },
-      {
-        id: `${source}-AN`, source, condition: "AN", category: category.wnid, file: `an/${source}.png`,
-        generation: { method: "placeholder", params: { kind: "uniform noise, not adversarial" }, seed: anSeed },
-      },
-      {
-        id: `${source}-AI`, source, condition: "AI", category: category.wnid, cnnTarget: target.wnid, file: `ai/${source}.png`,
-        generation: { method: "placeholder", params: { kind: "random +-8/255 noise, not adversarial", epsilon255: 8 }, seed: aiSeed },
-      },
-    );
+/**
+ * The demo set's layout: item ids, conditions, categories, targets and files, without pixels or
+ * generation reports (those come from demo-set-file.ts). Enough for code that plans trials.
+ */
+export function makeDemoSet(): { manifest: StimulusSet } {
+  const items: StimulusSet["items"] = DEMO_CATEGORIES.flatMap((category, k) => {
+    const source = sourceOf(k);
+    return [
+      { id: `${source}-regular`, source, condition: "regular" as const, category: category.wnid, file: `regular/${source}.png` },
+      { id: `${source}-AN`, source, condition: "AN" as const, category: category.wnid, file: `an/${source}.png` },
+      { id: `${source}-AI`, source, condition: "AI" as const, category: category.wnid, cnnTarget: aiTargetOf(k).wnid, file: `ai/${source}.png` },
+    ];
   });
   return {
     manifest: {
       schema: "advsight.stimulus-set/1",
       name: "demo",
-      generator: { name: "advsight demo set (procedural pictures; placeholder AN/AI)", version: DEMO_VERSION, seed },
       categories: DEMO_CATEGORIES.map((c) => ({ id: c.wnid, label: c.label, index: c.index })),
       items,
     },
-    images,
   };
 }

@@ -1,0 +1,196 @@
+/**
+ * The in-browser stimulus page (advsight serve: /assets/stimuli.html): the generator of
+ * stimuli/generate/ on onnxruntime-web for a few images, with a progress bar; the PNGs are made and read
+ * back by a canvas, so success is judged on the 8-bit files as in Node. Results are also left on
+ * window.advsightStimuli for tests and scripts.
+ */
+import { loadModel, type Model } from "../../analysis/cnn/model.ts";
+import { PROFILES, type ProfileName, type RgbaImage } from "../../analysis/cnn/preprocess.ts";
+import { webRuntime } from "../../analysis/cnn/runtime-web.ts";
+import type { StimulusItem } from "../manifest.ts";
+import { AN_DEFAULTS } from "../generate/an-logit-ascent.ts";
+import { PGD_DEFAULTS } from "../generate/ai-pgd-linf.ts";
+import { CW_DEFAULTS } from "../generate/ai-cw-l2.ts";
+import { PixelClassifier } from "../generate/classifier.ts";
+import { generateSources, type Failure, type GenerateConfig, type ImageCodec } from "../generate/generate.ts";
+
+export interface StimuliPageResults {
+  done: boolean;
+  error?: string;
+  runtime?: string;
+  items: StimulusItem[];
+  failures: Failure[];
+  /** path in the set -> PNG bytes, base64 */
+  files: Record<string, string>;
+  /** progress updates seen (value, max), for tests */
+  progress: [number, number][];
+  ms?: number;
+}
+
+declare global {
+  interface Window {
+    advsightStimuli?: StimuliPageResults;
+  }
+}
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const status = (text: string, error = false) => {
+  $("status").textContent = text;
+  $("status").className = error ? "error" : "";
+};
+
+async function decodeBlob(blob: Blob, name: string): Promise<RgbaImage> {
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(blob, { colorSpaceConversion: "none", premultiplyAlpha: "none" });
+  } catch {
+    throw new Error(`${name} does not decode as an image`);
+  }
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const ctx = canvas.getContext("2d")!;
+  ctx.drawImage(bitmap, 0, 0);
+  return { width: bitmap.width, height: bitmap.height, rgba: ctx.getImageData(0, 0, bitmap.width, bitmap.height).data };
+}
+
+/** PNG through a canvas: what the browser writes and reads back is what is judged. */
+const canvasCodec: ImageCodec = {
+  async encode(rgba, { height, width }) {
+    const canvas = new OffscreenCanvas(width, height);
+    canvas.getContext("2d")!.putImageData(new ImageData(new Uint8ClampedArray(rgba), width, height), 0, 0);
+    return new Uint8Array(await (await canvas.convertToBlob({ type: "image/png" })).arrayBuffer());
+  },
+  decode: (bytes, name) => decodeBlob(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "image/png" }), name),
+};
+
+function base64(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+async function sha256(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function readConfig(): GenerateConfig {
+  const number = (id: string, ok: (n: number) => boolean, what: string) => {
+    const n = Number($<HTMLInputElement>(id).value);
+    if (!ok(n)) throw new Error(`${id} must be ${what}, got "${$<HTMLInputElement>(id).value}"`);
+    return n;
+  };
+  const confidence = number("confidence", (n) => n > 0 && n < 1, "between 0 and 1");
+  return {
+    an: $<HTMLInputElement>("an").checked,
+    ai: $<HTMLInputElement>("ai").checked,
+    aiMethod: "pgd",
+    confidence,
+    seed: number("seed", (n) => Number.isInteger(n) && n >= 0, "a whole number"),
+    anParams: { ...AN_DEFAULTS, confidence },
+    pgdParams: { ...PGD_DEFAULTS, confidence, eps255: number("eps", (n) => n >= 1 && n <= 64, "between 1 and 64 (/255)") },
+    cwParams: CW_DEFAULTS,
+    target: { kind: $<HTMLSelectElement>("target").value as "random" | "least-likely" },
+    anControl: false,
+    aiControl: false,
+  };
+}
+
+let model: Model | undefined;
+let modelFile: File | undefined;
+let modelSha = "";
+
+async function run(): Promise<void> {
+  const results: StimuliPageResults = { done: false, items: [], failures: [], files: {}, progress: [] };
+  window.advsightStimuli = results;
+  const bar = $<HTMLProgressElement>("progress");
+  try {
+    const file = $<HTMLInputElement>("model").files?.[0];
+    const files = [...($<HTMLInputElement>("images").files ?? [])];
+    if (!file) throw new Error("choose a model file (.onnx) first");
+    if (files.length === 0) throw new Error("choose one or more images");
+    const config = readConfig();
+    if (!config.an && !config.ai) throw new Error("tick AN, AI or both");
+    const params = new URLSearchParams(location.search);
+    if (file !== modelFile) {
+      await model?.release();
+      status(`loading ${file.name} (${(file.size / 1e6).toFixed(1)} MB)...`);
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const runtime = webRuntime({ wasmUrl: "/assets/ort/ort-wasm-simd-threaded.jsep.wasm", webgpu: params.get("backend") !== "wasm" });
+      model = await loadModel(bytes, { runtime, name: file.name, batchSize: 8 });
+      modelSha = await sha256(bytes);
+      modelFile = file;
+    }
+    const m = model!;
+    const chosen = $<HTMLSelectElement>("profile").value;
+    const profile = chosen === "auto" ? m.suggestedProfile : (chosen as ProfileName);
+    const classifier = new PixelClassifier(m, PROFILES[profile]);
+    status("checking that the model gives input gradients...");
+    await classifier.checkGradientSupport();
+    const photos = await Promise.all(
+      files.map(async (f, i) => ({ source: `img${i + 1}`, file: f.name, image: await decodeBlob(f, f.name) })),
+    );
+    // progress: one unit per gradient step of each phase, up to its most steps
+    const phases = { AN: config.an ? config.anParams.iterations * config.anParams.restarts : 0, AI: config.ai ? config.pgdParams.iterations : 0 };
+    bar.max = phases.AN + phases.AI;
+    bar.value = 0;
+    const started = performance.now();
+    status(`generating for ${files.length} image(s) on ${m.runtime}...`);
+    const generated = await generateSources(classifier, photos, config, {
+      model: { id: m.metadata["advsight.model_id"] ?? file.name.replace(/\.onnx$/i, ""), sha256: modelSha, profile, synthetic: m.metadata["advsight.synthetic"] === "true" },
+      codec: canvasCodec,
+      onStep: (s) => {
+        bar.value = (s.phase === "AI" ? phases.AN : 0) + s.step;
+        $("progress-text").textContent = `${s.phase} step ${s.step} (at most ${s.maxSteps}), ${s.active} image(s) still working`;
+        results.progress.push([bar.value, bar.max]);
+      },
+    });
+    bar.value = bar.max;
+    results.progress.push([bar.value, bar.max]);
+    results.ms = performance.now() - started;
+    results.runtime = m.runtime;
+    for (const g of generated) {
+      results.items.push(...g.items);
+      results.failures.push(...g.failures);
+      for (const f of g.files) results.files[f.path] = base64(f.bytes);
+    }
+    show(results, generated.map((g) => g.files));
+    status(`${results.items.length} image(s) in ${(results.ms / 1000).toFixed(1)} s on ${m.runtime}; ${results.failures.length} failure(s)`);
+  } catch (e) {
+    results.error = (e as Error).message;
+    status(results.error, true);
+  } finally {
+    results.done = true;
+  }
+}
+
+function show(results: StimuliPageResults, files: { path: string; bytes: Uint8Array }[][]): void {
+  const t = document.createElement("table");
+  const head = t.createTHead().insertRow();
+  for (const h of ["source", "regular", "AN", "AI"]) head.appendChild(Object.assign(document.createElement("th"), { textContent: h }));
+  const body = t.createTBody();
+  files.forEach((group) => {
+    const row = body.insertRow();
+    const source = results.items.find((i) => i.file === group[0]!.path)!;
+    row.insertCell().textContent = `${source.sourceFile as string} (${source.category})`;
+    for (const condition of ["regular", "AN", "AI"] as const) {
+      const cell = row.insertCell();
+      const item = results.items.find((i) => i.source === source.source && i.condition === condition);
+      const f = item && group.find((g) => g.path === item.file);
+      if (!item || !f) continue;
+      const url = URL.createObjectURL(new Blob([f.bytes as Uint8Array<ArrayBuffer>], { type: "image/png" }));
+      const link = Object.assign(document.createElement("a"), { href: url, download: f.path.replace("/", "-") });
+      link.append(Object.assign(document.createElement("img"), { className: "thumb", src: url, alt: item.id }));
+      cell.append(link);
+      const cnn = item.cnn as { pTarget?: number; top1?: string };
+      const g = item.generation as { success?: boolean; iterations?: number } | undefined;
+      const text = document.createElement("div");
+      text.textContent = condition === "regular" ? `top-1 ${cnn.top1}` : `p(target) ${cnn.pTarget?.toFixed(4)}, ${g?.iterations} steps${condition === "AI" ? `, target ${item.cnnTarget}` : ""}`;
+      if (g && !g.success) text.className = "fail";
+      cell.append(text);
+    }
+  });
+  $("results").replaceChildren(t);
+}
+
+$("run").addEventListener("click", () => void run());
+status("choose a model and images, then Generate");
