@@ -7,6 +7,7 @@ const areas: Record<string, () => Promise<{ command: Command }>> = {
   serve: () => import("./serve.ts"),
   export: () => import("./export.ts"),
   model: () => import("./model.ts"), cnn: () => import("./cnn.ts"),
+  analyze: () => import("./analyze.ts"),
 };
 
 function help(): string {
