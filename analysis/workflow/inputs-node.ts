@@ -10,7 +10,8 @@ import { loadBehaviourDatabase, loadBehaviourExport } from "../behaviour/behavio
 import { loadBetaMaps, loadRoiMatrix } from "../fmri/fmri-file.ts";
 import { parseConfig, type AnalysisConfig, type FmriInput } from "./config.ts";
 import { extractFeatures } from "./features.ts";
-import type { AnalysisInputs, FmriData } from "./inputs.ts";
+import { checkFmri, type AnalysisInputs, type FmriData } from "./inputs.ts";
+import { checkTrialsAgainstSet } from "../behaviour/trials.ts";
 
 export function readConfig(path: string): { config: AnalysisConfig; dir: string } {
   if (!existsSync(path)) throw new UserError(`no analysis config at ${path}; write one (see docs/readme-analysis.md) or try "advsight analyze --demo"`);
@@ -53,6 +54,8 @@ export async function loadInputs(config: AnalysisConfig, dir: string, log: (line
     : "export" in config.behaviour
       ? loadBehaviourExport(at(config.behaviour.export))
       : await loadBehaviourDatabase(at(config.behaviour.database), config.behaviour.study);
+  checkFmri(fmri, set.items.map((i) => i.id));
+  if (behaviour) checkTrialsAgainstSet(behaviour, new Set(set.items.map((i) => i.id)), set.name);
   const modelPath = at(config.model.file);
   log(`running ${modelPath} on ${set.items.length} images (layers ${config.model.layers.join(", ")})`);
   const model = await loadModelFile(modelPath, { backend: config.model.backend });
