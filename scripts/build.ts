@@ -9,7 +9,7 @@ mkdirSync(out, { recursive: true });
 
 const started = Date.now();
 await build({
-  entryPoints: { experiment: join(root, "experiment/main.ts"), cnn: join(root, "analysis/cnn/page/main.ts") },
+  entryPoints: { experiment: join(root, "experiment/main.ts"), cnn: join(root, "analysis/cnn/page/main.ts"), analysis: join(root, "analysis/page/main.ts") },
   outdir: out,
   bundle: true,
   format: "esm",
@@ -25,6 +25,7 @@ for (const [from, to] of [
   ["experiment/assets/catch-star.svg", "catch-star.svg"],
   ["node_modules/jspsych/css/jspsych.css", "jspsych.css"],
   ["analysis/cnn/page/cnn.html", "cnn.html"],
+  ["analysis/page/analysis.html", "analysis.html"],
   ["node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.jsep.wasm", "ort/ort-wasm-simd-threaded.jsep.wasm"],
 ]) {
   mkdirSync(dirname(join(out, to!)), { recursive: true });
