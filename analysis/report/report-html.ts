@@ -37,8 +37,7 @@ export function renderReport(results: AnalysisResults, conditionOf: Map<string, 
     ["behaviour", behaviour ? `${behaviour.nTrials} main trials from ${behaviour.nSubjects} participants` : "none"],
     ["RDM / comparison", `${s.rsa.rdm} (layers: ${rsa?.layerMethod ?? s.rsa.rdm}) / ${s.rsa.comparison}`],
     ["inference", `${s.inference.nPerm} permutations, ${s.inference.nBoot} bootstrap samples, ${Math.round(s.inference.level * 100)}% intervals, seed ${meta.seed}; q = Benjamini-Hochberg FDR within each table`],
-    ...(meta.simulation ? [["simulation", JSON.stringify(meta.simulation)] as [string, string]] : []),
-  ])}</section>`);
+  ])}${meta.simulation ? `<details><summary>Simulation (the built-in answer and every seed)</summary><pre>${escapeHtml(JSON.stringify(meta.simulation, null, 1))}</pre></details>` : ""}</section>`);
 
   if (behaviour) {
     const cons = new Map(behaviour.consistency.conditions.map((c) => [c.condition, c]));

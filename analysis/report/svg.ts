@@ -41,11 +41,12 @@ export function barChart(groups: readonly BarGroup[], opts: BarChartOptions): st
   const color = (label: string) => PALETTE[seriesLabels.indexOf(label) % PALETTE.length]!;
   const all = groups.flatMap((g) => [...g.bars.flatMap((b) => [b.value, b.lo ?? b.value, b.hi ?? b.value]), ...(g.band ?? [])]);
   const [lo, hi] = niceRange(all, opts.yMin, opts.yMax);
-  const W = Math.max(420, 70 + groups.length * (seriesLabels.length * 18 + 24));
-  const H = 300;
+  const W = Math.max(420, 76 + 150 * Math.min(4, seriesLabels.length), 70 + groups.length * (seriesLabels.length * 18 + 24));
+  const H = 290 + 14 * Math.ceil(seriesLabels.length / 4);
   const left = 56;
   const top = 30;
-  const bottom = 70;
+  const legendRows = Math.ceil(seriesLabels.length / 4);
+  const bottom = 50 + 14 * legendRows;
   const plotH = H - top - bottom;
   const y = (v: number) => top + plotH * (1 - (Math.min(hi, Math.max(lo, v)) - lo) / (hi - lo));
   const groupW = (W - left - 10) / Math.max(1, groups.length);
@@ -79,7 +80,7 @@ export function barChart(groups: readonly BarGroup[], opts: BarChartOptions): st
   });
   seriesLabels.forEach((s, i) => {
     const lx = left + (i % 4) * 150;
-    const ly = H - 30 + Math.floor(i / 4) * 14;
+    const ly = H - 16 - 14 * (legendRows - 1) + Math.floor(i / 4) * 14;
     parts.push(`<rect x="${lx}" y="${ly - 9}" width="10" height="10" fill="${color(s)}"/><text x="${lx + 14}" y="${ly}" font-size="11">${escapeHtml(s)}</text>`);
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${num(W)}" height="${H}" viewBox="0 0 ${num(W)} ${H}" font-family="system-ui, sans-serif" font-size="12">${parts.join("")}</svg>`;
