@@ -11,7 +11,7 @@ export const command: Command = {
   usage,
   async run(argv) {
     const { values } = parseOptions(argv, { config: { type: "string" }, out: { type: "string" }, demo: { type: "boolean" }, seed: { type: "string" } }, usage);
-    if (values.demo === !!values.config) throw new UserError(`give either --config FILE or --demo\n\nusage: ${usage}`);
+    if (!!values.demo === !!values.config) throw new UserError(`give either --config FILE or --demo\n\nusage: ${usage}`);
     if (values.seed !== undefined && !values.demo) throw new UserError("--seed is for --demo; put the seed of a real analysis in its config (settings.inference.seed)");
     const log = (line: string) => console.error(line);
     let configPath: string;

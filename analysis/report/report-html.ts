@@ -8,6 +8,7 @@ import { barChart, escapeHtml, rdmHeatmap, type BarGroup } from "./svg.ts";
 
 const CONDITIONS = ["regular", "AN", "AI"];
 const f3 = (v: number | undefined | null) => (v === undefined || v === null || !Number.isFinite(v) ? "n/a" : v.toFixed(3));
+const f0 = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : "n/a");
 const pFmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? "" : v < 0.001 ? v.toExponential(1) : v.toFixed(3));
 
 function table(head: string[], rows: (string | number)[][]): string {
@@ -52,7 +53,7 @@ export function renderReport(results: AnalysisResults, conditionOf: Map<string, 
     }));
     sections.push(`<section><h2>Behaviour and AlexNet</h2>
 ${figure("behaviour-vs-cnn", barChart(groups, { title: "Recognition by people and by the CNN", yLabel: "proportion", yMin: 0, yMax: 1 }), "Human accuracy and 'saw nothing' rate per condition (CI over subjects), the CNN's top-1 accuracy, and how often the person chose what the CNN would choose among the offered options.")}
-${table(["condition", "trials", "accuracy", "CI subjects", "CI images", "nothing", "RT ms", "CI RT", "confidence"], behaviour.summary.conditions.map((c) => [c.condition, String(c.nTrials), c.accuracy.mean, `${f3(c.accuracy.ciSubjects[0])} to ${f3(c.accuracy.ciSubjects[1])}`, `${f3(c.accuracy.ciImages[0])} to ${f3(c.accuracy.ciImages[1])}`, c.nothingRate.mean, c.meanRt.mean.toFixed(0), `${c.meanRt.ciSubjects[0].toFixed(0)} to ${c.meanRt.ciSubjects[1].toFixed(0)}`, c.meanConfidence.mean]))}
+${table(["condition", "trials", "accuracy", "CI subjects", "CI images", "nothing", "RT ms", "CI RT", "confidence"], behaviour.summary.conditions.map((c) => [c.condition, String(c.nTrials), c.accuracy.mean, `${f3(c.accuracy.ciSubjects[0])} to ${f3(c.accuracy.ciSubjects[1])}`, `${f3(c.accuracy.ciImages[0])} to ${f3(c.accuracy.ciImages[1])}`, c.nothingRate.mean, f0(c.meanRt.mean), `${f0(c.meanRt.ciSubjects[0])} to ${f0(c.meanRt.ciSubjects[1])}`, c.meanConfidence.mean]))}
 ${table(["condition", "CNN accuracy", "CNN hits AI target", "agree top-1", "agree choice", "CI subjects", "CNN conf. when agree", "when disagree", "rho(recognition, CNN p)", "rho(confidence, CNN conf.)"], behaviour.consistency.conditions.map((c) => [c.condition, c.cnnAccuracy, c.cnnTargetRate, c.agreeTop1.mean, c.agreeChoice.mean, `${f3(c.agreeChoice.ciSubjects[0])} to ${f3(c.agreeChoice.ciSubjects[1])}`, c.cnnConfidenceAgree, c.cnnConfidenceDisagree, c.rhoRecognitionVsCnnProb, c.rhoConfidenceVsCnnConfidence]))}
 </section>`);
   }

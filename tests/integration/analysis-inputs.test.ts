@@ -122,3 +122,22 @@ test("the package entry exports the library by name (advsight and advsight/node)
   assert.equal(typeof node.analyseConfigFile, "function");
   assert.equal(typeof node.loadBehaviourDatabase, "function");
 });
+
+test("the command line names bad input and exits 1 without a stack trace", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const { PACKAGE_ROOT } = await import("../helpers/cnn-models.ts");
+  const cli = (...args: string[]) => spawnSync(process.execPath, [join(PACKAGE_ROOT, "bin/advsight.js"), "analyze", ...args], { encoding: "utf8" });
+  const none = cli();
+  assert.equal(none.status, 1);
+  assert.match(none.stderr, /advsight analyze: give either --config FILE or --demo/);
+  const missing = cli("--config", "/nonexistent/analysis.json", "--out", tempDir());
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /no analysis config at \/nonexistent\/analysis\.json/);
+  assert.doesNotMatch(missing.stderr, /at .*\.ts:\d+/);
+  const dir = tempDir();
+  writeFileSync(join(dir, "a.json"), JSON.stringify({ ...base, settings: { encoding: { nFolds: 1 } } }));
+  const bad = cli("--config", join(dir, "a.json"), "--out", join(dir, "out"));
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /a\.json is not valid:[\s\S]*nFolds/);
+  assert.match(cli("--config", join(dir, "a.json"), "--seed", "3").stderr, /--seed is for --demo/);
+});
