@@ -78,7 +78,8 @@ async function readSet(files: Map<string, File>): Promise<{ set: StimulusSet; im
 /** SUBJECT/ROI.npy with SUBJECT/ROI.ids.tsv (a stimulus_id column and optionally a run column). */
 async function readFmri(files: Map<string, File>): Promise<FmriData[]> {
   const out: FmriData[] = [];
-  for (const [path, file] of files) {
+  // a folder's files arrive in no particular order: take subjects and ROIs sorted by name
+  for (const [path, file] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const m = /^(?:.*\/)?([^/]+)\/([^/]+)\.npy$/.exec(path);
     if (!m) continue;
     const idsPath = path.replace(/\.npy$/, ".ids.tsv");

@@ -63,7 +63,7 @@ export function layerPatterns(features: Readonly<Record<string, Patterns>>, laye
   return selectIds(features[layer]!, ids, `layer ${layer}`);
 }
 
-export function analyseRsa(
+export async function analyseRsa(
   features: Readonly<Record<string, Patterns>>,
   layers: readonly string[],
   fmri: readonly FmriData[],
@@ -71,43 +71,36 @@ export function analyseRsa(
   settings: AnalysisSettings,
   step: (label: string) => Promise<void>,
 ): Promise<RsaResults> {
-  return (async () => {
-    const { rdm: roiMethod, comparison } = settings.rsa;
-    const lm = layerRdmMethod(roiMethod);
-    const layerRdms: Record<string, Rdm> = {};
+  const { rdm: roiMethod, comparison } = settings.rsa;
+  const lm = layerRdmMethod(roiMethod);
+  const layerRdms: Record<string, Rdm> = {};
+  for (const l of layers) {
+    await step(`RDM of layer ${l}`);
+    layerRdms[l] = computeRdm(layerPatterns(features, l, ids), { method: lm });
+  }
+  const byRoi = new Map<string, { subjects: string[]; rdms: Rdm[] }>();
+  for (const f of fmri) {
+    await step(`RDM of ${f.subject} ${f.roi}`);
+    if (!byRoi.has(f.roi)) byRoi.set(f.roi, { subjects: [], rdms: [] });
+    byRoi.get(f.roi)!.subjects.push(f.subject);
+    byRoi.get(f.roi)!.rdms.push(roiRdm(f, roiMethod, ids));
+  }
+  const rois: RsaResults["rois"] = {};
+  const comparisons: RsaComparison[] = [];
+  const inf = settings.inference;
+  for (const [roi, { subjects, rdms }] of byRoi) {
+    const mean = meanRdm(rdms);
+    rois[roi] = { subjects, rdms, mean };
+    const several = rdms.length >= 2;
+    const ceiling = several ? noiseCeiling(rdms, comparison) : null;
     for (const l of layers) {
-      await step(`RDM of layer ${l}`);
-      layerRdms[l] = computeRdm(layerPatterns(features, l, ids), { method: lm });
+      await step(`RSA ${roi} x ${l}`);
+      const model = layerRdms[l]!;
+      const boot = several ? bootstrapEvaluation(model, rdms, comparison, { over: "subjects", n: inf.nBoot, seed: inf.seed, level: inf.level }) : null;
+      const ev = evaluateModel(model, rdms, comparison);
+      const perm = rdmPermutationTest(model, mean, comparison, { n: inf.nPerm, seed: inf.seed });
+      comparisons.push({ roi, layer: l, mean: ev.mean, perSubject: Array.from(ev.perSubject), ci: boot ? boot.ci : [NaN, NaN], p: perm.p, noiseCeiling: ceiling });
     }
-    const rois: RsaResults["rois"] = {};
-    for (const f of fmri) {
-      await step(`RDM of ${f.subject} ${f.roi}`);
-      const entry = (rois[f.roi] ??= { subjects: [], rdms: [], mean: undefined as unknown as Rdm });
-      entry.subjects.push(f.subject);
-      entry.rdms.push(roiRdm(f, roiMethod, ids));
-    }
-    const comparisons: RsaComparison[] = [];
-    const inf = settings.inference;
-    for (const [roi, entry] of Object.entries(rois)) {
-      entry.mean = meanRdm(entry.rdms);
-      for (const l of layers) {
-        await step(`RSA ${roi} x ${l}`);
-        const model = layerRdms[l]!;
-        const several = entry.rdms.length >= 2;
-        const boot = several ? bootstrapEvaluation(model, entry.rdms, comparison, { over: "subjects", n: inf.nBoot, seed: inf.seed, level: inf.level }) : null;
-        const ev = evaluateModel(model, entry.rdms, comparison);
-        const perm = rdmPermutationTest(model, entry.mean, comparison, { n: inf.nPerm, seed: inf.seed });
-        comparisons.push({
-          roi,
-          layer: l,
-          mean: ev.mean,
-          perSubject: Array.from(ev.perSubject),
-          ci: boot ? boot.ci : [NaN, NaN],
-          p: perm.p,
-          noiseCeiling: several ? noiseCeiling(entry.rdms, comparison) : null,
-        });
-      }
-    }
-    return { conditions: [...ids], layerMethod: lm, roiMethod, layers: layerRdms, rois, comparisons };
-  })();
+  }
+  return { conditions: [...ids], layerMethod: lm, roiMethod, layers: layerRdms, rois, comparisons };
 }

@@ -8,6 +8,9 @@ import { join } from "node:path";
 import type { Browser } from "playwright";
 import { writeFileSync } from "node:fs";
 import { ensureDemoSet } from "../../stimuli/demo/demo-set-file.ts";
+import { writeDemoDataset } from "../../analysis/workflow/demo-node.ts";
+import { loadInputs, readConfig } from "../../analysis/workflow/inputs-node.ts";
+import { runAnalysis } from "../../analysis/workflow/pipeline.ts";
 import { launchChromium } from "../helpers/browser.ts";
 import { PACKAGE_ROOT, syntheticModelPath } from "../helpers/cnn-models.ts";
 import { startServer, tempDir } from "../helpers/server.ts";
@@ -66,6 +69,50 @@ test("the page runs the demo analysis in the browser and recovers the built-in a
   assert.ok(plots >= 8, `${plots} plots`);
   assert.ok((await frame.locator("rect.bar").count()) > 20);
   assert.ok((await page.locator("#downloads a").count()) >= 10, "result files offered for download");
+  await page.close();
+});
+
+test("on chosen files (fMRI folder, behaviour export) the page gives the numbers Node gives", { timeout: 400_000 }, async () => {
+  // the demo's dataset files, analysed in Node and in the page with the same settings
+  const dataDir = join(tempDir("advsight-page-data-"), "data");
+  const configPath = await writeDemoDataset(dataDir, 5);
+  const { config, dir } = readConfig(configPath);
+  const layers = ["conv1", "fc7"];
+  const settings = { ...config.settings, inference: { ...config.settings.inference, seed: 7, nPerm: 100, nBoot: 100 } };
+  const node = await runAnalysis({ ...(await loadInputs({ ...config, model: { ...config.model, layers } }, dir)), settings });
+
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${server.url}/assets/analysis.html?backend=wasm`);
+  await page.setInputFiles("#model", syntheticModelPath("torchvision"));
+  await page.setInputFiles("#stimuli", await ensureDemoSet());
+  await page.fill("#layers", layers.join(","));
+  await page.uncheck("#demo");
+  await page.fill("#seed", "7");
+  await page.fill("#n", "100");
+  await page.setInputFiles("#behaviour", join(dataDir, "behaviour/trials.csv"));
+  await page.setInputFiles("#fmri", join(dataDir, "fmri"));
+  await page.click("#run");
+  await page.waitForFunction(() => window.advsightAnalysis?.done === true, undefined, { timeout: 300_000 });
+  const web = (await page.evaluate(() => {
+    const r = window.advsightAnalysis!;
+    return JSON.parse(JSON.stringify({ error: r.error, rsa: r.results?.rsa?.comparisons, encoding: r.results?.encoding?.summary, pairs: r.results?.pairs.map((p) => ({ ...p, pairs: [] })), behaviour: r.results?.behaviour?.summary.conditions, subjects: r.results?.meta.subjects }));
+  })) as Json;
+  assert.equal(web.error, undefined, web.error);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(web.subjects, ["sub-01", "sub-02", "sub-03", "sub-04"]);
+  // the CNN runs in float32 on wasm here and natively in Node: layer values agree to ~1e-6, so do the statistics
+  const find = (rows: Json[], keys: Record<string, unknown>) => rows.find((r) => Object.entries(keys).every(([k, v]) => r[k] === v))!;
+  for (const c of node.rsa!.comparisons) {
+    const w = find(web.rsa, { roi: c.roi, layer: c.layer });
+    assert.ok(Math.abs(w.mean - c.mean) < 1e-4, `${c.roi}/${c.layer}: ${w.mean} vs ${c.mean}`);
+    assert.equal(w.p, c.p);
+  }
+  for (const e of node.encoding!.summary) assert.ok(Math.abs(find(web.encoding, { roi: e.roi, layer: e.layer, condition: e.condition }).meanR - e.meanR) < 1e-3, `${e.roi}/${e.layer}/${e.condition}`);
+  for (const p of node.pairs) assert.ok(Math.abs(find(web.pairs, { space: p.space, name: p.name, condition: p.condition }).effect - p.effect) < 1e-4, `${p.space}/${p.name}/${p.condition}`);
+  assert.equal(web.rsa.length, node.rsa!.comparisons.length);
+  assert.deepEqual(web.behaviour.map((c: Json) => c.accuracy.mean), node.behaviour!.summary.conditions.map((c) => c.accuracy.mean));
   await page.close();
 });
 
