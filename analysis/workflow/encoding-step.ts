@@ -67,11 +67,11 @@ function median(x: ArrayLike<number>): number {
 }
 
 /** k-fold CV predictions of the training condition (each fold's alpha chosen by an inner CV). */
-function cvPredictions(X: Patterns, Y: Patterns, alphas: number[], nFolds: number): Matrix {
+function cvPredictions(X: Patterns, Y: Patterns, opts: { alphas: number[]; pca?: number }, nFolds: number): Matrix {
   const n = X.rows;
   const out = new Float64Array(n * Y.cols);
   for (const { train, validation: test } of kFold(n, Math.min(nFolds, n))) {
-    const fit = ridgeCV(selectRows(X, train), selectRows(Y, train), { alphas, nFolds: Math.min(nFolds, train.length) });
+    const fit = ridgeCV(selectRows(X, train), selectRows(Y, train), { ...opts, nFolds: Math.min(nFolds, train.length) });
     const pred = fit.predict(selectRows(X, test));
     Array.from(test).forEach((row, k) => out.set(pred.data.subarray(k * Y.cols, (k + 1) * Y.cols), row * Y.cols));
   }
@@ -124,7 +124,7 @@ export async function analyseEncoding(
           if (!group.has(condition)) group.set(condition, []);
           group.get(condition)!.push({ y, pred });
         };
-        score(enc.train, trainIds, "cv", Y, cvPredictions(X, Y, enc.alphas, enc.nFolds));
+        score(enc.train, trainIds, "cv", Y, cvPredictions(X, Y, ridgeOpts, enc.nFolds));
         for (const c of tests) {
           const ids = idsOf(c);
           score(c, ids, "transfer", selectIds(avg, ids, `${f.subject}/${roi}`), fit.predict(selectIds(layers[layer]!, ids, `layer ${layer}`)));
