@@ -52,3 +52,19 @@ export { readNifti, writeNifti1 } from "./fmri/nifti.ts";
 export type { BetaMaps } from "./fmri/roi.ts";
 export { roiPatterns, maskIndices } from "./fmri/roi.ts";
 export { parseIds, parseMatrixTsv, labelRows } from "./fmri/tables.ts";
+
+// behaviour
+export * from "./behaviour/index.ts";
+
+// the analysis workflow (config -> results -> report)
+export type { AnalysisConfig, AnalysisSettings, FmriInput } from "./workflow/config.ts";
+export { parseConfig, parseSettings } from "./workflow/config.ts";
+export type { AnalysisInputs, FmriData } from "./workflow/inputs.ts";
+export type { StimulusFeatures } from "./workflow/features.ts";
+export { extractFeatures } from "./workflow/features.ts";
+export type { AnalysisResults, Progress } from "./workflow/pipeline.ts";
+export { runAnalysis } from "./workflow/pipeline.ts";
+export { resultFiles } from "./workflow/results-files.ts";
+export type { FmriSimulationSpec, BehaviourSimulationSpec, SimulatedRoi } from "./workflow/simulate.ts";
+export { simulateFmri, simulateBehaviour, DEFAULT_FMRI_SIMULATION, DEFAULT_BEHAVIOUR_SIMULATION } from "./workflow/simulate.ts";
+export { renderReport } from "./report/report-html.ts";

@@ -6,3 +6,7 @@ export type { BetaFiles, MatrixFile } from "./fmri/fmri-file.ts";
 export { loadBetaMaps, loadRoiMatrix, readNiftiFile } from "./fmri/fmri-file.ts";
 export type { NpyTargets } from "./encoding/npy-targets-file.ts";
 export { npyTargetSource } from "./encoding/npy-targets-file.ts";
+export { loadBehaviourExport, loadBehaviourDatabase } from "./behaviour/behaviour-file-node.ts";
+export { readConfig, loadInputs } from "./workflow/inputs-node.ts";
+export { analyseConfigFile, writeResults } from "./workflow/run-node.ts";
+export { writeDemoDataset, syntheticModelFile } from "./workflow/demo-node.ts";

@@ -9,6 +9,7 @@ const areas: Record<string, () => Promise<{ command: Command }>> = {
   relay: () => import("./relay.ts"),
   model: () => import("./model.ts"), cnn: () => import("./cnn.ts"),
   stimuli: () => import("./stimuli.ts"),
+  analyze: () => import("./analyze.ts"),
 };
 
 function help(): string {

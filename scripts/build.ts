@@ -14,6 +14,7 @@ await build({
     cnn: join(root, "analysis/cnn/page/main.ts"),
     console: join(root, "experiment/console/main.ts"),
     stimuli: join(root, "stimuli/page/main.ts"),
+    analysis: join(root, "analysis/page/main.ts"),
   },
   outdir: out,
   bundle: true,
@@ -32,6 +33,7 @@ for (const [from, to] of [
   ["analysis/cnn/page/cnn.html", "cnn.html"],
   ["experiment/console/console.html", "console.html"],
   ["stimuli/page/stimuli.html", "stimuli.html"],
+  ["analysis/page/analysis.html", "analysis.html"],
   ["node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.jsep.wasm", "ort/ort-wasm-simd-threaded.jsep.wasm"],
 ]) {
   mkdirSync(dirname(join(out, to!)), { recursive: true });

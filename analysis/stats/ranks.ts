@@ -11,6 +11,13 @@
  */
 export function argsort(x: ArrayLike<number>, within?: Uint32Array): Uint32Array {
   const n = x.length;
+  // small inputs (RDMs of a few dozen stimuli, resampled thousands of times): the radix passes' 65536
+  // buckets cost more than a comparison sort, which is stable in V8 and so keeps `within`'s order too
+  if (n < 2048) {
+    const order = within ? Array.from(within) : Array.from({ length: n }, (_, i) => i);
+    order.sort((a, b) => x[a]! - x[b]!);
+    return Uint32Array.from(order);
+  }
   let idx = within ? Uint32Array.from(within) : Uint32Array.from({ length: n }, (_, i) => i);
   let lo = new Uint32Array(n);
   let hi = new Uint32Array(n);

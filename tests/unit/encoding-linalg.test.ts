@@ -100,6 +100,13 @@ test("radix argsort is stable and orders negatives, zeros and extremes; average 
   assert.deepEqual(Array.from(argsort([1, 0, 1, 0], Uint32Array.from([2, 3, 0, 1]))), [3, 1, 2, 0]);
   // scipy.stats.rankdata([10, 20, 10, 30, 20, 20]) = [1.5, 4, 1.5, 6, 4, 4]
   assert.deepEqual(Array.from(averageRanks([10, 20, 10, 30, 20, 20])), [1.5, 4, 1.5, 6, 4, 4]);
+  // large inputs take the radix path, small ones a comparison sort: both give the stable order
+  const big = Array.from({ length: 5000 }, (_, i) => [Math.round(Math.sin(i) * 50) / 7, -0, 0, -1e300, 1e300][i % 5]!);
+  const byIndex = big.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map(([, i]) => i);
+  assert.deepEqual(Array.from(argsort(big)), byIndex);
+  const within = Uint32Array.from({ length: 5000 }, (_, i) => 4999 - i);
+  const byWithin = Array.from(within).map((i, pos) => [big[i]!, pos, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map(([, , i]) => i);
+  assert.deepEqual(Array.from(argsort(big, within)), byWithin);
 });
 
 test("the negative-eigenvalue bound: 0 for a PSD matrix, the smallest eigenvalue otherwise", async () => {

@@ -1,0 +1,24 @@
+/** Node-only: behavioural trials from an export file (CSV/JSON) or straight from the server's SQLite database. */
+import { existsSync, readFileSync } from "node:fs";
+import { UserError } from "../../common/errors.ts";
+import { exportRows } from "../../server/export.ts";
+import { SqliteStore } from "../../server/store-sqlite.ts";
+import { parseExportText, trialsFromRows, type BehaviourTrial } from "./trials.ts";
+
+export function loadBehaviourExport(path: string): BehaviourTrial[] {
+  if (!existsSync(path)) throw new UserError(`no behaviour export at ${path}; write one with "advsight export --study ID --out FILE"`);
+  return trialsFromRows(parseExportText(readFileSync(path, "utf8"), path), path);
+}
+
+/** The rows `advsight export --study` would write, read from the database itself. */
+export async function loadBehaviourDatabase(dbPath: string, study: string): Promise<BehaviourTrial[]> {
+  if (!existsSync(dbPath)) throw new UserError(`no database at ${dbPath}; give the advsight.db that "advsight serve --data DIR" keeps in DIR`);
+  const store = new SqliteStore(dbPath);
+  try {
+    const sessions = await store.listSessions(study);
+    if (sessions.length === 0) throw new UserError(`no sessions of study "${study}" in ${dbPath}`);
+    return trialsFromRows(exportRows(sessions, await store.trialsOfStudy(study)), `${dbPath} (study ${study})`);
+  } finally {
+    await store.close();
+  }
+}
