@@ -3,13 +3,15 @@ import type { Command } from "./command.ts";
 
 // `advsight <area> ...`: each area is its own module, loaded only when asked for, so that
 // `advsight export` does not pay for onnxruntime and `advsight serve` does not load the analysis.
-const areas: Record<string, () => Promise<{ command: Command }>> = {
-  serve: () => import("./serve.ts"),
-  export: () => import("./export.ts"),
-  relay: () => import("./relay.ts"),
-  model: () => import("./model.ts"), cnn: () => import("./cnn.ts"),
-  stimuli: () => import("./stimuli.ts"),
-  analyze: () => import("./analyze.ts"),
+// The one-line descriptions live here so that the help does not load every module.
+const areas: Record<string, { about: string; load: () => Promise<{ command: Command }> }> = {
+  serve: { about: "serve studies (online and scanner), stimuli, the data API and the console", load: () => import("./serve.ts") },
+  export: { about: "trials from the database as CSV/JSON, or scanner runs as BIDS", load: () => import("./export.ts") },
+  relay: { about: "forward a trigger box on this computer to a server", load: () => import("./relay.ts") },
+  model: { about: "get AlexNet (fetch), make a synthetic stand-in (synth), list layers (layers)", load: () => import("./model.ts") },
+  cnn: { about: "run a model on images: outputs, layer activations, input gradients", load: () => import("./cnn.ts") },
+  stimuli: { about: "make AN and AI images from photos (generate), re-verify a set (check)", load: () => import("./stimuli.ts") },
+  analyze: { about: "behaviour, RSA, pair analysis and encoding with an HTML report", load: () => import("./analyze.ts") },
 };
 
 function help(): string {
@@ -19,7 +21,7 @@ function help(): string {
     "usage: advsight <command> [options]    (advsight <command> --help for its options)",
     "",
     "commands:",
-    ...Object.keys(areas).map((name) => `  ${name}`),
+    ...Object.entries(areas).map(([name, { about }]) => `  ${name.padEnd(9)}${about}`),
   ].join("\n");
 }
 
@@ -29,12 +31,12 @@ export async function main(argv: string[]): Promise<number> {
     console.log(help());
     return area ? 0 : 2;
   }
-  const load = areas[area];
-  if (!load) {
+  const entry = Object.hasOwn(areas, area) ? areas[area] : undefined;
+  if (!entry) {
     console.error(`advsight: unknown command "${area}"\n\n${help()}`);
     return 2;
   }
-  const { command } = await load();
+  const { command } = await entry.load();
   if (rest.includes("--help") || rest.includes("-h")) {
     console.log(`${command.summary}\n\nusage: ${command.usage}`);
     return 0;

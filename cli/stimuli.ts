@@ -8,7 +8,7 @@ import { AI_METHODS, type AiMethod, type GenerateConfig } from "../stimuli/gener
 import { parseTargetRule } from "../stimuli/generate/targets.ts";
 import { generateSetFiles } from "../stimuli/generate-set-file.ts";
 import { checkSetFiles } from "../stimuli/check-set-file.ts";
-import { parseOptions, requireOption, type Command } from "./command.ts";
+import { parseOptions, requireOption, verbCommand, type Command } from "./command.ts";
 import { progressReporter } from "../common/progress-node.ts";
 
 const usages = {
@@ -52,7 +52,7 @@ async function generateVerb(argv: string[]): Promise<number> {
   const images = [...(values.images ?? []), ...positionals];
   if (images.length === 0) throw new UserError(`missing --images\n\nusage: ${usages.generate}`);
   const aiMethod = (values["ai-method"] ?? "pgd") as AiMethod;
-  if (!(aiMethod in AI_METHODS)) throw new UserError(`--ai-method must be one of ${Object.keys(AI_METHODS).join(", ")}, got "${aiMethod}"`);
+  if (!Object.hasOwn(AI_METHODS, aiMethod)) throw new UserError(`--ai-method must be one of ${Object.keys(AI_METHODS).join(", ")}, got "${aiMethod}"`);
   const both = !values.an && !values.ai;
   const confidence = numberOption(values.confidence, "confidence", 0.99, (n) => n > 0 && n < 1, "between 0 and 1");
   const eps255 = values.eps === undefined ? PGD_DEFAULTS.eps255 : parseEps(values.eps);
@@ -129,15 +129,8 @@ async function checkVerb(argv: string[]): Promise<number> {
   return result.problems.length > 0 ? 1 : 0;
 }
 
-const verbs: Record<string, (argv: string[]) => Promise<number>> = { generate: generateVerb, check: checkVerb };
-
-export const command: Command = {
-  summary: "Stimulus sets: make AN and AI images from photos with a CNN (generate), re-verify a set (check).",
+export const command: Command = verbCommand(
+  "Stimulus sets: make AN and AI images from photos with a CNN (generate), re-verify a set (check).",
   usage,
-  async run(argv) {
-    const [verb, ...rest] = argv;
-    const run = verb ? verbs[verb] : undefined;
-    if (!run) throw new UserError(`${verb ? `unknown verb "${verb}"` : "missing verb"}\n\nusage: ${usage}`);
-    return run(rest);
-  },
-};
+  { generate: generateVerb, check: checkVerb },
+);

@@ -14,7 +14,7 @@ import { checkFmri, type AnalysisInputs, type FmriData } from "./inputs.ts";
 import { checkTrialsAgainstSet } from "../behaviour/trials.ts";
 
 export function readConfig(path: string): { config: AnalysisConfig; dir: string } {
-  if (!existsSync(path)) throw new UserError(`no analysis config at ${path}; write one (see docs/readme-analysis.md) or try "advsight analyze --demo"`);
+  if (!existsSync(path)) throw new UserError(`no analysis config at ${path}; write one (see README.md, "Analysis") or try "advsight analyze --demo"`);
   const config = parseConfig(parseJsonText(readFileSync(path, "utf8"), path), path);
   return { config, dir: dirname(resolve(path)) };
 }

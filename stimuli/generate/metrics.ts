@@ -1,6 +1,6 @@
 /**
  * Image metrics of the per-image report, in float64 on 8-bit pixel values (0-255, CHW RGB as in
- * pixels.ts). Definitions (also in docs/readme-stimuli.md):
+ * pixels.ts). Definitions (also in README.md, "Making stimuli"):
  *   linf255  max |x - x0| over all values, in /255 units (8 means 8/255)
  *   l2       Euclidean norm of (x - x0) / 255 over all 3 x H x W values (images on the 0-1 scale)
  *   l0       number of pixel positions where any channel differs
