@@ -11,7 +11,10 @@ export interface Rng {
 }
 
 export function makeRng(seed: number | string): Rng {
-  const prng = seedrandom(String(seed));
+  // ARC4 cycles its key, so the seeds "1" and "11" (any key and its repetition) would give the same
+  // stream; prefixing the length makes every seed string a key that is no other's repetition.
+  const text = String(seed);
+  const prng = seedrandom(`${text.length}:${text}`);
   const rng: Rng = {
     next: () => prng(),
     int: (n) => Math.floor(prng() * n),

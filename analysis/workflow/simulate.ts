@@ -78,7 +78,7 @@ export function simulateFmri(
 ): SimulatedFmri[] {
   const out: SimulatedFmri[] = [];
   const n = items.length;
-  // one stream for the whole simulation (seedrandom streams from similar short seeds are not independent enough)
+  // one stream for the whole simulation: its draws are reproducible from spec.seed alone
   const rng = makeRng(`fmri-${spec.seed}`);
   const g = gaussian(rng);
   for (let s = 0; s < spec.subjects; s++) {

@@ -15,7 +15,7 @@ import { DEMO_CATEGORIES } from "./pictures.ts";
 
 export const DEMO_SIZE = 224;
 /** Bump when the pictures, the generator settings or the manifest change, so cached copies are rebuilt. */
-export const DEMO_VERSION = 2;
+export const DEMO_VERSION = 3;
 /** The synthetic AlexNet the demo's AN and AI images are made for. */
 export const DEMO_MODEL = { arch: "torchvision", seed: 1 } as const;
 
