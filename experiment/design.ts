@@ -32,20 +32,24 @@ export interface ChoiceOption {
   key: string;
 }
 
-interface RecordBase {
+export interface RecordBase {
   /** position in the session's records: the key that makes a retried upload a no-op */
   recordIndex: number;
   block: number;
 }
 
-export interface RecognitionSpec extends RecordBase {
-  kind: "practice" | "main";
+/** The stimulus-set item a trial shows, as every trial record carries it. */
+export interface StimulusFields {
   stimulusId: string;
   source: string;
   condition: Condition;
   category: string;
   cnnTarget?: string;
   file: string;
+}
+
+export interface RecognitionSpec extends RecordBase, StimulusFields {
+  kind: "practice" | "main";
   options: ChoiceOption[];
   itiMs: number;
 }

@@ -5,21 +5,13 @@
  */
 import { makeRng } from "../common/random.ts";
 import type { Condition } from "../stimuli/manifest.ts";
-import { checkStudyAgainstSet, type DesignItem, type DesignSet, type DesignStudy, type EnvironmentSpec } from "./design.ts";
+import { checkStudyAgainstSet, type DesignItem, type DesignSet, type DesignStudy, type EnvironmentSpec, type RecordBase, type StimulusFields } from "./design.ts";
 import type { ScannerConfig } from "./study-config.ts";
 
-export interface ScannerTrialSpec {
+export interface ScannerTrialSpec extends RecordBase, StimulusFields {
   kind: "scanner";
-  recordIndex: number;
-  block: number;
   run: number;
   trialInRun: number;
-  stimulusId: string;
-  source: string;
-  condition: Condition;
-  category: string;
-  cnnTarget?: string;
-  file: string;
   /** ms from t0 */
   plannedOnsetMs: number;
   plannedDurationMs: number;
@@ -29,10 +21,8 @@ export interface ScannerTrialSpec {
   isRepeat: boolean;
 }
 
-export interface ScannerRunSpec {
+export interface ScannerRunSpec extends RecordBase {
   kind: "scanner-run";
-  recordIndex: number;
-  block: number;
   run: number;
   /** ms from t0 to the end of the run */
   runMs: number;

@@ -9,7 +9,7 @@ import ImageKeyboardResponsePlugin from "@jspsych/plugin-image-keyboard-response
 import InstructionsPlugin from "@jspsych/plugin-instructions";
 import PreloadPlugin from "@jspsych/plugin-preload";
 import type { JsPsych } from "jspsych";
-import type { AttentionSpec, DesignStudy, RecognitionSpec, RecordSpec, SessionDesign } from "./design.ts";
+import type { AttentionSpec, DesignStudy, RecognitionSpec, RecordSpec, SessionDesign, StimulusFields } from "./design.ts";
 import { RecognitionPlugin } from "./plugins/recognition.ts";
 import { normaliseKey } from "./keys.ts";
 
@@ -63,13 +63,20 @@ function recognitionTrial(spec: RecognitionSpec, ctx: TimelineContext) {
       record_index: spec.recordIndex,
       kind: spec.kind,
       block: spec.block,
-      stimulus_id: spec.stimulusId,
-      source: spec.source,
-      condition: spec.condition,
-      category: spec.category,
-      cnn_target: spec.cnnTarget ?? null,
+      ...stimulusData(spec),
       planned_iti_ms: spec.itiMs,
     },
+  };
+}
+
+/** The stimulus columns of a trial record (online and scanner trials alike). */
+export function stimulusData(spec: StimulusFields) {
+  return {
+    stimulus_id: spec.stimulusId,
+    source: spec.source,
+    condition: spec.condition,
+    category: spec.category,
+    cnn_target: spec.cnnTarget ?? null,
   };
 }
 

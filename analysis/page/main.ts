@@ -19,6 +19,7 @@ import type { FmriData } from "../workflow/inputs.ts";
 import { runAnalysis, type AnalysisResults } from "../workflow/pipeline.ts";
 import { resultFiles } from "../workflow/results-files.ts";
 import { DEFAULT_BEHAVIOUR_SIMULATION, DEFAULT_FMRI_SIMULATION, simulateBehaviour, simulateFmri } from "../workflow/simulate.ts";
+import { $, decodeImage, status } from "../../common/page-dom.ts";
 
 export interface AnalysisPageState {
   done: boolean;
@@ -34,30 +35,12 @@ declare global {
   }
 }
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const status = (text: string, error = false) => {
-  $("status").textContent = text;
-  $("status").className = error ? "error" : "";
-};
 
 /** Files of a folder input by their path inside the chosen folder (the first path part is the folder's own name). */
 function byPath(input: HTMLInputElement): Map<string, File> {
   const out = new Map<string, File>();
   for (const f of input.files ?? []) out.set((f.webkitRelativePath || f.name).split("/").slice(1).join("/") || f.name, f);
   return out;
-}
-
-async function decode(file: File): Promise<RgbaImage> {
-  let bitmap: ImageBitmap;
-  try {
-    bitmap = await createImageBitmap(file, { colorSpaceConversion: "none", premultiplyAlpha: "none" });
-  } catch {
-    throw new Error(`${file.name} does not decode as an image`);
-  }
-  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const ctx = canvas.getContext("2d")!;
-  ctx.drawImage(bitmap, 0, 0);
-  return { width: bitmap.width, height: bitmap.height, rgba: ctx.getImageData(0, 0, bitmap.width, bitmap.height).data };
 }
 
 async function readSet(files: Map<string, File>): Promise<{ set: StimulusSet; images: RgbaImage[] }> {
@@ -72,7 +55,8 @@ async function readSet(files: Map<string, File>): Promise<{ set: StimulusSet; im
   const set = parseStimulusSet(json, "stimuli.json");
   const missing = set.items.filter((i) => !files.has(i.file)).map((i) => i.file);
   if (missing.length > 0) throw new Error(`stimuli.json lists ${missing.length} file(s) that are not in the folder: ${missing.slice(0, 5).join(", ")}`);
-  return { set, images: await Promise.all(set.items.map((i) => decode(files.get(i.file)!))) };
+  const chosen = set.items.map((i) => files.get(i.file)!);
+  return { set, images: await Promise.all(chosen.map((f) => decodeImage(f, f.name))) };
 }
 
 /** SUBJECT/ROI.npy with SUBJECT/ROI.ids.tsv (a stimulus_id column and optionally a run column). */

@@ -7,7 +7,7 @@ import type { DesignStudy } from "../design.ts";
 import { ScannerRunEndPlugin, ScannerWaitPlugin } from "../plugins/scanner-run.ts";
 import { ScannerTrialPlugin } from "../plugins/scanner-trial.ts";
 import type { ScannerDesign, ScannerTrialSpec } from "../scanner-design.ts";
-import type { TimelineArray } from "../timeline.ts";
+import { stimulusData, type TimelineArray } from "../timeline.ts";
 import { currentScanner } from "./current.ts";
 
 export interface ScannerTimelineContext {
@@ -51,11 +51,7 @@ function trial(spec: ScannerTrialSpec, nTrials: number, ctx: ScannerTimelineCont
       run: spec.run,
       trial_in_run: spec.trialInRun,
       block: spec.block,
-      stimulus_id: spec.stimulusId,
-      source: spec.source,
-      condition: spec.condition,
-      category: spec.category,
-      cnn_target: spec.cnnTarget ?? null,
+      ...stimulusData(spec),
       file: spec.file,
       is_repeat: spec.isRepeat,
     },

@@ -5,7 +5,7 @@
  * window.advsightStimuli for tests and scripts.
  */
 import { loadModel, type Model } from "../../analysis/cnn/model.ts";
-import { PROFILES, type ProfileName, type RgbaImage } from "../../analysis/cnn/preprocess.ts";
+import { PROFILES, type ProfileName } from "../../analysis/cnn/preprocess.ts";
 import { webRuntime } from "../../analysis/cnn/runtime-web.ts";
 import type { StimulusItem } from "../manifest.ts";
 import { AN_DEFAULTS } from "../generate/an-logit-ascent.ts";
@@ -13,6 +13,7 @@ import { PGD_DEFAULTS } from "../generate/ai-pgd-linf.ts";
 import { CW_DEFAULTS } from "../generate/ai-cw-l2.ts";
 import { PixelClassifier } from "../generate/classifier.ts";
 import { generateSources, type Failure, type GenerateConfig, type ImageCodec } from "../generate/generate.ts";
+import { $, decodeImage, status } from "../../common/page-dom.ts";
 
 export interface StimuliPageResults {
   done: boolean;
@@ -33,24 +34,6 @@ declare global {
   }
 }
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const status = (text: string, error = false) => {
-  $("status").textContent = text;
-  $("status").className = error ? "error" : "";
-};
-
-async function decodeBlob(blob: Blob, name: string): Promise<RgbaImage> {
-  let bitmap: ImageBitmap;
-  try {
-    bitmap = await createImageBitmap(blob, { colorSpaceConversion: "none", premultiplyAlpha: "none" });
-  } catch {
-    throw new Error(`${name} does not decode as an image`);
-  }
-  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const ctx = canvas.getContext("2d")!;
-  ctx.drawImage(bitmap, 0, 0);
-  return { width: bitmap.width, height: bitmap.height, rgba: ctx.getImageData(0, 0, bitmap.width, bitmap.height).data };
-}
 
 /** PNG through a canvas: what the browser writes and reads back is what is judged. */
 const canvasCodec: ImageCodec = {
@@ -59,7 +42,7 @@ const canvasCodec: ImageCodec = {
     canvas.getContext("2d")!.putImageData(new ImageData(new Uint8ClampedArray(rgba), width, height), 0, 0);
     return new Uint8Array(await (await canvas.convertToBlob({ type: "image/png" })).arrayBuffer());
   },
-  decode: (bytes, name) => decodeBlob(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "image/png" }), name),
+  decode: (bytes, name) => decodeImage(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "image/png" }), name),
 };
 
 function base64(bytes: Uint8Array): string {
@@ -127,7 +110,7 @@ async function run(): Promise<void> {
     status("checking that the model gives input gradients...");
     await classifier.checkGradientSupport();
     const photos = await Promise.all(
-      files.map(async (f, i) => ({ source: `img${i + 1}`, file: f.name, image: await decodeBlob(f, f.name) })),
+      files.map(async (f, i) => ({ source: `img${i + 1}`, file: f.name, image: await decodeImage(f, f.name) })),
     );
     // progress: one unit per gradient step of each phase, up to its most steps
     const phases = { AN: config.an ? config.anParams.iterations * config.anParams.restarts : 0, AI: config.ai ? config.pgdParams.iterations : 0 };

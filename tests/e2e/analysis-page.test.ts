@@ -1,42 +1,27 @@
 // The in-browser analysis page in Debian's Chromium: on the demo stimulus set and the synthetic AlexNet it
 // simulates the dataset, runs the whole analysis (progress shown), recovers the built-in answer and
 // shows the same report as the CLI; a folder without stimuli.json gets a clear message.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import type { Browser } from "playwright";
 import { writeFileSync } from "node:fs";
 import { ensureDemoSet } from "../../stimuli/demo/demo-set-file.ts";
 import { writeDemoDataset } from "../../analysis/workflow/demo-node.ts";
 import { loadInputs, readConfig } from "../../analysis/workflow/inputs-node.ts";
 import { runAnalysis } from "../../analysis/workflow/pipeline.ts";
-import { launchChromium } from "../helpers/browser.ts";
-import { PACKAGE_ROOT, syntheticModelPath } from "../helpers/cnn-models.ts";
-import { startServer, tempDir } from "../helpers/server.ts";
+import { servedPages } from "../helpers/served-pages.ts";
+import { syntheticModelPath } from "../helpers/cnn-models.ts";
+import { tempDir } from "../helpers/server.ts";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-let browser: Browser;
-let server: Awaited<ReturnType<typeof startServer>>;
-
-before(async () => {
-  const build = spawnSync(process.execPath, ["--import", "tsx", join(PACKAGE_ROOT, "scripts/build.ts")], { cwd: PACKAGE_ROOT, encoding: "utf8" });
-  assert.equal(build.status, 0, build.stderr);
-  server = await startServer();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.server.close();
-});
+const pages = servedPages();
 
 test("the page runs the demo analysis in the browser and recovers the built-in answer", { timeout: 400_000 }, async () => {
-  const page = await browser.newPage();
+  const page = await pages.browser.newPage();
   const errors: string[] = [];
   page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
   page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(`${server.url}/assets/analysis.html?backend=wasm`);
+  await page.goto(`${pages.server.url}/assets/analysis.html?backend=wasm`);
   await page.setInputFiles("#model", syntheticModelPath("torchvision"));
   await page.setInputFiles("#stimuli", await ensureDemoSet());
   await page.fill("#seed", "2");
@@ -81,10 +66,10 @@ test("on chosen files (fMRI folder, behaviour export) the page gives the numbers
   const settings = { ...config.settings, inference: { ...config.settings.inference, seed: 7, nPerm: 100, nBoot: 100 } };
   const node = await runAnalysis({ ...(await loadInputs({ ...config, model: { ...config.model, layers } }, dir)), settings });
 
-  const page = await browser.newPage();
+  const page = await pages.browser.newPage();
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(`${server.url}/assets/analysis.html?backend=wasm`);
+  await page.goto(`${pages.server.url}/assets/analysis.html?backend=wasm`);
   await page.setInputFiles("#model", syntheticModelPath("torchvision"));
   await page.setInputFiles("#stimuli", await ensureDemoSet());
   await page.fill("#layers", layers.join(","));
@@ -117,8 +102,8 @@ test("on chosen files (fMRI folder, behaviour export) the page gives the numbers
 });
 
 test("a folder without stimuli.json gets a clear message", async () => {
-  const page = await browser.newPage();
-  await page.goto(`${server.url}/assets/analysis.html?backend=wasm`);
+  const page = await pages.browser.newPage();
+  await page.goto(`${pages.server.url}/assets/analysis.html?backend=wasm`);
   await page.setInputFiles("#model", syntheticModelPath("torchvision"));
   const dir = tempDir("not-a-set-");
   writeFileSync(join(dir, "readme.txt"), "no manifest here");

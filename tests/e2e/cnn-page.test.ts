@@ -1,11 +1,9 @@
 // The in-browser CNN page in Debian's Chromium: a model file and images chosen in the page give the
 // same predictions and layer summaries as Node computes for the same files (relative 1e-4).
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser } from "playwright";
 import { topK } from "../../analysis/cnn/classes.ts";
 import { readImage } from "../../analysis/cnn/image-file-node.ts";
 import { loadModel } from "../../analysis/cnn/model.ts";
@@ -14,27 +12,13 @@ import { imagesToTensor, PROFILES } from "../../analysis/cnn/preprocess.ts";
 import { selectRuntime } from "../../analysis/cnn/runtime-node.ts";
 import { summarise } from "../../analysis/cnn/summary.ts";
 import { encodePng } from "../../common/png-node.ts";
-import { launchChromium } from "../helpers/browser.ts";
+import { servedPages } from "../helpers/served-pages.ts";
 import { relativeError } from "../helpers/cnn-graphs.ts";
 import { blockyImages } from "../helpers/cnn-images.ts";
 import { PACKAGE_ROOT, syntheticModelBytes, syntheticModelPath } from "../helpers/cnn-models.ts";
-import { startServer, tempDir } from "../helpers/server.ts";
+import { tempDir } from "../helpers/server.ts";
 
-let browser: Browser;
-let server: Awaited<ReturnType<typeof startServer>>;
-
-before(async () => {
-  // the page's bundle (scripts/build.ts; npm test builds first, this keeps the test self-contained)
-  const build = spawnSync(process.execPath, ["--import", "tsx", join(PACKAGE_ROOT, "scripts/build.ts")], { cwd: PACKAGE_ROOT, encoding: "utf8" });
-  assert.equal(build.status, 0, build.stderr);
-  server = await startServer();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.server.close();
-});
+const pages = servedPages();
 
 test("the page computes top-5 and layer summaries in the browser, matching Node", async () => {
   const dir = tempDir();
@@ -48,10 +32,10 @@ test("the page computes top-5 and layer summaries in the browser, matching Node"
   });
   const modelPath = syntheticModelPath("caffe");
 
-  const page = await browser.newPage();
+  const page = await pages.browser.newPage();
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(`${server.url}/assets/cnn.html?backend=wasm`);
+  await page.goto(`${pages.server.url}/assets/cnn.html?backend=wasm`);
   await page.setInputFiles("#model", modelPath);
   await page.setInputFiles("#images", files);
   await page.click("#run");
@@ -91,8 +75,8 @@ test("the page computes top-5 and layer summaries in the browser, matching Node"
 test("the page says what is wrong when an image does not decode", async () => {
   const dir = tempDir();
   writeFileSync(join(dir, "broken.png"), "not a png at all");
-  const page = await browser.newPage();
-  await page.goto(`${server.url}/assets/cnn.html?backend=wasm`);
+  const page = await pages.browser.newPage();
+  await page.goto(`${pages.server.url}/assets/cnn.html?backend=wasm`);
   await page.setInputFiles("#model", join(PACKAGE_ROOT, "tests/fixtures/cnn/alexnet-tiny-torch.onnx"));
   await page.setInputFiles("#images", join(dir, "broken.png"));
   await page.click("#run");

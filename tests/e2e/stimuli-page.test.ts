@@ -1,42 +1,27 @@
 // The in-browser stimulus page in Debian's Chromium: the generator runs on onnxruntime-web (wasm), the
 // progress bar moves, and the PNGs it makes pass the same checks in Node (onnxruntime-node, pngjs).
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser } from "playwright";
 import { loadModelFile } from "../../analysis/cnn/model-file-node.ts";
 import { imagesToTensor, PROFILES } from "../../analysis/cnn/preprocess.ts";
 import { IMAGENET_CLASSES } from "../../analysis/cnn/classes.ts";
 import { decodePng } from "../../common/png-node.ts";
 import type { StimuliPageResults } from "../../stimuli/page/main.ts";
-import { launchChromium } from "../helpers/browser.ts";
-import { PACKAGE_ROOT, syntheticModelPath } from "../helpers/cnn-models.ts";
+import { servedPages } from "../helpers/served-pages.ts";
+import { syntheticModelPath } from "../helpers/cnn-models.ts";
 import { photoFolder } from "../helpers/stimuli-photos.ts";
-import { startServer, tempDir } from "../helpers/server.ts";
+import { tempDir } from "../helpers/server.ts";
 
-let browser: Browser;
-let server: Awaited<ReturnType<typeof startServer>>;
-
-before(async () => {
-  const build = spawnSync(process.execPath, ["--import", "tsx", join(PACKAGE_ROOT, "scripts/build.ts")], { cwd: PACKAGE_ROOT, encoding: "utf8" });
-  assert.equal(build.status, 0, build.stderr);
-  server = await startServer();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.server.close();
-});
+const pages = servedPages();
 
 test("the page generates AN and AI images on wasm, with progress; Node confirms them", { timeout: 300_000 }, async () => {
   const photos = photoFolder([224, 300]);
-  const page = await browser.newPage();
+  const page = await pages.browser.newPage();
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(`${server.url}/assets/stimuli.html?backend=wasm`);
+  await page.goto(`${pages.server.url}/assets/stimuli.html?backend=wasm`);
   await page.setInputFiles("#model", syntheticModelPath("torchvision"));
   await page.setInputFiles("#images", [...photos.wnids.keys()].map((f) => join(photos.images, f)));
   await page.fill("#eps", "4");
@@ -83,8 +68,8 @@ test("the page generates AN and AI images on wasm, with progress; Node confirms 
 });
 
 test("the page says what is wrong when no model is chosen", async () => {
-  const page = await browser.newPage();
-  await page.goto(`${server.url}/assets/stimuli.html?backend=wasm`);
+  const page = await pages.browser.newPage();
+  await page.goto(`${pages.server.url}/assets/stimuli.html?backend=wasm`);
   await page.click("#run");
   await page.waitForFunction(() => window.advsightStimuli?.done === true);
   assert.match((await page.textContent("#status")) ?? "", /choose a model file/);

@@ -5,10 +5,11 @@
  */
 import { topK, type Prediction } from "../classes.ts";
 import { loadModel, type Model } from "../model.ts";
-import { imagesToTensor, PROFILES, type ProfileName, type RgbaImage } from "../preprocess.ts";
+import { imagesToTensor, PROFILES, type ProfileName } from "../preprocess.ts";
 import { webRuntime } from "../runtime-web.ts";
 import { summarise, type ActivationSummary } from "../summary.ts";
 import type { Tensor } from "../runtime.ts";
+import { $, decodeImage, status } from "../../../common/page-dom.ts";
 
 export interface PageResults {
   done: boolean;
@@ -29,26 +30,6 @@ declare global {
   }
 }
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const status = (text: string, error = false) => {
-  $("status").textContent = text;
-  $("status").className = error ? "error" : "";
-};
-
-/** Decode with the browser, without colour management, to the same RGBA Node gets from the file. */
-async function decode(file: File): Promise<RgbaImage> {
-  let bitmap: ImageBitmap;
-  try {
-    bitmap = await createImageBitmap(file, { colorSpaceConversion: "none", premultiplyAlpha: "none", imageOrientation: "from-image" });
-  } catch {
-    throw new Error(`${file.name} does not decode as an image`);
-  }
-  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const ctx = canvas.getContext("2d")!;
-  ctx.drawImage(bitmap, 0, 0);
-  const { data } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
-  return { width: bitmap.width, height: bitmap.height, rgba: data };
-}
 
 function table(head: string[], rows: (string | number)[][]): HTMLTableElement {
   const t = document.createElement("table");
@@ -85,7 +66,7 @@ async function run(): Promise<void> {
     const chosen = $<HTMLSelectElement>("profile").value;
     const profile = chosen === "auto" ? m.suggestedProfile : (chosen as ProfileName);
     status(`decoding ${files.length} image(s)...`);
-    const images = await Promise.all(files.map(decode));
+    const images = await Promise.all(files.map((f) => decodeImage(f, f.name)));
     const input: Tensor = imagesToTensor(images, PROFILES[profile], m.inputShape);
     status(`running ${m.name} on ${files.length} image(s) (${m.runtime})...`);
     const started = performance.now();

@@ -1,0 +1,33 @@
+/**
+ * For the tests of advsight's browser pages (cnn, stimuli, analysis): before the file's tests, build the
+ * bundle (npm test builds first; this keeps a file runnable alone), start a server and Chromium; close
+ * both after. Use the returned object inside tests, once `before` has run.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { after, before } from "node:test";
+import type { Browser } from "playwright";
+import { launchChromium } from "./browser.ts";
+import { PACKAGE_ROOT } from "./cnn-models.ts";
+import { startServer } from "./server.ts";
+
+export interface ServedPages {
+  browser: Browser;
+  server: Awaited<ReturnType<typeof startServer>>;
+}
+
+export function servedPages(): ServedPages {
+  const ctx = {} as ServedPages;
+  before(async () => {
+    const build = spawnSync(process.execPath, ["--import", "tsx", join(PACKAGE_ROOT, "scripts/build.ts")], { cwd: PACKAGE_ROOT, encoding: "utf8" });
+    assert.equal(build.status, 0, build.stderr);
+    ctx.server = await startServer();
+    ctx.browser = await launchChromium();
+  });
+  after(async () => {
+    await ctx.browser?.close();
+    await ctx.server?.server.close();
+  });
+  return ctx;
+}
