@@ -4,18 +4,19 @@ import { UserError } from "../common/errors.ts";
 import { exportRows, toCsv, toJson } from "../server/export.ts";
 import { SqliteStore } from "../server/store-sqlite.ts";
 import { parseOptions, requireOption, type Command } from "./command.ts";
-import { sessionBids, writeBidsFiles } from "../server/bids-file.ts";
+import { checkBidsSubjects, sessionBids, writeBidsFiles } from "../server/bids-file.ts";
 import { ScannerStore } from "../server/scanner-store-sqlite.ts";
 
-async function exportBids(store: SqliteStore, root: string, studyId: string | undefined, sessionId: string | undefined): Promise<number> {
+async function exportBids(store: SqliteStore, root: string, studyId: string | undefined, sessionId: string | undefined, sessionLabel: string | undefined): Promise<number> {
   const scanner = new ScannerStore(store.path);
   try {
     const session = sessionId ? await store.getSession(sessionId) : undefined;
     if (sessionId && !session) throw new UserError(`no session "${sessionId}" in ${store.path}`);
     const sessions = session ? [session] : await store.listSessions(requireOption(studyId, "study", usage));
     if (sessions.length === 0) throw new UserError(`no sessions of study "${studyId}" in ${store.path}`);
+    checkBidsSubjects(sessions, sessionLabel);
     let files: Record<string, string> = {};
-    for (const s of sessions) files = { ...files, ...(await sessionBids(store, scanner, s)) };
+    for (const s of sessions) files = { ...files, ...(await sessionBids(store, scanner, s, sessionLabel)) };
     const written = writeBidsFiles(resolve(root), files, sessions[0]!.studyId);
     console.error(`wrote ${written.length} BIDS file(s) for ${sessions.length} session(s) under ${resolve(root)}`);
     return 0;
@@ -26,7 +27,7 @@ async function exportBids(store: SqliteStore, root: string, studyId: string | un
 
 const usage =
   "advsight export --study ID [--session ID] [--format csv|json] [--data DIR | --db FILE] [--out FILE]\n" +
-  "       advsight export --bids DIR --study ID [--session ID] [--data DIR | --db FILE]   (BIDS events/pulse logs, beh for online sessions)";
+  "       advsight export --bids DIR --study ID [--session ID [--ses LABEL]] [--data DIR | --db FILE]   (BIDS events/pulse logs, beh for online sessions)";
 
 export const command: Command = {
   summary: "Export trials straight from the database (one row per stored trial), as CSV or JSON.",
@@ -42,6 +43,7 @@ export const command: Command = {
         db: { type: "string" },
         out: { type: "string" },
         bids: { type: "string" },
+        ses: { type: "string" },
       },
       usage,
     );
@@ -49,10 +51,11 @@ export const command: Command = {
     if (format !== "csv" && format !== "json") throw new UserError(`--format must be csv or json, got "${format}"`);
     const dbPath = resolve(values.db ?? join(values.data ?? process.env.ADVSIGHT_DATA ?? "advsight-data", "advsight.db"));
     if (!existsSync(dbPath)) throw new UserError(`no database at ${dbPath}; give --data DIR (as used by advsight serve) or --db FILE`);
+    if (values.ses !== undefined && !values.bids) throw new UserError("--ses names a BIDS session: use it with --bids");
     const store = new SqliteStore(dbPath);
     if (values.bids) {
       try {
-        return await exportBids(store, values.bids, values.study, values.session);
+        return await exportBids(store, values.bids, values.study, values.session, values.ses);
       } finally {
         await store.close();
       }

@@ -20,6 +20,8 @@ export interface BidsInput {
   trials: StoredTrial[];
   runs: BidsRun[];
   softwareVersion: string;
+  /** BIDS session label (ses-<label>), for a participant scanned more than once */
+  sessionLabel?: string;
 }
 
 /** BIDS labels are alphanumeric. */
@@ -146,14 +148,16 @@ function chosenRuns(runs: BidsRun[]): BidsRun[] {
 
 export function bidsFiles(input: BidsInput): Record<string, string> {
   const sub = `sub-${bidsLabel(input.session.pid)}`;
-  const task = `task-${bidsLabel(input.taskName)}`;
+  const ses = input.sessionLabel === undefined ? undefined : `ses-${bidsLabel(input.sessionLabel)}`;
+  const dir = ses ? `${sub}/${ses}` : sub;
+  const task = ses ? `${ses}_task-${bidsLabel(input.taskName)}` : `task-${bidsLabel(input.taskName)}`;
   const environment = input.trials.find((t) => t.data.kind === "environment")?.data;
   const files: Record<string, string> = {};
   const scannerTrials = input.trials.filter((t) => t.data.kind === "scanner");
   if (input.runs.length > 0) {
     for (const run of chosenRuns(input.runs)) {
       const trials = scannerTrials.filter((t) => t.data.run_id === run.row.runId);
-      Object.assign(files, runFiles(input, `${sub}/func/${sub}_${task}_run-${run.row.run}`, run, trials, environment));
+      Object.assign(files, runFiles(input, `${dir}/func/${sub}_${task}_run-${run.row.run}`, run, trials, environment));
     }
   } else {
     const trials = input.trials.filter((t) => t.data.kind === "main" || t.data.kind === "practice" || t.data.kind === "attention");
@@ -173,8 +177,8 @@ export function bidsFiles(input: BidsInput): Record<string, string> {
       record_index: t.recordIndex,
     }));
     const columns = ["onset", "duration", "trial_type", "stim_file", "response", "response_time", "kind", "stimulus_id", "category", "cnn_target", "correct", "confidence", "record_index"];
-    files[`${sub}/beh/${sub}_${task}_beh.tsv`] = tsv(columns, rows);
-    files[`${sub}/beh/${sub}_${task}_beh.json`] = `${JSON.stringify(
+    files[`${dir}/beh/${sub}_${task}_beh.tsv`] = tsv(columns, rows);
+    files[`${dir}/beh/${sub}_${task}_beh.json`] = `${JSON.stringify(
       {
         onset: { Description: "image onset, seconds from the first trial's onset (page clock)" },
         response: { Description: "the option chosen (WordNet id or 'nothing')" },

@@ -63,7 +63,8 @@ export function createScannerMode(io: SocketServer, options: ScannerModeOptions)
   router.get("/sessions/:sessionId/bids", async (req, res) => {
     const session = await store.getSession(String(req.params.sessionId));
     if (!session) throw new UserError(`no session "${String(req.params.sessionId)}"`, 404);
-    res.json({ files: await sessionBids(store, scannerStore, session) });
+    const ses = typeof req.query.ses === "string" && req.query.ses !== "" ? req.query.ses : undefined;
+    res.json({ files: await sessionBids(store, scannerStore, session, ses) });
   });
 
   return {

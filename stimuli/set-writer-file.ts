@@ -2,7 +2,7 @@
  * Node-only: writes a stimulus set so that an interrupted run can be resumed and no half-written set is
  * ever left. Work happens in SETDIR.partial/: each finished source is written to a temp folder and
  * renamed to items/<source>/ (so it is there completely or not at all); at the end the set is assembled
- * in another temp folder and renamed to SETDIR in one step.
+ * in SETDIR.partial/.tmp-assemble/ and renamed to SETDIR in one step.
  */
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -109,7 +109,8 @@ export class SetWriter {
       { schema: "advsight.stimulus-set/1", name: header.name, model: header.model, generator: header.generator, categories, items, failures },
       join(this.out, "stimuli.json"),
     );
-    const assemble = `${this.out}.assemble-${process.pid}`;
+    // inside .partial, so an interrupted assembly leaves nothing beside the set and is cleared on resume
+    const assemble = join(this.partial, ".tmp-assemble");
     rmSync(assemble, { recursive: true, force: true });
     try {
       for (const s of stored) {

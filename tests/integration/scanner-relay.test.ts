@@ -97,9 +97,14 @@ test("pulses read by the relay reach the page as relay pulses, TR apart", { time
   page.close();
 
   // an online session too, for the beh export
-  const online = (await (await fetch(`${server.url}/api/sessions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ studyId: "fast", participant: { pid: "O1" } }) })).json()) as { sessionId: string; token: string };
-  const record = { recordIndex: 1, data: { kind: "main", stimulus: "/stimuli/demo/regular/s01.png", condition: "regular", stimulus_id: "s01-regular", onset_ms: 1000, actual_duration_ms: 100, rt: 650, response_value: "n02123045", correct: true } };
-  await fetch(`${server.url}/api/sessions/${online.sessionId}/trials`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${online.token}` }, body: JSON.stringify({ records: [record] }) });
+  const onlineSession = async (pid: string): Promise<string> => {
+    const online = (await (await fetch(`${server.url}/api/sessions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ studyId: "fast", participant: { pid } }) })).json()) as { sessionId: string; token: string };
+    const record = { recordIndex: 1, data: { kind: "main", stimulus: "/stimuli/demo/regular/s01.png", condition: "regular", stimulus_id: "s01-regular", onset_ms: 1000, actual_duration_ms: 100, rt: 650, response_value: "n02123045", correct: true } };
+    const stored = await fetch(`${server.url}/api/sessions/${online.sessionId}/trials`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${online.token}` }, body: JSON.stringify({ records: [record] }) });
+    assert.equal(stored.status, 200);
+    return online.sessionId;
+  };
+  await onlineSession("O1");
 
   const out = join(dir, "bids");
   const r1 = advsight(["export", "--bids", out, "--study", "scanner-relay", "--data", dir]);
@@ -112,4 +117,23 @@ test("pulses read by the relay reach the page as relay pulses, TR apart", { time
   assert.equal(r2.status, 0, r2.stderr);
   const beh = parseTsv(readFileSync(join(out, "sub-O1/beh/sub-O1_task-fast_beh.tsv"), "utf8"));
   assert.deepEqual([beh[0]!.trial_type, beh[0]!.response, beh[0]!.response_time, beh[0]!.onset], ["regular", "n02123045", "0.65", "0"]);
+
+  // pids O2 and O-2 both become sub-O2: the study export refuses rather than overwrite one with the other;
+  // each session then goes out on its own as a BIDS session
+  const clashing = [await onlineSession("O2"), await onlineSession("O-2")];
+  const r3 = advsight(["export", "--bids", join(dir, "bids-clash"), "--study", "fast", "--data", dir]);
+  assert.equal(r3.status, 1);
+  assert.match(r3.stderr, /sub-O2: .*pid O2.*pid O-2.*--session ID --ses LABEL/);
+  assert.equal(existsSync(join(dir, "bids-clash")), false, "nothing written when refused");
+  for (const [i, session] of clashing.entries()) {
+    const r = advsight(["export", "--bids", out, "--session", session, "--ses", String(i + 1), "--data", dir]);
+    assert.equal(r.status, 0, r.stderr);
+  }
+  for (const ses of ["ses-1", "ses-2"]) {
+    const rows = parseTsv(readFileSync(join(out, `sub-O2/${ses}/beh/sub-O2_${ses}_task-fast_beh.tsv`), "utf8"));
+    assert.equal(rows[0]!.response, "n02123045");
+  }
+  const r4 = advsight(["export", "--ses", "1", "--study", "fast", "--data", dir]);
+  assert.equal(r4.status, 1);
+  assert.match(r4.stderr, /--ses .* use it with --bids/);
 });

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readImage } from "../../analysis/cnn/image-file-node.ts";
 import { loadModelFile } from "../../analysis/cnn/model-file-node.ts";
@@ -36,6 +36,7 @@ for (const arch of ["caffe", "torchvision"] as const) {
     });
     assert.deepEqual(result.failures, []);
     assert.equal(existsSync(`${out}.partial`), false, "the work folder is gone once the set is complete");
+    assert.deepEqual(readdirSync(photos.dir).filter((f) => f.startsWith("set")), ["set"], "nothing but the set is left beside it");
     const { set } = loadStimulusSet(out);
     assert.equal(set.items.length, 9);
     assert.equal(set.model?.profile, arch);
