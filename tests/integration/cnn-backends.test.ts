@@ -9,15 +9,22 @@ import { webRuntime } from "../../analysis/cnn/runtime-web.ts";
 import { selectRuntime } from "../../analysis/cnn/runtime-node.ts";
 import type { Tensor } from "../../analysis/cnn/runtime.ts";
 import { relativeError } from "../helpers/cnn-graphs.ts";
+import { maxPoolDisagreements } from "../helpers/cnn-kinks.ts";
 import { blockyPictures as images } from "../helpers/cnn-images.ts";
 import { syntheticModelBytes, TORCH_FIXTURE, TORCH_FIXTURE_EXPECTED } from "../helpers/cnn-models.ts";
 
 for (const arch of ["caffe", "torchvision"] as const) {
   test(`${arch}: onnxruntime-web (wasm) and onnxruntime-node agree on every layer and on gradients`, async () => {
     const bytes = syntheticModelBytes(arch);
-    const input = images(arch, 3, arch);
     const node = await loadModel(bytes, { runtime: await selectRuntime("node"), batchSize: 2 });
     const web = await loadModel(bytes, { runtime: webRuntime(), batchSize: 16 });
+    // pictures on which both runtimes pick the same max-pool winners: at a near-tie the gradient is not unique
+    let input: Tensor | undefined;
+    for (let k = 0; k < 8 && !input; k++) {
+      const candidate = images(`${arch}-${k}`, 3, arch);
+      if ((await maxPoolDisagreements([node, web], bytes, candidate)) === 0) input = candidate;
+    }
+    assert.ok(input, "no kink-free pictures among 8");
     const [a, b] = await Promise.all([node.run(input, "all"), web.run(input, "all")]);
     const errors: Record<string, number> = {};
     for (const l of node.layers) errors[l.name] = relativeError(a[l.name]!.data, b[l.name]!.data);

@@ -8,6 +8,8 @@ import { imagesToTensor, PROFILES } from "../../analysis/cnn/preprocess.ts";
 import { webRuntime } from "../../analysis/cnn/runtime-web.ts";
 import { selectRuntime } from "../../analysis/cnn/runtime-node.ts";
 import { ReferenceModel, type Array64 } from "../helpers/cnn-reference.ts";
+import { maxPoolDisagreements } from "../helpers/cnn-kinks.ts";
+import type { Tensor } from "../../analysis/cnn/runtime.ts";
 import { relativeError, rngFor } from "../helpers/cnn-graphs.ts";
 import { syntheticModelBytes } from "../helpers/cnn-models.ts";
 import type { SyntheticArch } from "../../analysis/cnn/synthetic.ts";
@@ -24,13 +26,21 @@ for (const arch of ["caffe", "torchvision"] as SyntheticArch[]) {
   describe(`input gradients of the synthetic ${arch} AlexNet`, () => {
     test("match float64 finite differences for logits, log-softmax and inner layers", async () => {
       const bytes = syntheticModelBytes(arch);
-      const rng = rngFor(`alexnet-${arch}`);
-      // a random-pixel image through the topology's own preprocessing, so activations are typical
-      const rgba = Uint8Array.from({ length: 224 * 224 * 4 }, () => Math.floor(rng.next() * 256));
-      const input = imagesToTensor([{ width: 224, height: 224, rgba }], PROFILES[arch], [3, 224, 224]);
       const ref = new ReferenceModel(bytes);
       const backends = [await selectRuntime("node"), webRuntime()];
       const models = await Promise.all(backends.map((runtime) => loadModel(bytes, { runtime, name: arch })));
+      // a random-pixel image through the topology's own preprocessing, so activations are typical; the first
+      // of a few on which both runtimes and the float64 reference pick the same max-pool winners (see cnn-kinks.ts)
+      let input: Tensor | undefined;
+      for (let k = 0; k < 8 && !input; k++) {
+        const rng = rngFor(`alexnet-${arch}-${k}`);
+        const rgba = Uint8Array.from({ length: 224 * 224 * 4 }, () => Math.floor(rng.next() * 256));
+        const candidate = imagesToTensor([{ width: 224, height: 224, rgba }], PROFILES[arch], [3, 224, 224]);
+        const flips = await maxPoolDisagreements(models, bytes, candidate, ref);
+        if (flips === 0) input = candidate;
+        else console.log(`${arch}: image alexnet-${arch}-${k} sits on ${flips} max-pool near-tie(s); next`);
+      }
+      assert.ok(input, "no kink-free image among 8");
       // units that respond to this image (a dead unit would pass trivially: zero gradient, zero change)
       const acts = await models[0]!.run(input, ["fc6", "conv3"]);
       const busiest = (t: { data: Float32Array; shape: number[] }) => {
@@ -64,7 +74,8 @@ for (const arch of ["caffe", "torchvision"] as SyntheticArch[]) {
 
       const x0: Array64 = { data: Float64Array.from(input.data), shape: input.shape };
       const scale = Math.sqrt(input.data.reduce((a, v) => a + v * v, 0) / input.data.length);
-      const directions = Array.from({ length: DIRECTIONS }, () => Float64Array.from(input.data, () => (rng.next() < 0.5 ? -1 : 1)));
+      const directionRng = rngFor(`alexnet-${arch}-directions`);
+      const directions = Array.from({ length: DIRECTIONS }, () => Float64Array.from(input.data, () => (directionRng.next() < 0.5 ? -1 : 1)));
       // tiny steps: float64 keeps them exact enough, and they rarely cross a ReLU or max-pool kink
       const h = 1e-8 * scale;
       const fd: number[][] = targets.map(() => []);
@@ -85,8 +96,14 @@ for (const arch of ["caffe", "torchvision"] as SyntheticArch[]) {
             return seed;
           });
           const base = objectives(x0, seeds);
+          // float32 rounding scales with the layer's largest values, not with the one value a target reads
+          const out = ref.evaluate({ [models[0]!.inputName]: x0 }, tensors);
+          const layerScale = targets.map((t) => out[layerTensor(t.layer)]!.data.reduce((a, v) => Math.max(a, Math.abs(v)), 0));
           // the objective the runtime reports is the same function as the reference's
-          grads.forEach((g, i) => assert.ok(Math.abs(g.objective[0]! - base[i]!) <= 1e-5 * Math.max(1, Math.abs(base[i]!)), `${targets[i]!.label}: objective ${g.objective[0]} vs reference ${base[i]}`));
+          grads.forEach((g, i) => {
+            const tolerance = 1e-5 * Math.max(1, Math.abs(base[i]!), layerScale[i]!);
+            assert.ok(Math.abs(g.objective[0]! - base[i]!) <= tolerance, `${targets[i]!.label}: objective ${g.objective[0]} vs reference ${base[i]}`);
+          });
           for (const v of directions) {
             const plus = objectives({ data: x0.data.map((xv, j) => xv + h * v[j]!), shape: x0.shape }, seeds);
             const minus = objectives({ data: x0.data.map((xv, j) => xv - h * v[j]!), shape: x0.shape }, seeds);
