@@ -15,7 +15,8 @@ import { UploadQueue } from "./upload-queue.ts";
 
 const PLATFORM_PARAMS = ["PROLIFIC_PID", "STUDY_ID", "SESSION_ID", "pid"] as const;
 const api = new ApiClient();
-const root = document.getElementById("advsight")!;
+// not id="advsight": the browser would expose that element as window.advsight, the name of the test hooks below
+const root = document.getElementById("advsight-root")!;
 const banner = document.getElementById("advsight-status")!;
 
 function show(html: string): void {
