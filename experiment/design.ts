@@ -48,6 +48,17 @@ export interface StimulusFields {
   file: string;
 }
 
+export function stimulusFields(item: DesignItem): StimulusFields {
+  return {
+    stimulusId: item.id,
+    source: item.source,
+    condition: item.condition,
+    category: item.category,
+    ...(item.cnnTarget ? { cnnTarget: item.cnnTarget } : {}),
+    file: item.file,
+  };
+}
+
 export interface RecognitionSpec extends RecordBase, StimulusFields {
   kind: "practice" | "main";
   options: ChoiceOption[];
@@ -108,12 +119,7 @@ function recognition(
     kind,
     recordIndex,
     block,
-    stimulusId: item.id,
-    source: item.source,
-    condition: item.condition,
-    category: item.category,
-    ...(item.cnnTarget ? { cnnTarget: item.cnnTarget } : {}),
-    file: item.file,
+    ...stimulusFields(item),
     options: options(study, set, item.category, rng),
     itiMs: study.timing.itiMs + rng.next() * study.timing.itiJitterMs,
   };

@@ -5,7 +5,7 @@
  */
 import { makeRng } from "../common/random.ts";
 import type { Condition } from "../stimuli/manifest.ts";
-import { checkStudyAgainstSet, type DesignItem, type DesignSet, type DesignStudy, type EnvironmentSpec, type RecordBase, type StimulusFields } from "./design.ts";
+import { checkStudyAgainstSet, type DesignItem, type DesignSet, type DesignStudy, type EnvironmentSpec, stimulusFields, type RecordBase, type StimulusFields } from "./design.ts";
 import type { ScannerConfig } from "./study-config.ts";
 
 export interface ScannerTrialSpec extends RecordBase, StimulusFields {
@@ -84,12 +84,7 @@ export function buildScannerDesign(study: DesignStudy, set: DesignSet, seed: num
         block,
         run,
         trialInRun: k + 1,
-        stimulusId: item.id,
-        source: item.source,
-        condition: item.condition,
-        category: item.category,
-        ...(item.cnnTarget ? { cnnTarget: item.cnnTarget } : {}),
-        file: item.file,
+        ...stimulusFields(item),
         plannedOnsetMs: Math.round(t),
         plannedDurationMs: design.stimulusMs,
         trialEndMs: 0, // set below, once the next onset is known
