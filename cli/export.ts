@@ -30,7 +30,7 @@ const usage =
   "       advsight export --bids DIR --study ID [--session ID [--ses LABEL]] [--data DIR | --db FILE]   (BIDS events/pulse logs, beh for online sessions)";
 
 export const command: Command = {
-  summary: "Export trials straight from the database (one row per stored trial), as CSV or JSON.",
+  summary: "Export trials straight from the database (one row per stored trial) as CSV or JSON, or sessions as BIDS files (--bids).",
   usage,
   async run(argv) {
     const { values } = parseOptions(
