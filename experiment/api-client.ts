@@ -62,9 +62,11 @@ export class ApiClient {
     }
     const payload = (await res.json().catch(() => ({}))) as { error?: string };
     if (res.ok) return payload as T;
-    const message = payload.error ?? `HTTP ${res.status}`;
-    if (res.status >= 500 || res.status === 408 || res.status === 429) throw new TransientError(message);
-    throw new RejectedError(message, res.status);
+    if (res.status >= 500 || res.status === 408 || res.status === 429) throw new TransientError(payload.error ?? `HTTP ${res.status}`);
+    // Only advsight's own refusal (a JSON {error}) stops the retries. A bare 4xx comes from something in
+    // between (a proxy during a restart, an HTTP layer that misread a reused connection): try again.
+    if (typeof payload.error !== "string") throw new TransientError(`HTTP ${res.status} without an advsight error (a proxy or the connection?)`);
+    throw new RejectedError(payload.error, res.status);
   }
 
   study(studyId: string): Promise<ClientStudy> {
