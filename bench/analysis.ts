@@ -6,8 +6,9 @@
 // The data are generated here (seeded), written as .npy, and read by bench/analysis_numpy.py, which runs
 // with one BLAS thread; our side uses the onnxruntime GEMM backend with one thread. Medians of --reps runs.
 // Usage: npx tsx bench/analysis.ts [--reps 3] [--only rdm,compare,ridge] [--ts-backend] [--no-write]
+import { writeResultsSection } from "./results-file.ts";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { writeNpy } from "../common/npy-file.ts";
@@ -228,17 +229,4 @@ ${rows.map((r) => `- ${r.workload}: ${r.check || "(numpy not run)"}`).join("\n")
 ${ourResults.ridgeAlphaCounts ? `- chosen alphas (voxels per alpha): ${JSON.stringify(ourResults.ridgeAlphaCounts)}` : ""}
 `;
 console.log("\n" + section);
-if (write) {
-  const path = join(root, "bench/RESULTS.md");
-  const old = existsSync(path) ? readFileSync(path, "utf8") : "# Benchmark results\n";
-  const start = old.search(/^## Analysis\s*$/m);
-  let next: string;
-  if (start < 0) next = old.trimEnd() + "\n\n" + section;
-  else {
-    const rest = old.slice(start + 1);
-    const end = rest.search(/^## /m);
-    next = old.slice(0, start) + section + (end >= 0 ? "\n" + rest.slice(end) : "");
-  }
-  writeFileSync(path, next);
-  console.log(`wrote the "## Analysis" section of ${path}`);
-}
+if (write) console.log(`wrote the "## Analysis" section of ${writeResultsSection("Analysis", section)}`);

@@ -2,15 +2,17 @@
 // full-size AlexNet (both topologies), onnxruntime-web (wasm) and onnxruntime-node; PyTorch CPU in the
 // same run when a Python with torch is installed (Debian's python3-torch).
 //   npx tsx bench/cnn.ts [--write]   (--write replaces the "## CNN core" section of bench/RESULTS.md)
+import { writeResultsSection } from "./results-file.ts";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { loadModel, type Model } from "../analysis/cnn/model.ts";
 import { selectRuntime } from "../analysis/cnn/runtime-node.ts";
 import { webRuntime } from "../analysis/cnn/runtime-web.ts";
 import type { Runtime, Tensor } from "../analysis/cnn/runtime.ts";
-import { makeSyntheticAlexNet, SYNTHETIC_GENERATOR, type SyntheticArch } from "../analysis/cnn/synthetic.ts";
+import type { SyntheticArch } from "../analysis/cnn/synthetic.ts";
+import { syntheticModelFile } from "../analysis/cnn/synthetic-file-node.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const REPEATS: Record<number, number> = { 1: 10, 16: 5 };
@@ -21,13 +23,7 @@ function median(xs: number[]): number {
 }
 
 function modelBytes(arch: SyntheticArch): Uint8Array {
-  const path = join(root, `.cache/models/alexnet-synth-${arch}-s1.${SYNTHETIC_GENERATOR.replace(/\W+/g, "-")}.onnx`);
-  if (!existsSync(path)) {
-    mkdirSync(join(root, ".cache/models"), { recursive: true });
-    writeFileSync(`${path}.tmp-${process.pid}`, makeSyntheticAlexNet({ arch, seed: 1 }));
-    renameSync(`${path}.tmp-${process.pid}`, path);
-  }
-  return new Uint8Array(readFileSync(path));
+  return new Uint8Array(readFileSync(syntheticModelFile(arch, 1)));
 }
 
 function randomInput(n: number): Tensor {
@@ -135,13 +131,4 @@ lines.push("");
 const section = lines.join("\n");
 console.log(section);
 
-if (process.argv.includes("--write")) {
-  const path = join(root, "bench/RESULTS.md");
-  const old = existsSync(path) ? readFileSync(path, "utf8") : "# Benchmark results\n\n";
-  const start = old.indexOf("## CNN core");
-  let next = start >= 0 ? old.indexOf("\n## ", start + 1) : -1;
-  if (next >= 0) next += 1;
-  const updated = start >= 0 ? old.slice(0, start) + section + "\n" + (next >= 0 ? old.slice(next) : "") : `${old.trimEnd()}\n\n${section}\n`;
-  writeFileSync(path, updated);
-  console.error(`updated ${path}`);
-}
+if (process.argv.includes("--write")) console.error(`updated ${writeResultsSection("CNN core", section)}`);

@@ -5,7 +5,7 @@
  * two processes' performance.timeOrigin (same machine, same wall clock) plus the injected offset.
  * Usage: npx tsx bench/scanner.ts [--sessions N] [--write]
  */
-import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { writeResultsSection } from "./results-file.ts";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { launchChromium } from "../tests/helpers/browser.ts";
@@ -98,9 +98,5 @@ Setup: study tests/fixtures/studies/scanner-sim.json (simulated scanner, TR 500 
 
 With few pulses per session (about 60), p99 is close to the maximum; run with more --sessions for a finer tail.
 `;
-  const path = join(PACKAGE_ROOT, "bench/RESULTS.md");
-  const text = readFileSync(path, "utf8");
-  if (text.includes("\n## Scanner\n")) writeFileSync(path, text.slice(0, text.indexOf("\n## Scanner\n")) + section);
-  else appendFileSync(path, section);
-  console.log(`appended to ${path}`);
+  console.log(`updated ${writeResultsSection("Scanner", section)}`);
 }

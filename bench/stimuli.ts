@@ -4,8 +4,8 @@
 // a forward pass and one gradient step per image, and PyTorch running the same PGD step (torchvision
 // topology, random weights) when Debian's python3-torch is installed.
 //   npx tsx bench/stimuli.ts [--write] [--repeats N]   (--write replaces "## Stimulus generation" in bench/RESULTS.md)
+import { writeResultsSection } from "./results-file.ts";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { loadModel } from "../analysis/cnn/model.ts";
@@ -143,13 +143,4 @@ lines.push("", `Ratios: ${ratios.join("; ")}.`, "");
 const section = lines.join("\n");
 console.log(section);
 
-if (process.argv.includes("--write")) {
-  const path = join(root, "bench/RESULTS.md");
-  const old = existsSync(path) ? readFileSync(path, "utf8") : "# Benchmark results\n\n";
-  const start = old.indexOf("## Stimulus generation");
-  let next = start >= 0 ? old.indexOf("\n## ", start + 1) : -1;
-  if (next >= 0) next += 1;
-  const updated = start >= 0 ? old.slice(0, start) + section + "\n" + (next >= 0 ? old.slice(next) : "") : `${old.trimEnd()}\n\n${section}\n`;
-  writeFileSync(path, updated);
-  console.error(`updated ${path}`);
-}
+if (process.argv.includes("--write")) console.error(`updated ${writeResultsSection("Stimulus generation", section)}`);

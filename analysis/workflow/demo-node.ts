@@ -3,32 +3,20 @@
  * the demo stimulus set, a synthetic AlexNet (cached in .cache/models), simulated fMRI (.npy + ids TSV per
  * subject and ROI) and simulated behaviour (an export CSV), plus the analysis config that reads them back.
  */
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { encodeNpy } from "../../common/npy.ts";
 import { toCsv } from "../../server/export.ts";
 import { ensureDemoSet } from "../../stimuli/demo/demo-set-file.ts";
 import { loadStimulusSet } from "../../stimuli/manifest-file.ts";
 import { readImage } from "../cnn/image-file-node.ts";
 import { loadModelFile } from "../cnn/model-file-node.ts";
-import { makeSyntheticAlexNet, SYNTHETIC_GENERATOR, syntheticModelId, type SyntheticArch } from "../cnn/synthetic.ts";
+import type { SyntheticArch } from "../cnn/synthetic.ts";
+import { syntheticModelFile } from "../cnn/synthetic-file-node.ts";
+
+export { MODELS_CACHE, syntheticModelFile } from "../cnn/synthetic-file-node.ts";
 import { extractFeatures } from "./features.ts";
 import { DEFAULT_BEHAVIOUR_SIMULATION, DEFAULT_FMRI_SIMULATION, simulateBehaviour, simulateFmri } from "./simulate.ts";
-
-const PACKAGE_ROOT = resolve(new URL("../..", import.meta.url).pathname);
-export const MODELS_CACHE = join(PACKAGE_ROOT, ".cache/models");
-
-/** A synthetic AlexNet in .cache/models (the same file the tests use), written once. */
-export function syntheticModelFile(arch: SyntheticArch = "torchvision", seed = 1): string {
-  const path = join(MODELS_CACHE, `${syntheticModelId(arch, seed)}.${SYNTHETIC_GENERATOR.replace(/\W+/g, "-")}.onnx`);
-  if (!existsSync(path)) {
-    mkdirSync(MODELS_CACHE, { recursive: true });
-    const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, makeSyntheticAlexNet({ arch, seed }));
-    renameSync(tmp, path);
-  }
-  return path;
-}
 
 /** The model a stimulus set was made with when it is a synthetic AlexNet, else torchvision seed 1. */
 function modelForSet(model: { id: string; synthetic: boolean } | undefined): string {

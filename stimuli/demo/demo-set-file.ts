@@ -4,13 +4,14 @@
  * the synthetic-model generator or the stimulus generator changes. Built in a folder of its own and
  * renamed into place, so concurrent first runs (tests, two servers) never see a half-written set.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { loadModel } from "../../analysis/cnn/model.ts";
 import { PROFILES } from "../../analysis/cnn/preprocess.ts";
 import { selectRuntime } from "../../analysis/cnn/runtime-node.ts";
-import { makeSyntheticAlexNet, SYNTHETIC_GENERATOR, syntheticModelId } from "../../analysis/cnn/synthetic.ts";
+import { SYNTHETIC_GENERATOR, syntheticModelId } from "../../analysis/cnn/synthetic.ts";
+import { syntheticModelFile } from "../../analysis/cnn/synthetic-file-node.ts";
 import { progressReporter } from "../../common/progress-node.ts";
 import { PixelClassifier } from "../generate/classifier.ts";
 import { generateSources } from "../generate/generate.ts";
@@ -33,21 +34,10 @@ function cachedKey(dir: string): string | undefined {
   }
 }
 
-/** The synthetic AlexNet's file (made once; the same cache the tests use). */
-function demoModelPath(): string {
-  const path = join(ROOT, ".cache/models", `${syntheticModelId(DEMO_MODEL.arch, DEMO_MODEL.seed)}.${SYNTHETIC_GENERATOR.replace(/\W+/g, "-")}.onnx`);
-  if (!existsSync(path)) {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(`${path}.tmp-${process.pid}`, makeSyntheticAlexNet(DEMO_MODEL));
-    renameSync(`${path}.tmp-${process.pid}`, path);
-  }
-  return path;
-}
-
 export async function writeDemoSet(dir: string, log: (line: string) => void = (l) => console.error(l)): Promise<void> {
   const started = Date.now();
   log(`making the demo stimulus set in ${dir} (first run only: AN and AI images from the synthetic AlexNet)...`);
-  const modelPath = demoModelPath();
+  const modelPath = syntheticModelFile(DEMO_MODEL.arch, DEMO_MODEL.seed);
   const bytes = readFileSync(modelPath);
   const model = await loadModel(new Uint8Array(bytes), { runtime: await selectRuntime("auto"), name: modelPath });
   const build = `${dir}.build-${process.pid}`;
