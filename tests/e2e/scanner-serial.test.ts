@@ -116,9 +116,13 @@ test("a run driven by the serial source, with the box unplugged and back mid-run
   let fd = openSync(boxEnd, "w");
   const start = Date.now() + 300;
   let sent = 0;
+  // Once the session is over no write may happen: a write after closeSync(fd) would go to whatever
+  // reuses the descriptor number (a fetch socket, once, which then got "5GET ..." and a 400).
+  let over = false;
   const writeUntil = async (n: number) => {
     for (; sent < n; sent++) {
       await new Promise((r) => setTimeout(r, Math.max(0, start + sent * TR - Date.now())));
+      if (over) return;
       writeSync(fd, "5");
     }
   };
@@ -132,14 +136,18 @@ test("a run driven by the serial source, with the box unplugged and back mid-run
   fd = openSync(boxEnd, "w");
   sent = Math.ceil((Date.now() - start) / TR);
   const finished = finishSession(page, 90_000);
+  let step: Promise<void> = Promise.resolve();
   const writing = (async () => {
     for (let n = sent; n < sent + 60; n++) {
-      const more = await Promise.race([finished.then(() => false), writeUntil(n + 1).then(() => true)]);
+      step = writeUntil(n + 1);
+      const more = await Promise.race([finished.then(() => false), step.then(() => true)]);
       if (!more) break;
     }
   })();
   await finished;
+  over = true;
   await writing;
+  await step; // the write the race left behind wakes, sees `over` and writes nothing
   closeSync(fd);
 
   const files = ((await getJson(`${server.url}/api/scanner/sessions/${sessionId}/bids`)) as { files: Record<string, string> }).files;
