@@ -86,6 +86,8 @@ export interface RunArmed {
   source: TriggerSource;
   trMs: number;
   dummyVolumes: number;
+  /** set when a page rejoins a run under way: the highest pulse seq logged so far (a keyboard page numbers on from it) */
+  lastSeq?: number;
 }
 
 export type Ack = { ok: true; [k: string]: unknown } | { ok: false; error: string };

@@ -186,7 +186,7 @@ export class ScannerHub {
       // the page reconnected or was reloaded mid-run: arm it again for the same run; it fetches the
       // pulses it lacks from the log and finds t0 from them
       const row = live.run!.row;
-      this.opts.toSession(sessionId, "run:armed", { runId: row.runId, run: row.run, source: row.source, trMs: row.trMs, dummyVolumes: row.dummyVolumes } satisfies RunArmed);
+      this.opts.toSession(sessionId, "run:armed", { runId: row.runId, run: row.run, source: row.source, trMs: row.trMs, dummyVolumes: row.dummyVolumes, lastSeq: live.run!.seq } satisfies RunArmed);
       return;
     }
     live.readyRun = run;
@@ -210,10 +210,10 @@ export class ScannerHub {
   startRun(sessionId: string, simulate?: SimulateOverride): RunArmed {
     const live = this.sessions.get(sessionId);
     if (!live || live.connected === 0) throw new UserError(`no participant page is connected for session ${sessionId}; open it (and wait for "Waiting for the scanner") before starting the run`, 409);
-    if (live.readyRun === undefined) throw new UserError(`the page of session ${sessionId} is not waiting for a run yet; let the participant get to the "Waiting for the scanner" screen`, 409);
     if (live.run && (live.run.row.status === "armed" || live.run.row.status === "running")) {
       throw new UserError(`run ${live.run.row.run} of session ${sessionId} is still going; abort it first`, 409);
     }
+    if (live.readyRun === undefined) throw new UserError(`the page of session ${sessionId} is not waiting for a run yet; let the participant get to the "Waiting for the scanner" screen`, 409);
     for (const other of this.sessions.values()) {
       const r = other.run;
       if (other !== live && r && other.session.studyId === live.session.studyId && r.row.source !== "simulated" && (r.row.status === "armed" || r.row.status === "running")) {

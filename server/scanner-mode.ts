@@ -49,6 +49,9 @@ export function createScannerMode(io: SocketServer, options: ScannerModeOptions)
     res.json(hub.state());
   });
   router.post("/sessions/:sessionId/runs/start", (req, res) => {
+    // the body is optional (an empty POST is fine); a non-empty one must be JSON
+    const hasBody = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
+    if (hasBody && !req.is("application/json")) throw new UserError("send the body as JSON (Content-Type: application/json), or no body", 415);
     const checked = checkMessage(ConsoleMessages["run:start"], "run:start", { sessionId: req.params.sessionId, ...(req.body ?? {}) });
     if (!checked.ok) throw new UserError(checked.error);
     res.json(hub.startRun(checked.value.sessionId, checked.value.simulate));

@@ -26,6 +26,8 @@ export interface RunState {
   t0?: { tPage: number; seq: number };
   aborted: boolean;
   disconnects: number;
+  /** joined a run under way: t0 waits until the logged pulses are fetched (a later pulse alone would look like volume 1) */
+  rejoining: boolean;
 }
 
 export class ScannerLink {
@@ -56,7 +58,11 @@ export class ScannerLink {
       this.t0Waiters.splice(0).forEach((w) => w());
     });
     this.socket.on("scanner:error", (e: { event: string; error: string }) => console.warn(`advsight scanner: ${e.event}: ${e.error}`));
-    this.syncTimer = setInterval(() => this.socket.connected && void this.ping().catch(() => undefined), 5000);
+    this.syncTimer = setInterval(() => {
+      if (!this.socket.connected) return;
+      void this.ping().catch(() => undefined);
+      if (this.run?.rejoining) void this.resync().catch(() => undefined); // the first try failed
+    }, 5000);
     if (scanner.trigger.source === "keyboard") document.addEventListener("keydown", this.onKey, true);
   }
 
@@ -97,13 +103,15 @@ export class ScannerLink {
 
   private armed(a: RunArmed): void {
     if (a.run !== this.waitingFor || this.run?.armed.runId === a.runId) return;
-    this.run = { armed: a, pulses: new Map(), aborted: false, disconnects: 0 };
-    this.keySeq = 0;
+    this.run = { armed: a, pulses: new Map(), aborted: false, disconnects: 0, rejoining: (a.lastSeq ?? 0) > 0 };
+    this.keySeq = a.lastSeq ?? 0; // a reloaded page numbers its key pulses after the logged ones
+    // this page's clock offset reaches the server before any key pulse it maps with it (one socket, in order)
+    this.sendClock();
     this.armedWaiters.splice(0).forEach((w) => w(a));
     void this.syncClock(10)
       .then(() => this.sendClock())
       .then(() => this.resync()) // a reloaded page joins a run under way: the pulses so far give its t0
-      .catch(() => undefined);
+      .catch(() => undefined); // (if it fails, the next connect or periodic sync fetches them)
   }
 
   sendClock(): void {
@@ -148,7 +156,7 @@ export class ScannerLink {
 
   private checkT0(): void {
     const run = this.run;
-    if (!run || run.t0) return;
+    if (!run || run.t0 || run.rejoining) return;
     const { verdicts } = this.monitor();
     const first = run.armed.dummyVolumes + 1;
     const t0 = volumeTime(verdicts, first, this.scanner.trMs);
@@ -168,12 +176,16 @@ export class ScannerLink {
   /** Fetches the logged pulses after the last one held without a gap. */
   async resync(): Promise<number> {
     const run = this.run;
-    if (!run || run.armed.source === "keyboard") return 0;
+    if (!run) return 0;
     let afterSeq = 0;
     while (run.pulses.has(afterSeq + 1)) afterSeq++;
     const { pulses } = await this.request<{ pulses: Pulse[] }>("run:resync", { runId: run.armed.runId, afterSeq });
     const before = run.pulses.size;
     for (const p of pulses) this.receive({ ...p, runId: run.armed.runId }, "reconciled");
+    if (run.rejoining) {
+      run.rejoining = false;
+      this.checkT0();
+    }
     return run.pulses.size - before;
   }
 

@@ -1,0 +1,115 @@
+/**
+ * The scanner's HTTP API, as a script at the console would use it (the README's curl example): start a
+ * run with injected faults, see its pulses arrive at the page, refuse a second start, abort, read the
+ * run back. A socket.io client stands in for the participant page. Bad requests get a 4xx naming the fix.
+ */
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { io, type Socket } from "socket.io-client";
+import { emitAck } from "../helpers/scanner.ts";
+import { ADMIN, getJson, startServer, tempDir } from "../helpers/server.ts";
+
+const dir = tempDir("advsight-scanner-http-");
+const TR = 100;
+let server: Awaited<ReturnType<typeof startServer>>;
+let page: Socket;
+let sessionId: string;
+const pulses: { seq: number; source: string }[] = [];
+
+function post(path: string, init: { body?: string; type?: string; token?: string } = {}) {
+  const headers: Record<string, string> = { authorization: `Bearer ${init.token ?? ADMIN}` };
+  if (init.type) headers["content-type"] = init.type;
+  return fetch(`${server.url}/api/scanner/sessions/${path}`, { method: "POST", headers, ...(init.body !== undefined && { body: init.body }) });
+}
+
+async function errorOf(res: Response): Promise<{ status: number; error: string }> {
+  return { status: res.status, error: ((await res.json()) as { error: string }).error };
+}
+
+before(async () => {
+  writeFileSync(
+    join(dir, "study.json"),
+    JSON.stringify({
+      schema: "advsight.study/1",
+      id: "scanner-http",
+      stimulusSet: "builtin:demo",
+      seed: 3,
+      scanner: { trMs: TR, dummyVolumes: 0, trialsPerRun: 6, trigger: { source: "simulated", simulated: { extraVolumes: 0 } } },
+    }),
+  );
+  server = await startServer([join(dir, "study.json")], dir);
+  const res = await fetch(`${server.url}/api/sessions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ studyId: "scanner-http", participant: { pid: "H1" } }) });
+  const session = (await res.json()) as { sessionId: string; token: string };
+  sessionId = session.sessionId;
+  page = io(`${server.url}/scanner`, { auth: { sessionId, token: session.token }, transports: ["websocket"] });
+  page.on("pulse", (p) => pulses.push(p));
+  await new Promise<void>((r) => page.once("connect", () => r()));
+});
+after(async () => {
+  page.close();
+  await server.server.close();
+});
+
+test("bad requests are refused with a reason: token, content type, body, page not ready, unknown session", async () => {
+  assert.equal((await post(`${sessionId}/runs/start`, { token: "wrong" })).status, 401);
+  const plain = await errorOf(await post(`${sessionId}/runs/start`, { type: "text/plain", body: '{"simulate":{"drop":[2]}}' }));
+  assert.deepEqual([plain.status, /Content-Type: application\/json/.test(plain.error)], [415, true]);
+  const unknownField = await errorOf(await post(`${sessionId}/runs/start`, { type: "application/json", body: '{"simulate":{"explode":true}}' }));
+  assert.equal(unknownField.status, 400);
+  assert.match(unknownField.error, /explode/);
+  const notReady = await errorOf(await post(`${sessionId}/runs/start`));
+  assert.equal(notReady.status, 409);
+  assert.match(notReady.error, /not waiting for a run yet/);
+  const nobody = await errorOf(await post(`no-such-session/runs/abort`));
+  assert.equal(nobody.status, 409);
+  assert.match(nobody.error, /no scanner page connected/);
+  const bids = await fetch(`${server.url}/api/scanner/sessions/no-such-session/bids`, { headers: { authorization: `Bearer ${ADMIN}` } });
+  assert.equal(bids.status, 404);
+});
+
+test("start with injected faults, refuse a second start, abort: the run is logged as aborted with its pulses", { timeout: 30_000 }, async () => {
+  const armed = new Promise<{ runId: string; run: number }>((r) => page.once("run:armed", r));
+  const aborted = new Promise<{ runId: string }>((r) => page.once("run:abort", r));
+  assert.equal((await emitAck(page, "run:ready", { run: 1 })).ok, true);
+
+  const res = await post(`${sessionId}/runs/start`, { type: "application/json", body: JSON.stringify({ simulate: { drop: [3] } }) });
+  assert.equal(res.status, 200);
+  const started = (await res.json()) as { runId: string; run: number; source: string };
+  assert.equal(started.source, "simulated");
+  assert.equal((await armed).runId, started.runId);
+
+  const deadline = Date.now() + 10_000;
+  while (pulses.length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(pulses.length >= 5, `pulses: ${pulses.length}`);
+  assert.ok(pulses.every((p) => p.source === "simulated"));
+
+  const again = await errorOf(await post(`${sessionId}/runs/start`));
+  assert.equal(again.status, 409);
+  assert.match(again.error, /still going; abort it first/);
+
+  const abort = await post(`${sessionId}/runs/abort`);
+  assert.deepEqual(await abort.json(), { aborted: true });
+  assert.equal((await aborted).runId, started.runId);
+  const abortAgain = await errorOf(await post(`${sessionId}/runs/abort`));
+  assert.deepEqual([abortAgain.status, /no run going/.test(abortAgain.error)], [409, true]);
+
+  const runs = (await getJson(`${server.url}/api/scanner/sessions/${sessionId}/runs`)) as {
+    runId: string;
+    status: string;
+    simulate: { drop: number[] };
+    monitor: { missedVolumes: number[] };
+    warnings: string[];
+    pulses: { seq: number }[];
+  }[];
+  assert.equal(runs.length, 1);
+  assert.equal(runs[0]!.runId, started.runId);
+  assert.equal(runs[0]!.status, "aborted");
+  assert.deepEqual(runs[0]!.simulate.drop, [3]);
+  assert.deepEqual(runs[0]!.monitor.missedVolumes, [3], "the dropped pulse is flagged as a missed volume");
+  assert.ok(runs[0]!.warnings.some((w) => /aborted by the operator/.test(w)), runs[0]!.warnings.join(" | "));
+  assert.ok(runs[0]!.pulses.length >= pulses.length, "every pulse the page saw is in the log");
+  const state = (await getJson(`${server.url}/api/scanner/state`)) as { sessions: { sessionId: string }[] };
+  assert.ok(state.sessions.some((s) => s.sessionId === sessionId));
+});
