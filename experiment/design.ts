@@ -24,6 +24,8 @@ export interface DesignSet {
 }
 
 export const NOTHING = "nothing";
+/** the largest record index the server takes (a bound on request size, not on studies people run) */
+export const MAX_RECORD_INDEX = 100_000;
 
 export interface ChoiceOption {
   /** a category's WordNet id, or "nothing" */

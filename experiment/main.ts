@@ -7,7 +7,7 @@ import { ApiClient, RejectedError, TransientError, type SessionInfo } from "./ap
 import { buildDesign } from "./design.ts";
 import { measureFrameMs } from "./frame-clock.ts";
 import { buildTimeline } from "./timeline.ts";
-import { buildScannerDesign } from "./scanner-design.ts";
+import { buildScannerDesign, lastRunPosition } from "./scanner-design.ts";
 import { currentScanner } from "./scanner/current.ts";
 import { ScannerLink } from "./scanner/scanner-link.ts";
 import { buildScannerTimeline } from "./scanner/timeline.ts";
@@ -106,7 +106,9 @@ async function run(): Promise<void> {
 
   const known = [...session.stored, ...queue.pending.map((r) => r.recordIndex)];
   const resumeAt = known.length > 0 ? Math.max(...known) + 1 : 0;
-  if (session.finished || resumeAt >= design.records.length) {
+  // a scanner session past its last planned record may still be offered a retake of its last run
+  const resume = scannerDesign ? lastRunPosition(scannerDesign, known) : undefined;
+  if (session.finished || (!scannerDesign && resumeAt >= design.records.length)) {
     await finish(info, queue, design.records.length);
     return;
   }
@@ -120,14 +122,14 @@ async function run(): Promise<void> {
     on_trial_finish(data: Record<string, unknown>) {
       if (typeof data.record_index !== "number") return;
       queue.push({ recordIndex: data.record_index, data: { ...data, session_id: info.sessionId } });
-      jsPsych.progressBar!.progress = (data.record_index + 1) / design.records.length;
+      jsPsych.progressBar!.progress = Math.min(1, (data.record_index + 1) / design.records.length); // (retakes index past the plan)
     },
   });
   jsPsych.data.addProperties({ study_id: study.id, seed: info.seed });
   const stimulusUrl = (file: string) => `${stimulusSet.baseUrl}${file}`;
   const debrief = study.debrief ?? "<p>That was the last picture. Thank you for taking part!</p><p>Some of the pictures were made to fool a computer vision model.</p>";
   const timeline = scannerDesign
-    ? buildScannerTimeline({ study, design: scannerDesign, stimulusUrl, frameMs, resumeAt }, debrief)
+    ? buildScannerTimeline({ study, design: scannerDesign, stimulusUrl, frameMs, resumeAt, ...(resume && { resume }) }, debrief)
     : buildTimeline({ study, design: design as ReturnType<typeof buildDesign>, stimulusUrl, frameMs, resumeAt }, debrief);
   await jsPsych.run(timeline);
   currentScanner.link?.close();

@@ -3,9 +3,10 @@
  * counted volume), event-related (jittered blank between images) or blocked (one condition per block,
  * rest between blocks). Like design.ts, it follows from the study, the set and the seed alone.
  */
+import { UserError } from "../common/errors.ts";
 import { makeRng } from "../common/random.ts";
 import type { Condition } from "../stimuli/manifest.ts";
-import { checkStudyAgainstSet, type DesignItem, type DesignSet, type DesignStudy, type EnvironmentSpec, stimulusFields, type RecordBase, type StimulusFields } from "./design.ts";
+import { checkStudyAgainstSet, MAX_RECORD_INDEX, type DesignItem, type DesignSet, type DesignStudy, type EnvironmentSpec, stimulusFields, type RecordBase, type StimulusFields } from "./design.ts";
 import type { ScannerConfig } from "./study-config.ts";
 
 export interface ScannerTrialSpec extends RecordBase, StimulusFields {
@@ -34,8 +35,60 @@ export type ScannerRecordSpec = EnvironmentSpec | ScannerTrialSpec | ScannerRunS
 
 export interface ScannerDesign {
   seed: number;
+  /** the planned records, indices 0..n-1: the first attempt of every run */
   records: ScannerRecordSpec[];
   runs: { run: number; trials: ScannerTrialSpec[]; summary: ScannerRunSpec }[];
+  /** how often an aborted run may be scanned again; each retake has its own record indices after the planned ones */
+  retakes: number;
+}
+
+/** Where a record of a run sits: position 0..n-1 are its trials, n its run record. */
+export interface RunPosition {
+  run: number;
+  /** 1 = the planned attempt, 2.. = retakes */
+  attempt: number;
+  position: number;
+}
+
+function slotSize(design: ScannerDesign): number {
+  return Math.max(...design.runs.map((r) => r.trials.length + 1));
+}
+
+/**
+ * The record index of a run's record in an attempt. The first attempt uses the planned indices; retake
+ * k of run r uses a block of its own after them, so a retake never collides with what is stored.
+ */
+export function runRecordIndex(design: ScannerDesign, { run, attempt, position }: RunPosition): number {
+  const spec = design.runs[run - 1]!;
+  if (attempt === 1) return position < spec.trials.length ? spec.trials[position]!.recordIndex : spec.summary.recordIndex;
+  if (attempt - 1 > design.retakes) throw new Error(`run ${run} has no attempt ${attempt} (at most ${design.retakes} retakes)`);
+  return design.records.length + ((run - 1) * design.retakes + (attempt - 2)) * slotSize(design) + position;
+}
+
+/** The inverse of runRecordIndex; undefined for the environment record and indices outside the design. */
+export function runPositionOf(design: ScannerDesign, index: number): RunPosition | undefined {
+  if (index < design.records.length) {
+    const spec = design.records[index]!;
+    if (spec.kind === "environment") return undefined;
+    const run = design.runs[spec.run - 1]!;
+    return { run: spec.run, attempt: 1, position: spec.kind === "scanner" ? spec.trialInRun - 1 : run.trials.length };
+  }
+  const size = slotSize(design);
+  const slot = Math.floor((index - design.records.length) / size);
+  const run = Math.floor(slot / Math.max(1, design.retakes)) + 1;
+  const position = (index - design.records.length) % size;
+  if (design.retakes === 0 || run > design.runs.length || position > design.runs[run - 1]!.trials.length) return undefined;
+  return { run, attempt: (slot % design.retakes) + 2, position };
+}
+
+/** The furthest point a session reached, from its stored record indices (runs in order, retakes after their run). */
+export function lastRunPosition(design: ScannerDesign, indices: Iterable<number>): RunPosition | undefined {
+  let last: RunPosition | undefined;
+  for (const i of indices) {
+    const p = runPositionOf(design, i);
+    if (p && (!last || p.run > last.run || (p.run === last.run && (p.attempt > last.attempt || (p.attempt === last.attempt && p.position > last.position))))) last = p;
+  }
+  return last;
 }
 
 function chunks<T>(items: T[], n: number): T[][] {
@@ -99,5 +152,8 @@ export function buildScannerDesign(study: DesignStudy, set: DesignSet, seed: num
     records.push(summary);
     runs.push({ run, trials, summary });
   });
-  return { seed, records, runs };
+  const result = { seed, records, runs, retakes: scanner.retakes };
+  const last = scanner.retakes > 0 ? runRecordIndex(result, { run: runs.length, attempt: scanner.retakes + 1, position: runs.at(-1)!.trials.length }) : records.length - 1;
+  if (last > MAX_RECORD_INDEX) throw new UserError(`study "${study.id}": ${runs.length} runs of ${runs[0]!.trials.length} trials with ${scanner.retakes} retakes each need record indices up to ${last} (at most ${MAX_RECORD_INDEX}); lower scanner.retakes or split the study`);
+  return result;
 }

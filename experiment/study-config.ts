@@ -72,6 +72,7 @@ const Scanner = z.strictObject({
   trMs: z.number().min(100).max(10_000).describe("nominal repetition time (TR) of the sequence, ms"),
   dummyVolumes: z.int().min(0).max(100).default(0).describe("volumes discarded before the run starts; t0 = the next pulse"),
   runs: z.int().min(1).max(50).default(1),
+  retakes: z.int().min(0).max(5).default(2).describe("how often the operator may scan an aborted run again in the same session"),
   trialsPerRun: z.int().min(1).max(1000).optional().describe("cap on the trials of each run (default: the main trials split evenly over the runs)"),
   trigger: z
     .strictObject({

@@ -68,6 +68,10 @@ export const ConsoleMessages = {
       .optional(),
   }),
   "run:abort": z.strictObject({ sessionId: z.string().min(1).max(64) }),
+  /** after an aborted run, while the page waits: scan that run again */
+  "run:retake": z.strictObject({ sessionId: z.string().min(1).max(64) }),
+  /** after an aborted last run: no retake, go on to the end of the session */
+  "runs:finish": z.strictObject({ sessionId: z.string().min(1).max(64) }),
 } as const;
 
 /** What a relay sends: one message per pulse byte it read. */
@@ -86,6 +90,8 @@ export interface RunArmed {
   source: TriggerSource;
   trMs: number;
   dummyVolumes: number;
+  /** 1 = the planned attempt of this run, 2.. = a retake after an abort (its records get their own indices) */
+  attempt: number;
   /** set when a page rejoins a run under way: the highest pulse seq logged so far (a keyboard page numbers on from it) */
   lastSeq?: number;
 }

@@ -2,6 +2,8 @@
 import type { NextFunction, Request, Response } from "express";
 import { z } from "../common/schema.ts";
 import { UserError } from "../common/errors.ts";
+import { MAX_RECORD_INDEX } from "../experiment/design.ts";
+
 
 /** Ids that travel in URLs from recruitment platforms: printable, short. */
 const participantId = z.string().regex(/^[A-Za-z0-9_.:@-]{1,128}$/, "1-128 letters, digits or _.:@-");
@@ -20,7 +22,6 @@ export const CreateSessionBody = z.strictObject({
 });
 
 export const MAX_RECORDS_PER_REQUEST = 100;
-export const MAX_RECORD_INDEX = 100_000;
 
 export const AppendTrialsBody = z.strictObject({
   records: z

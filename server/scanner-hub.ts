@@ -25,6 +25,8 @@ export interface SimulateOverride {
 
 interface LiveRun {
   row: RunRow;
+  /** 1 = the planned attempt of this run number, 2.. = retakes */
+  attempt: number;
   scanner: ScannerConfig;
   pulses: Pulse[];
   seq: number;
@@ -185,14 +187,55 @@ export class ScannerHub {
     if (going && live.run!.row.run === run) {
       // the page reconnected or was reloaded mid-run: arm it again for the same run; it fetches the
       // pulses it lacks from the log and finds t0 from them
-      const row = live.run!.row;
-      this.opts.toSession(sessionId, "run:armed", { runId: row.runId, run: row.run, source: row.source, trMs: row.trMs, dummyVolumes: row.dummyVolumes, lastSeq: live.run!.seq } satisfies RunArmed);
+      this.opts.toSession(sessionId, "run:armed", { ...armedMessage(live.run!), lastSeq: live.run!.seq } satisfies RunArmed);
       return;
     }
     live.readyRun = run;
     this.stateChanged();
-    // the keyboard box types into the page itself: nothing for an operator to start
-    if (live.scanner.trigger.source === "keyboard") this.startRun(sessionId);
+    const offer = this.retakeOffer(live);
+    // past the last run the page waits only while the operator may still retake an aborted last run
+    if (run > live.scanner.runs && !offer) this.opts.toSession(sessionId, "runs:done", {});
+    // the keyboard box types into the page itself: nothing for an operator to start (unless a retake is possible)
+    else if (live.scanner.trigger.source === "keyboard" && run <= live.scanner.runs && !offer) this.startRun(sessionId);
+  }
+
+  /**
+   * The run before the one the page waits for, if its latest attempt was aborted, or was cut off by a
+   * server restart (still "running" in the log but not live), and a retake is left.
+   */
+  private retakeOffer(live: LiveSession): { run: number; attempt: number; orphan?: string } | undefined {
+    if (live.readyRun === undefined || live.readyRun < 2) return undefined;
+    const run = live.readyRun - 1;
+    const attempts = this.opts.store.runsOfSession(live.session.id).filter((r) => r.run === run);
+    const latest = attempts.at(-1);
+    const orphaned = latest !== undefined && (latest.status === "armed" || latest.status === "running") && live.run?.row.runId !== latest.runId;
+    if (!latest || (latest.status !== "aborted" && !orphaned) || attempts.length > live.scanner.retakes) return undefined;
+    return { run, attempt: attempts.length + 1, ...(orphaned && { orphan: latest.runId }) };
+  }
+
+  /** Operator: scan the aborted run again instead of going on. */
+  retakeRun(sessionId: string, simulate?: SimulateOverride): RunArmed {
+    const live = this.live(sessionId);
+    const offer = this.retakeOffer(live);
+    if (!offer) {
+      throw new UserError(`session ${sessionId} has no aborted run to retake now (a retake is offered while the page waits after an aborted run, at most ${live.scanner.retakes} per run)`, 409);
+    }
+    if (offer.orphan) {
+      const note = `run ${offer.run} was cut off by a server restart; logged as aborted and retaken`;
+      const warnings = [...(this.opts.store.getRun(offer.orphan)?.warnings ?? []), `${new Date().toISOString().slice(11, 19)} ${note}`];
+      this.opts.store.updateRun(offer.orphan, { status: "aborted", endedAt: new Date().toISOString(), warnings });
+      this.runWarning(live, note);
+    }
+    return this.startRun(sessionId, simulate, offer);
+  }
+
+  /** Operator: after an aborted last run, end the scanning part without a retake. */
+  finishRuns(sessionId: string): void {
+    const live = this.live(sessionId);
+    if (live.readyRun === undefined || live.readyRun <= live.scanner.runs) throw new UserError(`session ${sessionId} still has run ${live.readyRun ?? "?"} to do; start it (or abort it) instead`, 409);
+    live.readyRun = undefined;
+    this.opts.toSession(sessionId, "runs:done", {});
+    this.stateChanged();
   }
 
   private live(sessionId: string): LiveSession {
@@ -207,7 +250,7 @@ export class ScannerHub {
     return { live, run: live.run };
   }
 
-  startRun(sessionId: string, simulate?: SimulateOverride): RunArmed {
+  startRun(sessionId: string, simulate?: SimulateOverride, retake?: { run: number; attempt: number }): RunArmed {
     const live = this.sessions.get(sessionId);
     if (!live || live.connected === 0) throw new UserError(`no participant page is connected for session ${sessionId}; open it (and wait for "Waiting for the scanner") before starting the run`, 409);
     if (live.run && (live.run.row.status === "armed" || live.run.row.status === "running")) {
@@ -223,9 +266,10 @@ export class ScannerHub {
     const { scanner } = live;
     const study = this.opts.studies.get(live.session.studyId)!;
     const design = buildScannerDesign(study.config, study.stimuli.set, live.session.seed);
-    const runNo = live.readyRun;
+    const runNo = retake?.run ?? live.readyRun;
     const spec = design.runs.find((r) => r.run === runNo);
-    if (!spec) throw new UserError(`session ${sessionId} has no run ${runNo}`, 409);
+    if (!spec) throw new UserError(`session ${sessionId} has no run ${runNo}: its last run was aborted; retake it or finish`, 409);
+    const attempt = retake?.attempt ?? this.opts.store.runsOfSession(sessionId).filter((r) => r.run === runNo).length + 1;
     const sim = scanner.trigger.simulated;
     const simulated = scanner.trigger.source === "simulated" ? { ...sim, ...simulate } : undefined;
     const row: RunRow = {
@@ -242,12 +286,12 @@ export class ScannerHub {
       warnings: [],
     };
     this.opts.store.createRun(row);
-    const run: LiveRun = { row, scanner, pulses: [], seq: 0, nPlannedVolumes: scanner.dummyVolumes + spec.summary.nVolumes };
+    const run: LiveRun = { row, attempt, scanner, pulses: [], seq: 0, nPlannedVolumes: scanner.dummyVolumes + spec.summary.nVolumes };
     live.run = run;
     live.readyRun = undefined;
     live.progress = { trial: 0, nTrials: spec.trials.length };
     live.lastResponses = [];
-    const armed: RunArmed = { runId: row.runId, run: runNo, source: row.source, trMs: row.trMs, dummyVolumes: row.dummyVolumes };
+    const armed = armedMessage(run);
     this.opts.toSession(sessionId, "run:armed", armed);
     if (simulated) {
       run.simulator = startSimulatedScanner(
@@ -340,6 +384,9 @@ export class ScannerHub {
         connected: l.connected > 0,
         disconnects: l.disconnects,
         readyRun: l.readyRun ?? null,
+        nRuns: l.scanner.runs,
+        /** the aborted run the operator may scan again now, and which attempt that would be */
+        retake: this.retakeOffer(l) ?? null,
         progress: l.progress ?? null,
         lastResponses: l.lastResponses,
         warnings: l.warnings.slice(-10),
@@ -347,6 +394,7 @@ export class ScannerHub {
           ? {
               runId: l.run.row.runId,
               run: l.run.row.run,
+              attempt: l.run.attempt,
               status: l.run.row.status,
               volumes: l.run.monitor?.nVolumes ?? 0,
               plannedVolumes: l.run.nPlannedVolumes,
@@ -377,4 +425,9 @@ export class ScannerHub {
     for (const live of this.sessions.values()) live.run?.simulator?.stop();
     await Promise.all(this.serial.map((s) => s.stop()));
   }
+}
+
+function armedMessage(run: LiveRun): RunArmed {
+  const { row } = run;
+  return { runId: row.runId, run: row.run, attempt: run.attempt, source: row.source, trMs: row.trMs, dummyVolumes: row.dummyVolumes };
 }

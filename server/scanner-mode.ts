@@ -2,7 +2,7 @@
  * Scanner mode on the server: the hub, its socket.io channels, and the admin API beside the main one
  * (live state, start/abort a run, BIDS files of a session).
  */
-import { Router } from "express";
+import { Router, type Request } from "express";
 import type { Server as SocketServer } from "socket.io";
 import { UserError } from "../common/errors.ts";
 import { CONSOLE_NAMESPACE, ConsoleMessages, checkMessage, SCANNER_NAMESPACE } from "../scanner-sync/protocol.ts";
@@ -48,13 +48,26 @@ export function createScannerMode(io: SocketServer, options: ScannerModeOptions)
   router.get("/state", (_req, res) => {
     res.json(hub.state());
   });
-  router.post("/sessions/:sessionId/runs/start", (req, res) => {
+  /** The optional body of a start or retake: {simulate} faults for the simulated source. */
+  const startBody = (req: Request) => {
     // the body is optional (an empty POST is fine); a non-empty one must be JSON
     const hasBody = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
     if (hasBody && !req.is("application/json")) throw new UserError("send the body as JSON (Content-Type: application/json), or no body", 415);
     const checked = checkMessage(ConsoleMessages["run:start"], "run:start", { sessionId: req.params.sessionId, ...(req.body ?? {}) });
     if (!checked.ok) throw new UserError(checked.error);
-    res.json(hub.startRun(checked.value.sessionId, checked.value.simulate));
+    return checked.value;
+  };
+  router.post("/sessions/:sessionId/runs/start", (req, res) => {
+    const body = startBody(req);
+    res.json(hub.startRun(body.sessionId, body.simulate));
+  });
+  router.post("/sessions/:sessionId/runs/retake", (req, res) => {
+    const body = startBody(req);
+    res.json(hub.retakeRun(body.sessionId, body.simulate));
+  });
+  router.post("/sessions/:sessionId/runs/finish", (req, res) => {
+    hub.finishRuns(String(req.params.sessionId));
+    res.json({ finished: true });
   });
   router.post("/sessions/:sessionId/runs/abort", (req, res) => {
     hub.abortRun(String(req.params.sessionId));

@@ -127,6 +127,8 @@ export function attachScanner(io: SocketServer, hub: ScannerHub, store: Store, a
       {
         "run:start": (m) => hub.startRun(m.sessionId, m.simulate),
         "run:abort": (m) => hub.abortRun(m.sessionId),
+        "run:retake": (m) => hub.retakeRun(m.sessionId),
+        "runs:finish": (m) => hub.finishRuns(m.sessionId),
       },
       complain("console"),
     );

@@ -1,7 +1,8 @@
 /**
  * The operator console (admin page, /console?token=...): live state of the trigger sources and of every
  * scanner session (connection, volumes, measured TR, missed and duplicate pulses, progress, last
- * responses, warnings), with start and abort buttons for runs.
+ * responses, warnings), with start and abort buttons for runs, and after an aborted run a retake button
+ * (and, after an aborted last run, one to finish without a retake).
  */
 import { io } from "socket.io-client";
 import type { ScannerHub } from "../../server/scanner-hub.ts";
@@ -36,8 +37,8 @@ socket.on("scanner:state", (state: State) => {
           const going = r && (r.status === "armed" || r.status === "running");
           return `<tr data-session="${esc(s.sessionId)}">
             <td>${esc(s.pid)}<br><small>${esc(s.studyId)} · ${esc(s.source)}</small></td>
-            <td class="${s.connected ? "ok" : "bad"}">${s.connected ? "connected" : "DISCONNECTED"}${s.readyRun ? `<br>waiting for run ${s.readyRun}` : ""}</td>
-            <td>${r ? `${r.run} (${esc(r.status)})` : "-"}</td>
+            <td class="${s.connected ? "ok" : "bad"}">${s.connected ? "connected" : "DISCONNECTED"}${waiting(s)}</td>
+            <td>${r ? `${r.run}${r.attempt > 1 ? ` retake ${r.attempt - 1}` : ""} (${esc(r.status)})` : "-"}</td>
             <td>${r ? `${r.volumes} / ${r.plannedVolumes}` : "-"}</td>
             <td>${r ? `${fmt(r.measuredTrMs, 2)} (nominal ${s.trMs})<br><small>drift ${fmt(r.driftTotalMs, 1)} ms over the run</small>` : "-"}</td>
             <td class="${r?.missedVolumes.length ? "bad" : ""}">${r ? r.missedVolumes.join(", ") || "0" : "-"}</td>
@@ -46,12 +47,19 @@ socket.on("scanner:state", (state: State) => {
             <td>${s.progress ? `${s.progress.trial} / ${s.progress.nTrials}` : "-"}</td>
             <td>${s.lastResponses.map((x) => `${x.trial}: ${esc(x.response ?? "none")}${x.rtMs !== null ? ` (${fmt(x.rtMs, 0)} ms)` : ""}`).join("<br>")}</td>
             <td class="warn">${s.warnings.map(esc).join("<br>")}</td>
-            <td><button data-action="run:start" ${s.readyRun && !going ? "" : "disabled"}>start run</button>
-                <button data-action="run:abort" ${going ? "" : "disabled"}>abort run</button></td></tr>`;
+            <td><button data-action="run:start" ${s.readyRun && s.readyRun <= s.nRuns && !going ? "" : "disabled"}>start run</button>
+                <button data-action="run:abort" ${going ? "" : "disabled"}>abort run</button>
+                ${s.retake ? `<button data-action="run:retake">retake run ${s.retake.run}</button>` : ""}
+                ${s.retake && s.readyRun! > s.nRuns ? `<button data-action="runs:finish">finish without retake</button>` : ""}</td></tr>`;
         })
         .join("")}</table>`
     : "<p>no scanner session connected yet</p>";
 });
+
+function waiting(s: State["sessions"][number]): string {
+  if (!s.readyRun) return "";
+  return s.readyRun <= s.nRuns ? `<br>waiting for run ${s.readyRun}` : "<br>after the last run: retake it or finish";
+}
 
 document.addEventListener("click", (e) => {
   const button = (e.target as HTMLElement).closest<HTMLButtonElement>("button[data-action]");

@@ -1,6 +1,7 @@
 /**
  * The two ends of a scanner run. "advsight-scanner-wait" tells the server the page is ready and waits
- * for t0 (the first counted volume, after the dummies). "advsight-scanner-run-end" holds fixation to
+ * for t0 (the first counted volume, after the dummies); the run the server arms may be a retake of the
+ * run before, or none after the last. "advsight-scanner-run-end" holds fixation to
  * the run's planned end, fetches any pulses the page missed, and writes the run's record: t0, the
  * clock offset and its uncertainty, and every pulse the page holds with how it got it.
  */
@@ -24,9 +25,15 @@ export class ScannerWaitPlugin implements JsPsychPlugin<typeof waitInfo> {
   async trial(display: HTMLElement, params: TrialType<typeof waitInfo>): Promise<void> {
     const link = currentScanner.link!;
     const run = params.run!;
-    display.innerHTML = `<div class="advsight-message advsight-scanner-wait"><p>Run ${run} of ${params.n_runs}.</p><p id="advsight-scanner-status">Waiting for the scanner...</p></div>`;
+    // past the last run the page waits only while the operator decides on retaking an aborted last run
+    const title = run <= params.n_runs! ? `Run ${run} of ${params.n_runs}.` : "Please keep still.";
+    display.innerHTML = `<div class="advsight-message advsight-scanner-wait"><p>${title}</p><p id="advsight-scanner-status">Waiting for the scanner...</p></div>`;
     const status = display.querySelector<HTMLElement>("#advsight-scanner-status")!;
-    await link.ready(run);
+    const armed = await link.ready(run);
+    if (!armed) {
+      this.jsPsych.finishTrial({});
+      return;
+    }
     status.textContent = "Get ready: the run starts with the scanner.";
     display.innerHTML = `<div class="advsight-stage advsight-scanner-wait advsight-scanner-armed"><div class="advsight-fixation">+</div></div>`;
     await link.waitT0();

@@ -56,7 +56,7 @@ export class ScannerTrialPlugin implements JsPsychPlugin<Info> {
     const trial = params as Params;
     const link = currentScanner.link!;
     const run = link.run!;
-    const t0 = run.t0!.tPage;
+    const t0 = run.t0?.tPage ?? performance.now(); // (no t0 when the run was aborted before it began)
     const frameMs = trial.frame_ms;
     const plan = t0 + trial.planned_onset_ms;
     const stimulusFrames = Math.max(1, Math.round(trial.planned_duration_ms / frameMs));
@@ -66,8 +66,8 @@ export class ScannerTrialPlugin implements JsPsychPlugin<Info> {
     const ignore = new Set((trial.ignore_keys as string[]).map(normaliseKey));
 
     const startedAt = performance.now();
-    if (startedAt > plan + trial.planned_duration_ms) {
-      // the image's time is over (the page was reloaded mid-run): record the trial as not shown
+    if (run.aborted || startedAt > plan + trial.planned_duration_ms) {
+      // the run was aborted, or the image's time is over (the page was reloaded mid-run): record the trial as not shown
       this.jsPsych.finishTrial({ stimulus: trial.stimulus, run_id: run.armed.runId, t0_page_ms: t0, planned_onset_ms: trial.planned_onset_ms, skipped: true, onset_ms: null, response: null, rt: null, aborted: run.aborted });
       return;
     }

@@ -35,7 +35,7 @@ export class ScannerLink {
   readonly clock = new ClockSync();
   run: RunState | undefined;
   private keySeq = 0;
-  private armedWaiters: ((a: RunArmed) => void)[] = [];
+  private armedWaiters: ((a: RunArmed | null) => void)[] = [];
   private t0Waiters: (() => void)[] = [];
   private waitingFor: number | undefined;
   private syncTimer: ReturnType<typeof setInterval>;
@@ -53,6 +53,10 @@ export class ScannerLink {
     this.socket.on("disconnect", () => this.run && this.run.disconnects++);
     this.socket.on("pulse", (p: Pulse & { runId: string }) => this.receive(p, "live"));
     this.socket.on("run:armed", (a: RunArmed) => this.armed(a));
+    this.socket.on("runs:done", () => {
+      this.waitingFor = undefined;
+      this.armedWaiters.splice(0).forEach((w) => w(null));
+    });
     this.socket.on("run:abort", (m: { runId: string }) => {
       if (this.run?.armed.runId === m.runId) this.run.aborted = true;
       this.t0Waiters.splice(0).forEach((w) => w());
@@ -92,17 +96,22 @@ export class ScannerLink {
     for (let i = 0; i < n; i++) await this.ping();
   }
 
-  /** Tells the server the page waits for run `run`; resolves when the run is armed. */
-  ready(run: number): Promise<RunArmed> {
+  /**
+   * Tells the server the page waits for run `run` (one past the last: for the operator's choice after an
+   * aborted last run). Resolves with the run armed, which may be a retake of run - 1, or null when
+   * there are no more runs.
+   */
+  ready(run: number): Promise<RunArmed | null> {
     this.waitingFor = run;
     this.run = undefined;
-    const armed = new Promise<RunArmed>((resolve) => this.armedWaiters.push(resolve));
+    const armed = new Promise<RunArmed | null>((resolve) => this.armedWaiters.push(resolve));
     if (this.socket.connected) this.socket.emit("run:ready", { run });
     return armed;
   }
 
   private armed(a: RunArmed): void {
-    if (a.run !== this.waitingFor || this.run?.armed.runId === a.runId) return;
+    const wanted = a.run === this.waitingFor || (a.attempt > 1 && a.run === this.waitingFor! - 1);
+    if (!wanted || this.run?.armed.runId === a.runId) return;
     this.run = { armed: a, pulses: new Map(), aborted: false, disconnects: 0, rejoining: (a.lastSeq ?? 0) > 0 };
     this.keySeq = a.lastSeq ?? 0; // a reloaded page numbers its key pulses after the logged ones
     // this page's clock offset reaches the server before any key pulse it maps with it (one socket, in order)

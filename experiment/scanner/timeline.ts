@@ -1,4 +1,8 @@
-/** The jsPsych timeline of a scanner session: per run, wait for t0, the run's trials, the run record. */
+/**
+ * The jsPsych timeline of a scanner session: wait for run 1, then per run its trials, the run record
+ * and the wait for what the server arms next. That is the next run, or, when the operator retakes an
+ * aborted run, the same run again (the run's node loops, its records under the retake's own indices).
+ */
 import BrowserCheckPlugin from "@jspsych/plugin-browser-check";
 import FullscreenPlugin from "@jspsych/plugin-fullscreen";
 import HtmlButtonResponsePlugin from "@jspsych/plugin-html-button-response";
@@ -6,7 +10,7 @@ import PreloadPlugin from "@jspsych/plugin-preload";
 import type { DesignStudy } from "../design.ts";
 import { ScannerRunEndPlugin, ScannerWaitPlugin } from "../plugins/scanner-run.ts";
 import { ScannerTrialPlugin } from "../plugins/scanner-trial.ts";
-import type { ScannerDesign, ScannerTrialSpec } from "../scanner-design.ts";
+import { runRecordIndex, type RunPosition, type ScannerDesign, type ScannerTrialSpec } from "../scanner-design.ts";
 import { stimulusData, type TimelineArray } from "../timeline.ts";
 import { currentScanner } from "./current.ts";
 
@@ -16,6 +20,15 @@ export interface ScannerTimelineContext {
   stimulusUrl: (file: string) => string;
   frameMs: number;
   resumeAt: number;
+  /** after a reload: the last record stored (its run, attempt and position) */
+  resume?: RunPosition;
+}
+
+/** Stamps a run record with its index in the attempt the server armed. */
+function indexRecord(design: ScannerDesign, run: number, position: number, data: Record<string, unknown>): void {
+  const attempt = currentScanner.link?.run?.armed.attempt ?? 1;
+  data.attempt = attempt;
+  data.record_index = runRecordIndex(design, { run, attempt, position });
 }
 
 function responseKeys(study: DesignStudy): { key: string; value: string }[] {
@@ -46,7 +59,6 @@ function trial(spec: ScannerTrialSpec, nTrials: number, ctx: ScannerTimelineCont
     ignore_keys: study.triggerKeys,
     correct_value: study.scanner!.task === "one-back" ? (spec.isRepeat ? "repeat" : "none") : null,
     data: {
-      record_index: spec.recordIndex,
       kind: "scanner",
       run: spec.run,
       trial_in_run: spec.trialInRun,
@@ -56,6 +68,7 @@ function trial(spec: ScannerTrialSpec, nTrials: number, ctx: ScannerTimelineCont
       is_repeat: spec.isRepeat,
     },
     on_finish(data: Record<string, unknown>) {
+      indexRecord(ctx.design, spec.run, spec.trialInRun - 1, data);
       const n = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
       currentScanner.link?.progress({ trial: spec.trialInRun, nTrials, response: (data.response as string | null) ?? null, rtMs: n(data.rt), onsetErrorMs: n(data.onset_error_ms) });
     },
@@ -63,9 +76,13 @@ function trial(spec: ScannerTrialSpec, nTrials: number, ctx: ScannerTimelineCont
 }
 
 export function buildScannerTimeline(ctx: ScannerTimelineContext, debriefHtml: string): TimelineArray {
-  const { study, design, resumeAt } = ctx;
-  // a run is done when its record is stored; a page reloaded mid-run rejoins the run under way
-  const runs = design.runs.filter((r) => r.summary.recordIndex >= resumeAt);
+  const { study, design, resumeAt, resume } = ctx;
+  const nRuns = design.runs.length;
+  // records up to `resume` are stored: the resumed run's node skips them once
+  let skipUpTo = resume;
+  const skip = (run: number, position: number) => skipUpTo !== undefined && skipUpTo.run === run && position <= skipUpTo.position;
+  const armedRun = () => currentScanner.link?.run?.armed.run;
+  const runs = design.runs.filter((r) => r.run >= (resume?.run ?? 1));
   const images = [...new Set(runs.flatMap((r) => r.trials.map((t) => ctx.stimulusUrl(t.file))))];
   const timeline: TimelineArray = [{ type: PreloadPlugin, images, show_progress_bar: true, message: "Loading the pictures..." }];
   if (resumeAt === 0) {
@@ -85,10 +102,26 @@ export function buildScannerTimeline(ctx: ScannerTimelineContext, debriefHtml: s
   }
   timeline.push({ type: HtmlButtonResponsePlugin, stimulus: instructions(study), choices: ["Ready"] });
   timeline.push({ type: FullscreenPlugin, fullscreen_mode: true, message: "<p>The study runs in full screen.</p>" });
+  const first = runs[0];
+  // a page reloaded after a run record goes straight to the wait that follows it
+  if (first && !skip(first.run, first.trials.length)) timeline.push({ type: ScannerWaitPlugin, run: first.run, n_runs: nRuns });
   for (const run of runs) {
-    timeline.push({ type: ScannerWaitPlugin, run: run.run, n_runs: design.runs.length });
-    for (const spec of run.trials) if (spec.recordIndex >= resumeAt) timeline.push(trial(spec, run.trials.length, ctx));
-    timeline.push({ type: ScannerRunEndPlugin, run_ms: run.summary.runMs, data: { record_index: run.summary.recordIndex, kind: "scanner-run", run: run.run } });
+    const body: TimelineArray = run.trials.map((spec, position) => ({ ...trial(spec, run.trials.length, ctx), conditional_function: () => !skip(run.run, position) }));
+    body.push({
+      type: ScannerRunEndPlugin,
+      run_ms: run.summary.runMs,
+      data: { kind: "scanner-run", run: run.run },
+      conditional_function: () => !skip(run.run, run.trials.length),
+      on_finish: (data: Record<string, unknown>) => indexRecord(design, run.run, run.trials.length, data),
+    });
+    // after the last run the page waits only if the operator may retake it (the server answers at once otherwise)
+    body.push({ type: ScannerWaitPlugin, run: run.run + 1, n_runs: nRuns, on_start: () => (skipUpTo = undefined) });
+    timeline.push({
+      timeline: body,
+      // this run is armed (by the wait before it) and is armed again when the operator retakes it
+      conditional_function: () => run === first || armedRun() === run.run,
+      loop_function: () => armedRun() === run.run,
+    });
   }
   timeline.push({ type: HtmlButtonResponsePlugin, stimulus: debriefHtml, choices: ["Finish"] }, { type: FullscreenPlugin, fullscreen_mode: false });
   return timeline;

@@ -281,3 +281,104 @@ test("keyboard trigger: a page reloaded mid-run numbers its pulses after the log
   assert.ok(Math.max(...pulses.map((p) => Number(p.onset))) >= lastOnset, "pulses logged up to the last image");
   await page.close();
 });
+
+test("retakes: an aborted run is scanned again when the operator asks, also the last; records of each attempt are kept apart", { timeout: 180_000 }, async () => {
+  const { page, sessionId } = await openParticipant("scanner-sim", "retake1");
+  const waitFor = (what: string, f: () => Promise<boolean>) =>
+    (async () => {
+      for (let n = 0; !(await f()); n++) {
+        assert.ok(n < 300, `timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+  const runs = async () => (await getJson(`${server.url}/api/scanner/sessions/${sessionId}/runs`)) as { run: number; status: string; runId: string }[];
+  const t0 = () => page.waitForFunction("window.advsight.scanner.run && window.advsight.scanner.run.t0", undefined, { timeout: 20_000 });
+  const statusOf = async () => JSON.stringify((await runs()).map((r) => [r.run, r.status]));
+  const waitingFor = (text: string) => page.waitForSelector(`.advsight-scanner-wait >> text=${text}`, { state: "attached", timeout: 40_000 });
+
+  // no retake while nothing was aborted
+  assert.match((await emitAck(operator, "run:retake", { sessionId })).error ?? "", /no aborted run to retake/);
+  assert.equal((await emitAck(operator, "run:start", { sessionId })).ok, true);
+  await t0();
+  assert.equal((await emitAck(operator, "run:abort", { sessionId })).ok, true);
+  await waitingFor("Run 2 of 2");
+  assert.equal((await emitAck(operator, "run:retake", { sessionId })).ok, true);
+  await t0();
+  await waitingFor("Run 2 of 2"); // run 1 again, to its end, then the page waits for run 2
+  assert.equal(await statusOf(), JSON.stringify([[1, "aborted"], [1, "ended"]]));
+  // a run that ended is not retaken
+  assert.match((await emitAck(operator, "run:retake", { sessionId })).error ?? "", /no aborted run to retake/);
+  assert.equal((await emitAck(operator, "run:start", { sessionId })).ok, true);
+  await t0();
+  assert.equal((await emitAck(operator, "run:abort", { sessionId })).ok, true);
+  await waitingFor("Please keep still"); // after the last run: the operator decides
+  assert.match((await emitAck(operator, "run:start", { sessionId })).error ?? "", /no run 3/);
+  assert.equal((await emitAck(operator, "run:retake", { sessionId })).ok, true);
+  await finishSession(page, 60_000);
+  await waitFor("every record stored", async () => (await page.evaluate("window.advsight.queue.status().pending")) === 0);
+  assert.equal(await statusOf(), JSON.stringify([[1, "aborted"], [1, "ended"], [2, "aborted"], [2, "ended"]]));
+
+  const rows = (await getJson(`${server.url}/api/export/sessions/${sessionId}/trials.json`)) as Record<string, unknown>[];
+  const design = (await page.evaluate("window.advsight.design.records.length")) as number;
+  for (const run of [1, 2]) {
+    const [aborted, ended] = (await runs()).filter((r) => r.run === run);
+    const trialsOf = (runId: string) => rows.filter((r) => r.kind === "scanner" && r.run_id === runId);
+    assert.equal(trialsOf(aborted!.runId).length, 12, `run ${run}: the aborted attempt keeps its records`);
+    assert.ok(trialsOf(aborted!.runId).every((r) => r.attempt === 1 && Number(r.record_index) < design));
+    assert.ok(trialsOf(aborted!.runId).some((r) => r.skipped === true && r.aborted === true), "trials after the abort are recorded as not shown");
+    const retake = trialsOf(ended!.runId);
+    assert.equal(retake.length, 12, `run ${run}: the retake has every trial`);
+    assert.ok(retake.every((r) => r.attempt === 2 && Number(r.record_index) >= design && r.skipped === false && r.aborted === false));
+    const runRecords = rows.filter((r) => r.kind === "scanner-run" && r.run === run);
+    assert.deepEqual(runRecords.map((r) => [r.attempt, r.aborted]), [[1, true], [2, false]]);
+  }
+  // BIDS: each run's files come from its completed retake, on plan
+  const files = await bids(sessionId);
+  for (const run of [1, 2]) assertOnsets(files, run, 12);
+  const sidecar = JSON.parse(Object.entries(files).find(([k]) => k.endsWith("run-2_events.json"))![1]) as { advsight: { runId: string } };
+  assert.equal(sidecar.advsight.runId, (await runs()).filter((r) => r.run === 2)[1]!.runId);
+  await page.close();
+});
+
+test("retakes from the console: a reload during a retake rejoins it; after an aborted last run, finish without one", { timeout: 180_000 }, async () => {
+  const { page, sessionId } = await openParticipant("scanner-sim", "retake2");
+  const consolePage = await browser.newPage();
+  consolePage.on("dialog", (d) => void d.accept());
+  await consolePage.goto(`${server.url}/console?token=test-admin-token`);
+  const row = consolePage.locator(`tr[data-session="${sessionId}"]`);
+  const t0 = () => page.waitForFunction("window.advsight.scanner.run && window.advsight.scanner.run.t0", undefined, { timeout: 20_000 });
+  const trialsOf = async (attempt: number) => ((await getJson(`${server.url}/api/export/sessions/${sessionId}/trials.json`)) as Record<string, unknown>[]).filter((r) => r.kind === "scanner" && r.run === 1 && r.attempt === attempt);
+
+  await row.locator('button[data-action="run:start"]').click();
+  await t0();
+  await row.locator('button[data-action="run:abort"]').click();
+  await row.locator('button[data-action="run:retake"] >> text=retake run 1').click();
+  await t0();
+  for (let n = 0; (await trialsOf(2)).length < 3; n++) {
+    assert.ok(n < 200, "retake trials are stored");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await page.reload();
+  await page.click(".jspsych-btn", { timeout: 20_000 }); // "Ready" again
+  await page.click("#jspsych-fullscreen-btn");
+  await t0();
+  assert.equal(await page.evaluate("window.advsight.scanner.run.armed.attempt"), 2, "the reloaded page rejoined the retake");
+  await page.waitForSelector(".advsight-scanner-wait >> text=Run 2 of 2", { state: "attached", timeout: 40_000 });
+  const retake = await trialsOf(2);
+  assert.equal(retake.length, 12, "every trial of the retake has one record");
+  assert.equal(new Set(retake.map((r) => r.record_index)).size, 12);
+  assert.ok(retake.filter((r) => r.skipped === false).length >= 6, "the retake went on after the reload");
+
+  await row.locator('button[data-action="run:start"]').click();
+  await t0();
+  await row.locator('button[data-action="run:abort"]').click();
+  await row.locator("text=after the last run: retake it or finish").waitFor({ timeout: 10_000 });
+  await row.locator('button[data-action="runs:finish"]').click();
+  await finishSession(page, 30_000); // complete: every planned record is stored
+  const runs = (await getJson(`${server.url}/api/scanner/sessions/${sessionId}/runs`)) as { run: number; status: string; runId: string }[];
+  assert.deepEqual(runs.map((r) => [r.run, r.status]), [[1, "aborted"], [1, "ended"], [2, "aborted"]]);
+  const sidecar = JSON.parse(Object.entries(await bids(sessionId)).find(([k]) => k.endsWith("run-1_events.json"))![1]) as { advsight: { runId: string } };
+  assert.equal(sidecar.advsight.runId, runs[1]!.runId, "BIDS run 1 is the completed retake");
+  await consolePage.close();
+  await page.close();
+});

@@ -33,9 +33,12 @@ export async function waitingForScanner(page: Page, timeout = 60_000): Promise<v
 
 /** After the last run: the debrief's Finish button, then the saved screen. */
 export async function finishSession(page: Page, timeout = 60_000): Promise<void> {
-  await page.waitForSelector(".jspsych-btn >> text=Finish", { timeout });
+  const explain = async (e: Error) => {
+    throw new Error(`${e.message}\nthe page shows: ${await page.evaluate("document.body.innerText").catch(() => "?")}`);
+  };
+  await page.waitForSelector(".jspsych-btn >> text=Finish", { timeout }).catch(explain);
   await page.click(".jspsych-btn >> text=Finish");
-  await page.waitForFunction("/All your answers are saved/.test(document.body.innerText)", undefined, { timeout: 30_000 });
+  await page.waitForFunction("/All your answers are saved/.test(document.body.innerText)", undefined, { timeout: 30_000 }).catch(explain);
 }
 
 export function parseTsv(text: string): Record<string, string>[] {

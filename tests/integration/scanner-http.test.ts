@@ -113,3 +113,63 @@ test("start with injected faults, refuse a second start, abort: the run is logge
   const state = (await getJson(`${server.url}/api/scanner/state`)) as { sessions: { sessionId: string }[] };
   assert.ok(state.sessions.some((s) => s.sessionId === sessionId));
 });
+
+test("retake over HTTP: an aborted last run can be scanned again twice (the default), then the page is told the runs are done", { timeout: 30_000 }, async () => {
+  // the run of the previous test was aborted; the page now waits past the last (only) run
+  const ready = async () => assert.equal((await emitAck(page, "run:ready", { run: 2 })).ok, true);
+  await ready();
+  for (const attempt of [2, 3]) {
+    const res = await post(`${sessionId}/runs/retake`, { type: "application/json", body: JSON.stringify({ simulate: { drop: [] } }) });
+    const armed = (await res.json()) as { run: number; attempt: number };
+    assert.deepEqual([res.status, armed.run, armed.attempt], [200, 1, attempt]);
+    assert.deepEqual(await (await post(`${sessionId}/runs/abort`)).json(), { aborted: true });
+    if (attempt === 2) await ready();
+  }
+  const done = new Promise<void>((r) => page.once("runs:done", () => r()));
+  await ready(); // no retake left: the server says at once that the runs are done
+  await done;
+  const noMore = await errorOf(await post(`${sessionId}/runs/retake`));
+  assert.deepEqual([noMore.status, /no aborted run to retake now .* at most 2 per run/.test(noMore.error)], [409, true]);
+  const runs = (await getJson(`${server.url}/api/scanner/sessions/${sessionId}/runs`)) as { run: number; status: string }[];
+  assert.deepEqual(runs.map((r) => [r.run, r.status]), [[1, "aborted"], [1, "aborted"], [1, "aborted"]]);
+});
+
+test("finish is refused while the session still has a run to do", async () => {
+  const res = await fetch(`${server.url}/api/sessions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ studyId: "scanner-http", participant: { pid: "H2" } }) });
+  const other = (await res.json()) as { sessionId: string; token: string };
+  const page2 = io(`${server.url}/scanner`, { auth: { sessionId: other.sessionId, token: other.token }, transports: ["websocket"] });
+  await new Promise<void>((r) => page2.once("connect", () => r()));
+  assert.equal((await emitAck(page2, "run:ready", { run: 1 })).ok, true);
+  const refused = await errorOf(await post(`${other.sessionId}/runs/finish`));
+  assert.deepEqual([refused.status, /still has run 1 to do/.test(refused.error)], [409, true]);
+  page2.close();
+});
+
+test("a run cut off by a server restart is offered for a retake, and the log says why it ended", { timeout: 30_000 }, async () => {
+  const open = async (pid: string) => {
+    const res = await fetch(`${server.url}/api/sessions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ studyId: "scanner-http", participant: { pid } }) });
+    return (await res.json()) as { sessionId: string; token: string };
+  };
+  const connect = async (s: { sessionId: string; token: string }) => {
+    const socket = io(`${server.url}/scanner`, { auth: s, transports: ["websocket"] });
+    await new Promise<void>((r) => socket.once("connect", () => r()));
+    return socket;
+  };
+  const s3 = await open("H3");
+  let page3 = await connect(s3);
+  assert.equal((await emitAck(page3, "run:ready", { run: 1 })).ok, true);
+  assert.equal((await post(`${s3.sessionId}/runs/start`)).status, 200);
+  await new Promise<void>((r) => page3.once("pulse", () => r()));
+  page3.close();
+  await server.server.close(); // the server goes away mid-run ...
+  server = await startServer([join(dir, "study.json")], dir); // ... and comes back on the same database
+  page3 = await connect(s3);
+  assert.equal((await emitAck(page3, "run:ready", { run: 2 })).ok, true); // the page ran its run to the end on its own clock
+  const res = await post(`${s3.sessionId}/runs/retake`);
+  assert.equal(res.status, 200, await res.clone().text());
+  assert.equal(((await res.json()) as { attempt: number }).attempt, 2);
+  const runs = (await getJson(`${server.url}/api/scanner/sessions/${s3.sessionId}/runs`)) as { run: number; status: string; warnings: string[] }[];
+  assert.deepEqual(runs.map((r) => r.status), ["aborted", "armed"]);
+  assert.ok(runs[0]!.warnings.some((w) => /cut off by a server restart/.test(w)), runs[0]!.warnings.join(" | "));
+  page3.close();
+});

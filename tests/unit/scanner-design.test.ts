@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { buildScannerDesign } from "../../experiment/scanner-design.ts";
+import { buildScannerDesign, lastRunPosition, runPositionOf, runRecordIndex } from "../../experiment/scanner-design.ts";
 import { parseStudyConfig } from "../../experiment/study-config.ts";
 import { PACKAGE_ROOT } from "../../server/studies.ts";
 import { makeDemoSetManifest } from "../helpers/design-set.ts";
@@ -80,4 +80,47 @@ test("one-back: repeats copy the previous image and never follow each other", ()
     assert.equal(t.stimulusId, trials[k - 1]!.stimulusId);
     assert.equal(trials[k - 1]!.isRepeat, false);
   });
+});
+
+test("retake record indices: planned ones for attempt 1, then one block per retake, all distinct and invertible", () => {
+  const study = parseStudyConfig({ ...minimal, scanner: { ...scanner, runs: 3, trialsPerRun: 4, retakes: 2 } });
+  const d = buildScannerDesign(study, set, 4);
+  assert.equal(d.retakes, 2);
+  const n = d.records.length; // 1 environment + 3 runs x (4 trials + 1 run record) = 16
+  assert.equal(n, 16);
+  // by hand: run 1 retake 1 starts right after the plan; each block holds 4 trials and the run record
+  assert.equal(runRecordIndex(d, { run: 1, attempt: 1, position: 0 }), 1);
+  assert.equal(runRecordIndex(d, { run: 1, attempt: 1, position: 4 }), 5);
+  assert.equal(runRecordIndex(d, { run: 1, attempt: 2, position: 0 }), 16);
+  assert.equal(runRecordIndex(d, { run: 1, attempt: 3, position: 4 }), 16 + 5 + 4);
+  assert.equal(runRecordIndex(d, { run: 2, attempt: 2, position: 0 }), 16 + 2 * 5);
+  assert.throws(() => runRecordIndex(d, { run: 1, attempt: 4, position: 0 }), /at most 2 retakes/);
+  const seen = new Set<number>();
+  for (const { run, trials } of d.runs) {
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      for (let position = 0; position <= trials.length; position++) {
+        const index = runRecordIndex(d, { run, attempt, position });
+        assert.ok(!seen.has(index), `index ${index} used twice`);
+        seen.add(index);
+        assert.deepEqual(runPositionOf(d, index), { run, attempt, position });
+      }
+    }
+  }
+  assert.equal(runPositionOf(d, 0), undefined, "the environment record is not part of a run");
+  assert.equal(runPositionOf(d, 16 + 3 * 2 * 5), undefined, "past the last retake block");
+});
+
+test("the furthest point of a session: runs in order, a retake after its run's planned attempt", () => {
+  const study = parseStudyConfig({ ...minimal, scanner: { ...scanner, runs: 2, trialsPerRun: 3 } });
+  const d = buildScannerDesign(study, set, 4);
+  const at = (run: number, attempt: number, position: number) => runRecordIndex(d, { run, attempt, position });
+  assert.equal(lastRunPosition(d, []), undefined);
+  assert.equal(lastRunPosition(d, [0]), undefined);
+  assert.deepEqual(lastRunPosition(d, [0, at(1, 1, 0), at(1, 1, 1)]), { run: 1, attempt: 1, position: 1 });
+  // run 1 aborted (all its planned records stored), then its retake under way: the retake is further
+  const run1 = [0, 1, 2, 3].map((p) => at(1, 1, p));
+  assert.deepEqual(lastRunPosition(d, [0, ...run1, at(1, 2, 0)]), { run: 1, attempt: 2, position: 0 });
+  // run 2's planned records come after every retake of run 1, although their indices are smaller
+  assert.deepEqual(lastRunPosition(d, [0, ...run1, at(1, 2, 3), at(2, 1, 0)]), { run: 2, attempt: 1, position: 0 });
+  assert.ok(at(2, 1, 0) < at(1, 2, 3));
 });
