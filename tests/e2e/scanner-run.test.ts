@@ -341,7 +341,7 @@ test("retakes: an aborted run is scanned again when the operator asks, also the 
 });
 
 test("retakes from the console: a reload during a retake rejoins it; after an aborted last run, finish without one", { timeout: 180_000 }, async () => {
-  const { page, sessionId } = await openParticipant("scanner-sim", "retake2");
+  const { page, sessionId, errors } = await openParticipant("scanner-sim", "retake2");
   const consolePage = await browser.newPage();
   consolePage.on("dialog", (d) => void d.accept());
   await consolePage.goto(`${server.url}/console?token=test-admin-token`);
@@ -349,9 +349,10 @@ test("retakes from the console: a reload during a retake rejoins it; after an ab
   const t0 = () => page.waitForFunction("window.advsight.scanner.run && window.advsight.scanner.run.t0", undefined, { timeout: 20_000 });
   const trialsOf = async (attempt: number) => ((await getJson(`${server.url}/api/export/sessions/${sessionId}/trials.json`)) as Record<string, unknown>[]).filter((r) => r.kind === "scanner" && r.run === 1 && r.attempt === attempt);
 
+  // aborted before its first volume: no t0, every image recorded as not shown
   await row.locator('button[data-action="run:start"]').click();
-  await t0();
   await row.locator('button[data-action="run:abort"]').click();
+  await page.waitForSelector(".advsight-scanner-wait >> text=Run 2 of 2", { state: "attached", timeout: 20_000 });
   await row.locator('button[data-action="run:retake"] >> text=retake run 1').click();
   await t0();
   for (let n = 0; (await trialsOf(2)).length < 3; n++) {
@@ -379,6 +380,9 @@ test("retakes from the console: a reload during a retake rejoins it; after an ab
   assert.deepEqual(runs.map((r) => [r.run, r.status]), [[1, "aborted"], [1, "ended"], [2, "aborted"]]);
   const sidecar = JSON.parse(Object.entries(await bids(sessionId)).find(([k]) => k.endsWith("run-1_events.json"))![1]) as { advsight: { runId: string } };
   assert.equal(sidecar.advsight.runId, runs[1]!.runId, "BIDS run 1 is the completed retake");
+  const first = await trialsOf(1);
+  assert.ok(first.length === 12 && first.every((r) => r.skipped === true && r.aborted === true), "the run aborted before t0 shows nothing");
+  assert.deepEqual(errors, []);
   await consolePage.close();
   await page.close();
 });
