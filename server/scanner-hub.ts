@@ -125,7 +125,7 @@ export class ScannerHub {
     let used = false;
     for (const live of this.sessions.values()) {
       const run = live.run;
-      if (run && run.row.source === source && this.usesSource(run, name) && (run.row.status === "armed" || run.row.status === "running")) {
+      if (run && run.row.source === source && this.usesSource(run, name) && isGoing(run.row)) {
         this.addPulse(live, { seq: run.seq + 1, source, tServer: t, ...(key !== undefined && { key }) });
         used = true;
       }
@@ -174,7 +174,7 @@ export class ScannerHub {
     live.connected = Math.max(0, live.connected - 1);
     if (live.connected === 0) {
       live.disconnects++;
-      if (live.run && (live.run.row.status === "armed" || live.run.row.status === "running")) {
+      if (live.run && isGoing(live.run.row)) {
         this.runWarning(live, "participant page lost its connection; the run goes on on the page's clock");
       }
     }
@@ -183,7 +183,7 @@ export class ScannerHub {
 
   ready(sessionId: string, run: number): void {
     const live = this.live(sessionId);
-    const going = live.run && (live.run.row.status === "armed" || live.run.row.status === "running");
+    const going = live.run && isGoing(live.run.row);
     if (going && live.run!.row.run === run) {
       // the page reconnected or was reloaded mid-run: arm it again for the same run; it fetches the
       // pulses it lacks from the log and finds t0 from them
@@ -208,7 +208,7 @@ export class ScannerHub {
     const run = live.readyRun - 1;
     const attempts = this.opts.store.runsOfSession(live.session.id).filter((r) => r.run === run);
     const latest = attempts.at(-1);
-    const orphaned = latest !== undefined && (latest.status === "armed" || latest.status === "running") && live.run?.row.runId !== latest.runId;
+    const orphaned = latest !== undefined && isGoing(latest) && live.run?.row.runId !== latest.runId;
     if (!latest || (latest.status !== "aborted" && !orphaned) || attempts.length > live.scanner.retakes) return undefined;
     return { run, attempt: attempts.length + 1, ...(orphaned && { orphan: latest.runId }) };
   }
@@ -253,13 +253,13 @@ export class ScannerHub {
   startRun(sessionId: string, simulate?: SimulateOverride, retake?: { run: number; attempt: number }): RunArmed {
     const live = this.sessions.get(sessionId);
     if (!live || live.connected === 0) throw new UserError(`no participant page is connected for session ${sessionId}; open it (and wait for "Waiting for the scanner") before starting the run`, 409);
-    if (live.run && (live.run.row.status === "armed" || live.run.row.status === "running")) {
+    if (live.run && isGoing(live.run.row)) {
       throw new UserError(`run ${live.run.row.run} of session ${sessionId} is still going; abort it first`, 409);
     }
     if (live.readyRun === undefined) throw new UserError(`the page of session ${sessionId} is not waiting for a run yet; let the participant get to the "Waiting for the scanner" screen`, 409);
     for (const other of this.sessions.values()) {
       const r = other.run;
-      if (other !== live && r && other.session.studyId === live.session.studyId && r.row.source !== "simulated" && (r.row.status === "armed" || r.row.status === "running")) {
+      if (other !== live && r && other.session.studyId === live.session.studyId && r.row.source !== "simulated" && isGoing(r.row)) {
         throw new UserError(`session ${other.session.id} has a run going on the same trigger source; abort it first`, 409);
       }
     }
@@ -356,7 +356,7 @@ export class ScannerHub {
   keyPulse(sessionId: string, m: { runId: string; seq: number; tPage: number; key: string }): boolean {
     const { live, run } = this.liveRun(sessionId, m.runId);
     if (run.row.source !== "keyboard") throw new UserError(`run ${m.runId} takes its pulses from the ${run.row.source} source, not the keyboard`);
-    if (run.row.status !== "armed" && run.row.status !== "running") return false; // typed after the run ended: not part of it
+    if (!isGoing(run.row)) return false; // typed after the run ended: not part of it
     const offset = run.row.clock?.offsetMs;
     if (offset === undefined) this.runWarning(live, "keyboard pulse before the clock was synchronised; its server time is the page's");
     return this.addPulse(live, { seq: m.seq, source: "keyboard", tServer: m.tPage + (offset ?? 0), key: m.key });
@@ -430,4 +430,9 @@ export class ScannerHub {
 function armedMessage(run: LiveRun): RunArmed {
   const { row } = run;
   return { runId: row.runId, run: row.run, attempt: run.attempt, source: row.source, trMs: row.trMs, dummyVolumes: row.dummyVolumes };
+}
+
+/** A run that is armed or running: its pulses count and it holds its trigger source. */
+function isGoing(row: RunRow): boolean {
+  return row.status === "armed" || row.status === "running";
 }

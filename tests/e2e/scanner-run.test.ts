@@ -10,7 +10,7 @@ import { after, before, test } from "node:test";
 import type { Browser, Page } from "playwright";
 import type { Socket } from "socket.io-client";
 import { launchChromium } from "../helpers/browser.ts";
-import { consoleClient, emitAck, finishSession, parseTsv, sessionIdOf, toFirstRun, waitingForScanner } from "../helpers/scanner.ts";
+import { consoleClient, emitAck, finishSession, parseTsv, reloadAndRejoin, runT0, sessionIdOf, toFirstRun, waitingForScanner } from "../helpers/scanner.ts";
 import { getJson, startServer } from "../helpers/server.ts";
 import { PACKAGE_ROOT } from "../../server/studies.ts";
 
@@ -202,7 +202,7 @@ test("operator console: live state, start and abort a run from the admin page", 
     { timeout: 15_000 },
   );
   assert.match(await row.innerText(), /connected/);
-  await page.waitForFunction("window.advsight.scanner.run && window.advsight.scanner.run.t0", undefined, { timeout: 10_000 });
+  await runT0(page, 10_000);
   await row.locator('button[data-action="run:abort"]').click();
   await waitingForScanner(page); // the page moves on to run 2
   await row.locator("text=waiting for run 2").waitFor({ timeout: 10_000 });
@@ -227,10 +227,7 @@ async function reloadMidRun(page: Page, sessionId: string, runOver: () => Promis
     assert.ok(n < 200, "trials are stored during the run");
     await new Promise((r) => setTimeout(r, 100));
   }
-  await page.reload();
-  await page.click(".jspsych-btn", { timeout: 20_000 }); // "Ready" again
-  await page.click("#jspsych-fullscreen-btn");
-  await page.waitForFunction("window.advsight.scanner.run && window.advsight.scanner.run.t0", undefined, { timeout: 20_000 });
+  await reloadAndRejoin(page);
   await runOver();
   await page.waitForFunction("window.advsight.queue.status().pending === 0", undefined, { timeout: 20_000 });
 
@@ -292,24 +289,23 @@ test("retakes: an aborted run is scanned again when the operator asks, also the 
       }
     })();
   const runs = async () => (await getJson(`${server.url}/api/scanner/sessions/${sessionId}/runs`)) as { run: number; status: string; runId: string }[];
-  const t0 = () => page.waitForFunction("window.advsight.scanner.run && window.advsight.scanner.run.t0", undefined, { timeout: 20_000 });
   const statusOf = async () => JSON.stringify((await runs()).map((r) => [r.run, r.status]));
   const waitingFor = (text: string) => page.waitForSelector(`.advsight-scanner-wait >> text=${text}`, { state: "attached", timeout: 40_000 });
 
   // no retake while nothing was aborted
   assert.match((await emitAck(operator, "run:retake", { sessionId })).error ?? "", /no aborted run to retake/);
   assert.equal((await emitAck(operator, "run:start", { sessionId })).ok, true);
-  await t0();
+  await runT0(page);
   assert.equal((await emitAck(operator, "run:abort", { sessionId })).ok, true);
   await waitingFor("Run 2 of 2");
   assert.equal((await emitAck(operator, "run:retake", { sessionId })).ok, true);
-  await t0();
+  await runT0(page);
   await waitingFor("Run 2 of 2"); // run 1 again, to its end, then the page waits for run 2
   assert.equal(await statusOf(), JSON.stringify([[1, "aborted"], [1, "ended"]]));
   // a run that ended is not retaken
   assert.match((await emitAck(operator, "run:retake", { sessionId })).error ?? "", /no aborted run to retake/);
   assert.equal((await emitAck(operator, "run:start", { sessionId })).ok, true);
-  await t0();
+  await runT0(page);
   assert.equal((await emitAck(operator, "run:abort", { sessionId })).ok, true);
   await waitingFor("Please keep still"); // after the last run: the operator decides
   assert.match((await emitAck(operator, "run:start", { sessionId })).error ?? "", /no run 3/);
@@ -346,7 +342,6 @@ test("retakes from the console: a reload during a retake rejoins it; after an ab
   consolePage.on("dialog", (d) => void d.accept());
   await consolePage.goto(`${server.url}/console?token=test-admin-token`);
   const row = consolePage.locator(`tr[data-session="${sessionId}"]`);
-  const t0 = () => page.waitForFunction("window.advsight.scanner.run && window.advsight.scanner.run.t0", undefined, { timeout: 20_000 });
   const trialsOf = async (attempt: number) => ((await getJson(`${server.url}/api/export/sessions/${sessionId}/trials.json`)) as Record<string, unknown>[]).filter((r) => r.kind === "scanner" && r.run === 1 && r.attempt === attempt);
 
   // aborted before its first volume: no t0, every image recorded as not shown
@@ -354,15 +349,12 @@ test("retakes from the console: a reload during a retake rejoins it; after an ab
   await row.locator('button[data-action="run:abort"]').click();
   await page.waitForSelector(".advsight-scanner-wait >> text=Run 2 of 2", { state: "attached", timeout: 20_000 });
   await row.locator('button[data-action="run:retake"] >> text=retake run 1').click();
-  await t0();
+  await runT0(page);
   for (let n = 0; (await trialsOf(2)).length < 3; n++) {
     assert.ok(n < 200, "retake trials are stored");
     await new Promise((r) => setTimeout(r, 100));
   }
-  await page.reload();
-  await page.click(".jspsych-btn", { timeout: 20_000 }); // "Ready" again
-  await page.click("#jspsych-fullscreen-btn");
-  await t0();
+  await reloadAndRejoin(page);
   assert.equal(await page.evaluate("window.advsight.scanner.run.armed.attempt"), 2, "the reloaded page rejoined the retake");
   await page.waitForSelector(".advsight-scanner-wait >> text=Run 2 of 2", { state: "attached", timeout: 40_000 });
   const retake = await trialsOf(2);
@@ -371,7 +363,7 @@ test("retakes from the console: a reload during a retake rejoins it; after an ab
   assert.ok(retake.filter((r) => r.skipped === false).length >= 6, "the retake went on after the reload");
 
   await row.locator('button[data-action="run:start"]').click();
-  await t0();
+  await runT0(page);
   await row.locator('button[data-action="run:abort"]').click();
   await row.locator("text=after the last run: retake it or finish").waitFor({ timeout: 10_000 });
   await row.locator('button[data-action="runs:finish"]').click();

@@ -22,9 +22,26 @@ export async function sessionIdOf(page: Page): Promise<string> {
 
 /** Clicks through the pages before the first run; resolves when the page waits for the scanner. */
 export async function toFirstRun(page: Page): Promise<void> {
-  await page.click(".jspsych-btn", { timeout: 20_000 }); // instructions: Ready
-  await page.click("#jspsych-fullscreen-btn");
+  await clickThroughStart(page);
   await waitingForScanner(page);
+}
+
+/** The instructions' Ready button and the full-screen prompt (also shown again after a reload). */
+async function clickThroughStart(page: Page): Promise<void> {
+  await page.click(".jspsych-btn", { timeout: 20_000 });
+  await page.click("#jspsych-fullscreen-btn");
+}
+
+/** Resolves once the page holds t0 of the run it is armed for. */
+export async function runT0(page: Page, timeout = 20_000): Promise<void> {
+  await page.waitForFunction("window.advsight.scanner.run && window.advsight.scanner.run.t0", undefined, { timeout });
+}
+
+/** Reloads the page mid-run, clicks back in, and resolves once it has rejoined the run (t0 known). */
+export async function reloadAndRejoin(page: Page): Promise<void> {
+  await page.reload();
+  await clickThroughStart(page);
+  await runT0(page);
 }
 
 export async function waitingForScanner(page: Page, timeout = 60_000): Promise<void> {

@@ -24,6 +24,20 @@ function post(path: string, init: { body?: string; type?: string; token?: string
   return fetch(`${server.url}/api/scanner/sessions/${path}`, { method: "POST", headers, ...(init.body !== undefined && { body: init.body }) });
 }
 
+type Session = { sessionId: string; token: string };
+
+async function openSession(pid: string): Promise<Session> {
+  const res = await fetch(`${server.url}/api/sessions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ studyId: "scanner-http", participant: { pid } }) });
+  return (await res.json()) as Session;
+}
+
+/** A socket.io client in the participant page's place, connected. */
+async function connectPage(s: Session): Promise<Socket> {
+  const socket = io(`${server.url}/scanner`, { auth: s, transports: ["websocket"] });
+  await new Promise<void>((r) => socket.once("connect", () => r()));
+  return socket;
+}
+
 async function errorOf(res: Response): Promise<{ status: number; error: string }> {
   return { status: res.status, error: ((await res.json()) as { error: string }).error };
 }
@@ -40,12 +54,10 @@ before(async () => {
     }),
   );
   server = await startServer([join(dir, "study.json")], dir);
-  const res = await fetch(`${server.url}/api/sessions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ studyId: "scanner-http", participant: { pid: "H1" } }) });
-  const session = (await res.json()) as { sessionId: string; token: string };
+  const session = await openSession("H1");
   sessionId = session.sessionId;
-  page = io(`${server.url}/scanner`, { auth: { sessionId, token: session.token }, transports: ["websocket"] });
+  page = await connectPage(session);
   page.on("pulse", (p) => pulses.push(p));
-  await new Promise<void>((r) => page.once("connect", () => r()));
 });
 after(async () => {
   page.close();
@@ -135,10 +147,8 @@ test("retake over HTTP: an aborted last run can be scanned again twice (the defa
 });
 
 test("finish is refused while the session still has a run to do", async () => {
-  const res = await fetch(`${server.url}/api/sessions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ studyId: "scanner-http", participant: { pid: "H2" } }) });
-  const other = (await res.json()) as { sessionId: string; token: string };
-  const page2 = io(`${server.url}/scanner`, { auth: { sessionId: other.sessionId, token: other.token }, transports: ["websocket"] });
-  await new Promise<void>((r) => page2.once("connect", () => r()));
+  const other = await openSession("H2");
+  const page2 = await connectPage(other);
   assert.equal((await emitAck(page2, "run:ready", { run: 1 })).ok, true);
   const refused = await errorOf(await post(`${other.sessionId}/runs/finish`));
   assert.deepEqual([refused.status, /still has run 1 to do/.test(refused.error)], [409, true]);
@@ -146,24 +156,15 @@ test("finish is refused while the session still has a run to do", async () => {
 });
 
 test("a run cut off by a server restart is offered for a retake, and the log says why it ended", { timeout: 30_000 }, async () => {
-  const open = async (pid: string) => {
-    const res = await fetch(`${server.url}/api/sessions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ studyId: "scanner-http", participant: { pid } }) });
-    return (await res.json()) as { sessionId: string; token: string };
-  };
-  const connect = async (s: { sessionId: string; token: string }) => {
-    const socket = io(`${server.url}/scanner`, { auth: s, transports: ["websocket"] });
-    await new Promise<void>((r) => socket.once("connect", () => r()));
-    return socket;
-  };
-  const s3 = await open("H3");
-  let page3 = await connect(s3);
+  const s3 = await openSession("H3");
+  let page3 = await connectPage(s3);
   assert.equal((await emitAck(page3, "run:ready", { run: 1 })).ok, true);
   assert.equal((await post(`${s3.sessionId}/runs/start`)).status, 200);
   await new Promise<void>((r) => page3.once("pulse", () => r()));
   page3.close();
   await server.server.close(); // the server goes away mid-run ...
   server = await startServer([join(dir, "study.json")], dir); // ... and comes back on the same database
-  page3 = await connect(s3);
+  page3 = await connectPage(s3);
   assert.equal((await emitAck(page3, "run:ready", { run: 2 })).ok, true); // the page ran its run to the end on its own clock
   const res = await post(`${s3.sessionId}/runs/retake`);
   assert.equal(res.status, 200, await res.clone().text());
