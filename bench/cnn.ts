@@ -7,12 +7,12 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
-import { loadModel, type Model } from "../analysis/cnn/model.ts";
-import { selectRuntime } from "../analysis/cnn/runtime-node.ts";
-import { webRuntime } from "../analysis/cnn/runtime-web.ts";
-import type { Runtime, Tensor } from "../analysis/cnn/runtime.ts";
-import type { SyntheticArch } from "../analysis/cnn/synthetic.ts";
-import { syntheticModelFile } from "../analysis/cnn/synthetic-file-node.ts";
+import { loadModel, type Model } from "../cnn/model.ts";
+import { selectRuntime } from "../cnn/runtime-node.ts";
+import { webRuntime } from "../cnn/runtime-web.ts";
+import type { Runtime, Tensor } from "../cnn/runtime.ts";
+import type { SyntheticArch } from "../cnn/synthetic.ts";
+import { syntheticModelFile } from "../cnn/synthetic-file-node.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const REPEATS: Record<number, number> = { 1: 10, 16: 5 };

@@ -12,8 +12,9 @@ import { launchChromium } from "../tests/helpers/browser.ts";
 import { consoleClient, emitAck, finishSession, parseTsv, sessionIdOf, toFirstRun, waitingForScanner } from "../tests/helpers/scanner.ts";
 import { ADMIN, tempDir } from "../tests/helpers/server.ts";
 import { createAdvsightServer } from "../server/app.ts";
-import { SqliteStore } from "../server/store-sqlite.ts";
-import { loadStudies, PACKAGE_ROOT } from "../server/studies.ts";
+import { SqliteStore } from "../storage/store-sqlite.ts";
+import { loadStudies } from "../server/studies.ts";
+import { PACKAGE_ROOT } from "../common/package-root-node.ts";
 
 const INJECTED_OFFSET_MS = 123_456.789;
 const args = process.argv.slice(2);

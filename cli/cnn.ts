@@ -3,12 +3,12 @@ import { dirname, join, resolve } from "node:path";
 import { UserError } from "../common/errors.ts";
 import { encodeNpy } from "../common/npy.ts";
 import { readNpy, writeNpy } from "../common/npy-file.ts";
-import { softmaxRows, topK } from "../analysis/cnn/classes.ts";
-import { listImages, readImage } from "../analysis/cnn/image-file-node.ts";
-import { loadModelFile } from "../analysis/cnn/model-file-node.ts";
-import type { Model, Tensor } from "../analysis/cnn/model.ts";
-import { imagesToTensor, PROFILE_NAMES, profileByName } from "../analysis/cnn/preprocess.ts";
-import { BACKEND_CHOICES, type BackendChoice } from "../analysis/cnn/runtime-node.ts";
+import { softmaxRows, topK } from "../cnn/classes.ts";
+import { listImages, readImage } from "../cnn/image-file-node.ts";
+import { loadModelFile } from "../cnn/model-file-node.ts";
+import type { Model, Tensor } from "../cnn/model.ts";
+import { imagesToTensor, PROFILE_NAMES, profileByName } from "../cnn/preprocess.ts";
+import { BACKEND_CHOICES, type BackendChoice } from "../cnn/runtime-node.ts";
 import { intOption, parseOptions, requireOption, verbCommand } from "./command.ts";
 
 const inputUsage = `(--images FILE|DIR ... --profile ${PROFILE_NAMES.join("|")} | --tensor X.npy)`;

@@ -1,11 +1,11 @@
 import { existsSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { UserError } from "../common/errors.ts";
-import { exportRows, toCsv, toJson } from "../server/export.ts";
-import { SqliteStore } from "../server/store-sqlite.ts";
+import { exportRows, toCsv, toJson } from "../storage/export.ts";
+import { SqliteStore } from "../storage/store-sqlite.ts";
 import { parseOptions, requireOption, type Command } from "./command.ts";
-import { checkBidsSubjects, sessionBids, writeBidsFiles } from "../server/bids-file.ts";
-import { ScannerStore } from "../server/scanner-store-sqlite.ts";
+import { checkBidsSubjects, sessionBids, writeBidsFiles } from "../storage/bids-file.ts";
+import { ScannerStore } from "../storage/scanner-store-sqlite.ts";
 
 async function exportBids(store: SqliteStore, root: string, studyId: string | undefined, sessionId: string | undefined, sessionLabel: string | undefined): Promise<number> {
   const scanner = new ScannerStore(store.path);

@@ -1,11 +1,11 @@
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { UserError } from "../common/errors.ts";
-import { loadModelFile } from "../analysis/cnn/model-file-node.ts";
-import { DEFAULT_MODELS_DIR, KNOWN_MODELS } from "../analysis/cnn/registry.ts";
-import { fetchModel } from "../analysis/cnn/registry-fetch-node.ts";
-import { BACKEND_CHOICES, type BackendChoice } from "../analysis/cnn/runtime-node.ts";
-import { makeSyntheticAlexNet, SYNTHETIC_ARCHS, syntheticModelId, type SyntheticArch } from "../analysis/cnn/synthetic.ts";
+import { loadModelFile } from "../cnn/model-file-node.ts";
+import { DEFAULT_MODELS_DIR, KNOWN_MODELS } from "../cnn/registry.ts";
+import { fetchModel } from "../cnn/registry-fetch-node.ts";
+import { BACKEND_CHOICES, type BackendChoice } from "../cnn/runtime-node.ts";
+import { makeSyntheticAlexNet, SYNTHETIC_ARCHS, syntheticModelId, type SyntheticArch } from "../cnn/synthetic.ts";
 import { intOption, parseOptions, requireOption, verbCommand } from "./command.ts";
 
 const usages = {

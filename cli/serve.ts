@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { existsSync } from "node:fs";
 import { UserError } from "../common/errors.ts";
 import { createAdvsightServer, PUBLIC_DIR } from "../server/app.ts";
-import { SqliteStore } from "../server/store-sqlite.ts";
+import { SqliteStore } from "../storage/store-sqlite.ts";
 import { DEMO_STUDY, loadStudies } from "../server/studies.ts";
 import { parseOptions, type Command } from "./command.ts";
 

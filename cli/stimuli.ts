@@ -1,6 +1,6 @@
 import { UserError } from "../common/errors.ts";
-import { PROFILE_NAMES, profileByName } from "../analysis/cnn/preprocess.ts";
-import { BACKEND_CHOICES, type BackendChoice } from "../analysis/cnn/runtime-node.ts";
+import { PROFILE_NAMES, profileByName } from "../cnn/preprocess.ts";
+import { BACKEND_CHOICES, type BackendChoice } from "../cnn/runtime-node.ts";
 import { AN_DEFAULTS } from "../stimuli/generate/an-logit-ascent.ts";
 import { PGD_DEFAULTS } from "../stimuli/generate/ai-pgd-linf.ts";
 import { CW_DEFAULTS } from "../stimuli/generate/ai-cw-l2.ts";

@@ -1,5 +1,5 @@
 /** What advsight's browser pages (CNN, stimuli, analysis) share: element lookup, the status line, image decoding. */
-import type { RgbaImage } from "../analysis/cnn/preprocess.ts";
+import type { RgbaImage } from "./rgba-image.ts";
 
 export const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 

@@ -1,12 +1,8 @@
 /** Node-only adapter: 8-bit RGBA PNG encode/decode with pngjs. */
 import { PNG } from "pngjs";
 import { UserError } from "./errors.ts";
+import type { RgbaImage } from "./rgba-image.ts";
 
-export interface RgbaImage {
-  width: number;
-  height: number;
-  rgba: Uint8Array;
-}
 
 export function encodePng({ width, height, rgba }: RgbaImage): Buffer {
   const png = new PNG({ width, height });

@@ -1,5 +1,5 @@
 /** The participant page's side of the JSON API (server/api.ts). Isomorphic: uses fetch only. */
-import type { ClientStudy } from "../server/client-study.ts";
+import type { AppendResult, ClientStudy, FinishResult, SessionInfo, SessionState, UploadRecord } from "../study/wire.ts";
 
 /** The server could not be reached or had a passing failure: try again later. */
 export class TransientError extends Error {
@@ -15,34 +15,6 @@ export class RejectedError extends Error {
   ) {
     super(message);
   }
-}
-
-export interface SessionInfo {
-  sessionId: string;
-  token: string;
-  seed: number;
-  pid: string;
-}
-
-export interface SessionState {
-  seed: number;
-  finished: boolean;
-  storedIndices: number[];
-}
-
-export interface UploadRecord {
-  recordIndex: number;
-  data: Record<string, unknown>;
-}
-
-export interface AppendResult {
-  stored: number[];
-  duplicates: number[];
-}
-
-export interface FinishResult {
-  completionUrl: string | null;
-  completionCode: string | null;
 }
 
 export class ApiClient {

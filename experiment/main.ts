@@ -3,11 +3,12 @@
  * what is already stored, run the jsPsych timeline, and finish only when every trial is acknowledged.
  */
 import { initJsPsych } from "jspsych";
-import { ApiClient, RejectedError, TransientError, type SessionInfo } from "./api-client.ts";
-import { buildDesign } from "./design.ts";
+import type { SessionInfo } from "../study/wire.ts";
+import { ApiClient, RejectedError, TransientError } from "./api-client.ts";
+import { buildDesign } from "../study/online-design.ts";
 import { measureFrameMs } from "./frame-clock.ts";
 import { buildTimeline } from "./timeline.ts";
-import { buildScannerDesign, lastRunPosition } from "./scanner-design.ts";
+import { buildScannerDesign, lastRunPosition } from "../study/scanner-design.ts";
 import { currentScanner } from "./scanner/current.ts";
 import { ScannerLink } from "./scanner/scanner-link.ts";
 import { buildScannerTimeline } from "./scanner/timeline.ts";

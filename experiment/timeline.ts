@@ -9,7 +9,7 @@ import ImageKeyboardResponsePlugin from "@jspsych/plugin-image-keyboard-response
 import InstructionsPlugin from "@jspsych/plugin-instructions";
 import PreloadPlugin from "@jspsych/plugin-preload";
 import type { JsPsych } from "jspsych";
-import type { AttentionSpec, DesignStudy, RecognitionSpec, RecordSpec, SessionDesign, StimulusFields } from "./design.ts";
+import type { AttentionSpec, DesignStudy, RecognitionSpec, RecordSpec, SessionDesign, StimulusFields } from "../study/online-design.ts";
 import { RecognitionPlugin } from "./plugins/recognition.ts";
 import { normaliseKey } from "./keys.ts";
 

@@ -4,7 +4,8 @@
  * Uploads are retried with capped exponential backoff (with jitter, so a restarted server is not hit
  * by every page at once) across network drops, server restarts and page reloads.
  */
-import { RejectedError, TransientError, type AppendResult, type UploadRecord } from "./api-client.ts";
+import type { AppendResult, UploadRecord } from "../study/wire.ts";
+import { RejectedError, TransientError } from "./api-client.ts";
 
 export interface KeyValueStorage {
   getItem(key: string): string | null;

@@ -4,6 +4,7 @@
  * seq counts pulses from 1 per run, so a page that missed some can ask for exactly those again.
  */
 import { z } from "../common/schema.ts";
+import type { ClockEstimate } from "./clock-sync.ts";
 
 export const TRIGGER_SOURCES = ["keyboard", "serial", "simulated", "relay"] as const;
 export type TriggerSource = (typeof TRIGGER_SOURCES)[number];
@@ -94,6 +95,45 @@ export interface RunArmed {
   attempt: number;
   /** set when a page rejoins a run under way: the highest pulse seq logged so far (a keyboard page numbers on from it) */
   lastSeq?: number;
+}
+
+/** Server → operator console ("scanner:state"): the trigger sources and every scanner session the server knows. */
+export interface ConsoleState {
+  serverTime: number;
+  sources: { name: string; state: string; detail: string; idlePulses: number }[];
+  sessions: ConsoleSession[];
+}
+
+export interface ConsoleSession {
+  sessionId: string;
+  studyId: string;
+  pid: string;
+  source: TriggerSource;
+  trMs: number;
+  connected: boolean;
+  disconnects: number;
+  readyRun: number | null;
+  nRuns: number;
+  /** the aborted run the operator may scan again now, and which attempt that would be */
+  retake: { run: number; attempt: number; orphan?: string } | null;
+  progress: { trial: number; nTrials: number } | null;
+  lastResponses: { trial: number; response: string | null; rtMs: number | null; onsetErrorMs: number | null }[];
+  warnings: string[];
+  run: {
+    runId: string;
+    run: number;
+    attempt: number;
+    status: string;
+    volumes: number;
+    plannedVolumes: number;
+    pulses: number;
+    measuredTrMs: number | null;
+    driftTotalMs: number | null;
+    missedVolumes: number[];
+    duplicateSeqs: number[];
+    t0Seq: number | null;
+    clock: ClockEstimate | null;
+  } | null;
 }
 
 export type Ack = { ok: true; [k: string]: unknown } | { ok: false; error: string };

@@ -11,8 +11,8 @@ const started = Date.now();
 await build({
   entryPoints: {
     experiment: join(root, "experiment/main.ts"),
-    cnn: join(root, "analysis/cnn/page/main.ts"),
-    console: join(root, "experiment/console/main.ts"),
+    cnn: join(root, "cnn/page/main.ts"),
+    console: join(root, "console/main.ts"),
     stimuli: join(root, "stimuli/page/main.ts"),
     analysis: join(root, "analysis/page/main.ts"),
   },
@@ -30,8 +30,8 @@ for (const [from, to] of [
   ["experiment/experiment.css", "experiment.css"],
   ["experiment/assets/catch-star.svg", "catch-star.svg"],
   ["node_modules/jspsych/css/jspsych.css", "jspsych.css"],
-  ["analysis/cnn/page/cnn.html", "cnn.html"],
-  ["experiment/console/console.html", "console.html"],
+  ["cnn/page/cnn.html", "cnn.html"],
+  ["console/console.html", "console.html"],
   ["stimuli/page/stimuli.html", "stimuli.html"],
   ["analysis/page/analysis.html", "analysis.html"],
   ["node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.jsep.wasm", "ort/ort-wasm-simd-threaded.jsep.wasm"],

@@ -3,11 +3,12 @@ import { randomUUID } from "node:crypto";
 import { Router, type Request, type Response, type NextFunction } from "express";
 import { drawSeed } from "../common/random.ts";
 import { UserError } from "../common/errors.ts";
-import { completionUrl } from "../experiment/study-config.ts";
-import { AppendTrialsBody, CreateSessionBody, FinishBody, validateBody } from "./api-schemas.ts";
+import { completionUrl } from "../study/study-config.ts";
+import { AppendTrialsBody, CreateSessionBody, FinishBody } from "../study/wire.ts";
+import { validateBody } from "./api-schemas.ts";
 import { hashToken, newToken, requireAdmin, bearerToken, tokenMatchesHash } from "./auth.ts";
-import { exportRows, toCsv, toJson } from "./export.ts";
-import type { SessionRow, Store, TrialRecord } from "./store.ts";
+import { exportRows, toCsv, toJson } from "../storage/export.ts";
+import type { SessionRow, Store, TrialRecord } from "../storage/store.ts";
 import type { RegisteredStudy } from "./studies.ts";
 import { clientStudy } from "./client-study.ts";
 

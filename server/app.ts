@@ -7,11 +7,12 @@ import { Server as SocketServer } from "socket.io";
 import { apiRouter } from "./api.ts";
 import { errorHandler } from "./errors.ts";
 import { stimulusFiles } from "./stimulus-files.ts";
-import type { Store } from "./store.ts";
-import { PACKAGE_ROOT, type RegisteredStudy } from "./studies.ts";
+import type { Store } from "../storage/store.ts";
+import type { RegisteredStudy } from "./studies.ts";
+import { PACKAGE_ROOT } from "../common/package-root-node.ts";
 import { UserError } from "../common/errors.ts";
 import { attachConsole } from "./console-socket.ts";
-import { createScannerMode } from "./scanner-mode.ts";
+import { createScannerMode } from "./scanner/scanner-mode.ts";
 
 export interface ServerOptions {
   store: Store;

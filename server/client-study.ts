@@ -1,16 +1,6 @@
 /** What the participant's page gets: the study without its completion code, the set without its reports. */
 import type { RegisteredStudy } from "./studies.ts";
-import type { StudyConfig } from "../experiment/study-config.ts";
-
-export interface ClientStudy {
-  study: Omit<StudyConfig, "platform">;
-  stimulusSet: {
-    name: string;
-    baseUrl: string;
-    categories: { id: string; label: string }[];
-    items: { id: string; source: string; condition: "regular" | "AN" | "AI"; category: string; cnnTarget?: string; file: string }[];
-  };
-}
+import type { ClientStudy } from "../study/wire.ts";
 
 export function clientStudy({ config, stimuli }: RegisteredStudy): ClientStudy {
   const { platform: _secret, ...study } = config;

@@ -2,11 +2,12 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { UserError } from "../common/errors.ts";
+import { PACKAGE_ROOT } from "../common/package-root-node.ts";
 import { parseJsonText } from "../common/schema.ts";
-import { checkStudyAgainstSet } from "../experiment/design.ts";
-import { parseStudyConfig, type StudyConfig } from "../experiment/study-config.ts";
+import { checkStudyAgainstSet } from "../study/online-design.ts";
+import { parseStudyConfig, type StudyConfig } from "../study/study-config.ts";
 import { ensureDemoSet } from "../stimuli/demo/demo-set-file.ts";
-import { loadStimulusSet, type LoadedStimulusSet } from "../stimuli/manifest-file.ts";
+import { loadStimulusSet, type LoadedStimulusSet } from "../study/stimulus-set-file.ts";
 
 export interface RegisteredStudy {
   file: string;
@@ -14,8 +15,7 @@ export interface RegisteredStudy {
   stimuli: LoadedStimulusSet;
 }
 
-export const PACKAGE_ROOT = resolve(new URL("..", import.meta.url).pathname);
-export const DEMO_STUDY = resolve(PACKAGE_ROOT, "experiment/studies/demo.json");
+export const DEMO_STUDY = resolve(PACKAGE_ROOT, "study/examples/demo.json");
 
 export async function resolveStimulusSet(ref: string, studyFile: string): Promise<LoadedStimulusSet> {
   if (ref.startsWith("builtin:")) {

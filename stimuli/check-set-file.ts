@@ -8,11 +8,11 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { decodeImage } from "../analysis/cnn/image-file-node.ts";
-import { loadModelFile, modelIdentity } from "../analysis/cnn/model-file-node.ts";
-import { PROFILES, profileByName } from "../analysis/cnn/preprocess.ts";
-import type { BackendChoice } from "../analysis/cnn/runtime-node.ts";
-import { loadStimulusSet } from "./manifest-file.ts";
+import { decodeImage } from "../cnn/image-file-node.ts";
+import { loadModelFile, modelIdentity } from "../cnn/model-file-node.ts";
+import { PROFILES, profileByName } from "../cnn/preprocess.ts";
+import type { BackendChoice } from "../cnn/runtime-node.ts";
+import { loadStimulusSet } from "../study/stimulus-set-file.ts";
 import { argmax, PixelClassifier, softmax } from "./generate/classifier.ts";
 import { pixelsFromRgba } from "./generate/pixels.ts";
 import { classIndexOf, classInfo } from "./generate/targets.ts";

@@ -8,10 +8,10 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { basename, extname } from "node:path";
 import { UserError } from "../common/errors.ts";
-import { decodeImage, listImages } from "../analysis/cnn/image-file-node.ts";
-import { loadModelFile, modelIdentity } from "../analysis/cnn/model-file-node.ts";
-import { PROFILES, type ProfileName } from "../analysis/cnn/preprocess.ts";
-import type { BackendChoice } from "../analysis/cnn/runtime-node.ts";
+import { decodeImage, listImages } from "../cnn/image-file-node.ts";
+import { loadModelFile, modelIdentity } from "../cnn/model-file-node.ts";
+import { PROFILES, type ProfileName } from "../cnn/preprocess.ts";
+import type { BackendChoice } from "../cnn/runtime-node.ts";
 import { argmax, PixelClassifier } from "./generate/classifier.ts";
 import { pixelsFromRgba } from "./generate/pixels.ts";
 import { classIndexOf, classInfo } from "./generate/targets.ts";
@@ -19,7 +19,7 @@ import { checkConfig, generateSources, type Failure, type GenerateConfig, type P
 import { readCategories } from "./categories-file.ts";
 import { nodePngCodec } from "./png-codec-node.ts";
 import { SetWriter, setNameFor } from "./set-writer-file.ts";
-import type { StimulusSet } from "./manifest.ts";
+import type { StimulusSet } from "../study/stimulus-set.ts";
 
 export const GENERATOR_NAME = "advsight stimuli generate";
 export const GENERATOR_VERSION = 1;

@@ -1,8 +1,8 @@
 /** Node-only: behavioural trials from an export file (CSV/JSON) or straight from the server's SQLite database. */
 import { existsSync, readFileSync } from "node:fs";
 import { UserError } from "../../common/errors.ts";
-import { exportRows } from "../../server/export.ts";
-import { SqliteStore } from "../../server/store-sqlite.ts";
+import { exportRows } from "../../storage/export.ts";
+import { SqliteStore } from "../../storage/store-sqlite.ts";
 import { parseExportText, trialsFromRows, type BehaviourTrial } from "./trials.ts";
 
 export function loadBehaviourExport(path: string): BehaviourTrial[] {

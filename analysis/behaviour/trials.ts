@@ -1,6 +1,6 @@
 /**
  * Behavioural trials as the analysis sees them, read from the rows `advsight export` writes (CSV or JSON;
- * the same flat rows server/export.ts makes from the database). Only recognition trials of kind "main"
+ * the same flat rows storage/export.ts makes from the database). Only recognition trials of kind "main"
  * are analysed; practice, attention and environment records are counted and left out. Isomorphic.
  */
 import { UserError } from "../../common/errors.ts";

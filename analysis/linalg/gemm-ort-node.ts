@@ -12,8 +12,8 @@
  */
 import { createRequire } from "node:module";
 import { setGemmBackend, tsGemm, type GemmBackend } from "./gemm.ts";
-import { node, valueInfo } from "../cnn/onnx/build.ts";
-import { DataType, encodeModel } from "../cnn/onnx/proto.ts";
+import { node, valueInfo } from "../../cnn/onnx/build.ts";
+import { DataType, encodeModel } from "../../cnn/onnx/proto.ts";
 
 interface NativeSession {
   loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: object): void;

@@ -5,10 +5,10 @@
  * window.advsightAnalysis for tests and scripts.
  */
 import { decodeNpy } from "../../common/npy.ts";
-import { parseStimulusSet, type StimulusSet } from "../../stimuli/manifest.ts";
-import { loadModel } from "../cnn/model.ts";
-import type { RgbaImage } from "../cnn/preprocess.ts";
-import { webRuntime } from "../cnn/runtime-web.ts";
+import { parseStimulusSet, type StimulusSet } from "../../study/stimulus-set.ts";
+import { loadModel } from "../../cnn/model.ts";
+import type { RgbaImage } from "../../common/rgba-image.ts";
+import { webRuntime } from "../../cnn/runtime-web.ts";
 import { parseExportText, trialsFromRows, type BehaviourTrial } from "../behaviour/trials.ts";
 import { parseIds } from "../fmri/tables.ts";
 import { labelRows } from "../fmri/tables.ts";

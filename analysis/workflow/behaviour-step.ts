@@ -2,7 +2,7 @@
 import { checkTrialsAgainstSet, type BehaviourTrial } from "../behaviour/trials.ts";
 import { choiceDistributions, summariseBehaviour, type BehaviourSummary } from "../behaviour/summary.ts";
 import { cnnConsistency, type Consistency } from "../behaviour/cnn-consistency.ts";
-import type { StimulusSet } from "../../stimuli/manifest.ts";
+import type { StimulusSet } from "../../study/stimulus-set.ts";
 import type { Patterns } from "../data/patterns.ts";
 import type { AnalysisSettings } from "./config.ts";
 import type { StimulusFeatures } from "./features.ts";

@@ -6,15 +6,15 @@
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { encodeNpy } from "../../common/npy.ts";
-import { toCsv } from "../../server/export.ts";
+import { toCsv } from "../../storage/export.ts";
 import { ensureDemoSet } from "../../stimuli/demo/demo-set-file.ts";
-import { loadStimulusSet } from "../../stimuli/manifest-file.ts";
-import { readImage } from "../cnn/image-file-node.ts";
-import { loadModelFile } from "../cnn/model-file-node.ts";
-import type { SyntheticArch } from "../cnn/synthetic.ts";
-import { syntheticModelFile } from "../cnn/synthetic-file-node.ts";
+import { loadStimulusSet } from "../../study/stimulus-set-file.ts";
+import { readImage } from "../../cnn/image-file-node.ts";
+import { loadModelFile } from "../../cnn/model-file-node.ts";
+import type { SyntheticArch } from "../../cnn/synthetic.ts";
+import { syntheticModelFile } from "../../cnn/synthetic-file-node.ts";
 
-export { MODELS_CACHE, syntheticModelFile } from "../cnn/synthetic-file-node.ts";
+export { MODELS_CACHE, syntheticModelFile } from "../../cnn/synthetic-file-node.ts";
 import { extractFeatures } from "./features.ts";
 import { DEFAULT_BEHAVIOUR_SIMULATION, DEFAULT_FMRI_SIMULATION, simulateBehaviour, simulateFmri } from "./simulate.ts";
 

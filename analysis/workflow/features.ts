@@ -3,9 +3,10 @@
  * by stimulus id) and the class probabilities. Isomorphic: images arrive decoded (RGBA) from Node or a page.
  */
 import { UserError } from "../../common/errors.ts";
-import { IMAGENET_CLASSES } from "../cnn/classes.ts";
-import type { Model } from "../cnn/model.ts";
-import { imagesToTensor, PROFILES, type ProfileName, type RgbaImage } from "../cnn/preprocess.ts";
+import { IMAGENET_CLASSES } from "../../cnn/classes.ts";
+import type { Model } from "../../cnn/model.ts";
+import { imagesToTensor, PROFILES, type ProfileName } from "../../cnn/preprocess.ts";
+import type { RgbaImage } from "../../common/rgba-image.ts";
 import type { Patterns } from "../data/patterns.ts";
 import type { CnnPredictions } from "../behaviour/cnn-consistency.ts";
 

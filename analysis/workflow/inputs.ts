@@ -1,6 +1,6 @@
 /** What one analysis runs on, already in memory (Node reads files into it; the page builds it in the browser). */
 import { UserError } from "../../common/errors.ts";
-import type { StimulusSet } from "../../stimuli/manifest.ts";
+import type { StimulusSet } from "../../study/stimulus-set.ts";
 import type { BehaviourTrial } from "../behaviour/trials.ts";
 import { groupRows, type Patterns } from "../data/patterns.ts";
 import type { AnalysisSettings } from "./config.ts";

@@ -2,7 +2,7 @@
  * The paper's pair analysis in every response space of an analysis: each ROI (subjects pooled), each CNN
  * layer, and behaviour (per-image choice distributions, compared by cosine), for AN and for AI images.
  */
-import type { StimulusSet } from "../../stimuli/manifest.ts";
+import type { StimulusSet } from "../../study/stimulus-set.ts";
 import { averageBy, type Patterns } from "../data/patterns.ts";
 import { pairAnalysis, pairsFromItems } from "../rsa/pair-analysis.ts";
 import type { AnalysisSettings } from "./config.ts";

@@ -10,7 +10,7 @@ import type { Ack, Pulse, RunArmed } from "../../scanner-sync/protocol.ts";
 import { monitorPulses, volumeTime, type MonitorSummary } from "../../scanner-sync/pulse-monitor.ts";
 import { SCANNER_NAMESPACE } from "../../scanner-sync/protocol.ts";
 import { normaliseKey } from "../keys.ts";
-import type { ScannerConfig } from "../study-config.ts";
+import type { ScannerConfig } from "../../study/study-config.ts";
 
 export interface PagePulse extends Pulse {
   /** the pulse on the page clock (tServer mapped with the clock estimate when it arrived) */

@@ -7,10 +7,10 @@ import BrowserCheckPlugin from "@jspsych/plugin-browser-check";
 import FullscreenPlugin from "@jspsych/plugin-fullscreen";
 import HtmlButtonResponsePlugin from "@jspsych/plugin-html-button-response";
 import PreloadPlugin from "@jspsych/plugin-preload";
-import type { DesignStudy } from "../design.ts";
+import type { DesignStudy } from "../../study/online-design.ts";
 import { ScannerRunEndPlugin, ScannerWaitPlugin } from "../plugins/scanner-run.ts";
 import { ScannerTrialPlugin } from "../plugins/scanner-trial.ts";
-import { runRecordIndex, type RunPosition, type ScannerDesign, type ScannerTrialSpec } from "../scanner-design.ts";
+import { runRecordIndex, type RunPosition, type ScannerDesign, type ScannerTrialSpec } from "../../study/scanner-design.ts";
 import { stimulusData, type TimelineArray } from "../timeline.ts";
 import { currentScanner } from "./current.ts";
 

@@ -7,11 +7,12 @@
 import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
-import { loadModel } from "../../analysis/cnn/model.ts";
-import { PROFILES } from "../../analysis/cnn/preprocess.ts";
-import { selectRuntime } from "../../analysis/cnn/runtime-node.ts";
-import { SYNTHETIC_GENERATOR, syntheticModelId } from "../../analysis/cnn/synthetic.ts";
-import { syntheticModelFile } from "../../analysis/cnn/synthetic-file-node.ts";
+import { loadModel } from "../../cnn/model.ts";
+import { PROFILES } from "../../cnn/preprocess.ts";
+import { selectRuntime } from "../../cnn/runtime-node.ts";
+import { SYNTHETIC_GENERATOR, syntheticModelId } from "../../cnn/synthetic.ts";
+import { syntheticModelFile } from "../../cnn/synthetic-file-node.ts";
+import { PACKAGE_ROOT } from "../../common/package-root-node.ts";
 import { progressReporter } from "../../common/progress-node.ts";
 import { PixelClassifier } from "../generate/classifier.ts";
 import { generateSources } from "../generate/generate.ts";
@@ -20,8 +21,7 @@ import { nodePngCodec } from "../png-codec-node.ts";
 import { SetWriter } from "../set-writer-file.ts";
 import { DEMO_MODEL, DEMO_VERSION, demoConfig, demoPhotos } from "./demo-set.ts";
 
-const ROOT = resolve(new URL("../..", import.meta.url).pathname);
-export const DEMO_SET_DIR = join(ROOT, ".cache/demo-set");
+export const DEMO_SET_DIR = join(PACKAGE_ROOT, ".cache/demo-set");
 
 /** What a cached demo set must have been made with. */
 export const DEMO_KEY = `demo v${DEMO_VERSION}; ${SYNTHETIC_GENERATOR}; stimuli generator v${GENERATOR_VERSION}`;

@@ -6,7 +6,7 @@
  * so the experiment's cnn_target is always a category of the set. Isomorphic.
  */
 import { makeRng } from "../../common/random.ts";
-import type { StimulusSet } from "../manifest.ts";
+import type { StimulusSet } from "../../study/stimulus-set.ts";
 import type { GenerateConfig, Photo } from "../generate/generate.ts";
 import { AN_DEFAULTS } from "../generate/an-logit-ascent.ts";
 import { PGD_DEFAULTS } from "../generate/ai-pgd-linf.ts";

@@ -4,8 +4,8 @@
  * Isomorphic.
  */
 import { UserError } from "../../common/errors.ts";
-import type { Model } from "../../analysis/cnn/model.ts";
-import type { Profile } from "../../analysis/cnn/preprocess.ts";
+import type { Model } from "../../cnn/model.ts";
+import type { Profile } from "../../cnn/preprocess.ts";
 import { pixelsToTensor, tensorGradientToPixels, type ImageSize } from "./pixels.ts";
 
 export interface LogitGradient {

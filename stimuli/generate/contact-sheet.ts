@@ -1,7 +1,9 @@
 /** A contact sheet for a quick look: one row per source, regular | AN | AI at half size. Isomorphic. */
+import type { RgbaImage } from "../../common/rgba-image.ts";
+
 export interface SheetRow {
   /** RGBA images at full size (missing conditions leave a grey cell) */
-  cells: (Uint8Array | undefined)[];
+  cells: (RgbaImage["rgba"] | undefined)[];
 }
 
 const GAP = 4;

@@ -5,8 +5,8 @@
  * (pngjs in Node, a canvas in the browser) and nothing here touches files.
  */
 import { UserError } from "../../common/errors.ts";
-import type { RgbaImage } from "../../analysis/cnn/preprocess.ts";
-import type { StimulusItem } from "../manifest.ts";
+import type { RgbaImage } from "../../common/rgba-image.ts";
+import type { StimulusItem } from "../../study/stimulus-set.ts";
 import { argmax, bestOther, softmax, type PixelClassifier } from "./classifier.ts";
 import type { AttackJob, AttackResult, StepListener } from "./attack.ts";
 import { anLogitAscent, type AnParams } from "./an-logit-ascent.ts";

@@ -3,9 +3,10 @@
  * scale, RGB planes (CHW). PNG files hold exactly these values once rounded, so the pixels people see
  * are the pixels the CNN saw. Isomorphic.
  */
-import type { Profile, RgbaImage } from "../../analysis/cnn/preprocess.ts";
-import { fitImage } from "../../analysis/cnn/preprocess.ts";
-import type { Tensor } from "../../analysis/cnn/runtime.ts";
+import type { Profile } from "../../cnn/preprocess.ts";
+import type { RgbaImage } from "../../common/rgba-image.ts";
+import { fitImage } from "../../cnn/preprocess.ts";
+import type { Tensor } from "../../cnn/runtime.ts";
 
 export interface ImageSize {
   height: number;

@@ -1,5 +1,5 @@
 /** The TSV summary of a stimulus set: one row per image with the report's main numbers. Isomorphic. */
-import type { StimulusItem } from "../manifest.ts";
+import type { StimulusItem } from "../../study/stimulus-set.ts";
 
 const COLUMNS = [
   "id", "source", "condition", "file", "category", "cnn_target", "method", "success", "p_target", "margin", "top1",

@@ -1,6 +1,6 @@
 /** Which class an AI image is driven to: a random other class, the least likely one, or a given one. Isomorphic. */
 import { UserError } from "../../common/errors.ts";
-import { IMAGENET_CLASSES } from "../../analysis/cnn/classes.ts";
+import { IMAGENET_CLASSES } from "../../cnn/classes.ts";
 import { makeRng } from "../../common/random.ts";
 
 export type TargetRule = { kind: "random" } | { kind: "least-likely" } | { kind: "class"; index: number };
@@ -11,7 +11,7 @@ const WNID = /^n\d{8}$/;
 export function classIndexOf(wnid: string, where: string): number {
   if (!WNID.test(wnid)) throw new UserError(`${where}: "${wnid}" is not a WordNet id (n followed by 8 digits, e.g. n02123045)`);
   const found = IMAGENET_CLASSES.find((c) => c.wnid === wnid);
-  if (!found) throw new UserError(`${where}: WordNet id ${wnid} is not one of the 1000 ImageNet classes AlexNet knows; see analysis/cnn/imagenet-classes.json`);
+  if (!found) throw new UserError(`${where}: WordNet id ${wnid} is not one of the 1000 ImageNet classes AlexNet knows; see cnn/imagenet-classes.json`);
   return found.index;
 }
 

@@ -4,10 +4,10 @@
  * back by a canvas, so success is judged on the 8-bit files as in Node. Results are also left on
  * window.advsightStimuli for tests and scripts.
  */
-import { loadModel, type Model } from "../../analysis/cnn/model.ts";
-import { PROFILES, type ProfileName } from "../../analysis/cnn/preprocess.ts";
-import { webRuntime } from "../../analysis/cnn/runtime-web.ts";
-import type { StimulusItem } from "../manifest.ts";
+import { loadModel, type Model } from "../../cnn/model.ts";
+import { PROFILES, type ProfileName } from "../../cnn/preprocess.ts";
+import { webRuntime } from "../../cnn/runtime-web.ts";
+import type { StimulusItem } from "../../study/stimulus-set.ts";
 import { AN_DEFAULTS } from "../generate/an-logit-ascent.ts";
 import { PGD_DEFAULTS } from "../generate/ai-pgd-linf.ts";
 import { CW_DEFAULTS } from "../generate/ai-cw-l2.ts";

@@ -8,7 +8,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Browser, Page } from "playwright";
-import { PACKAGE_ROOT } from "../../server/studies.ts";
+import { PACKAGE_ROOT } from "../../common/package-root-node.ts";
 import { launchChromium } from "../helpers/browser.ts";
 import { playParticipant } from "../helpers/participant.ts";
 import { getJson, spawnServer, startServer, tempDir, type ChildServer } from "../helpers/server.ts";

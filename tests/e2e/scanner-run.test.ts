@@ -12,7 +12,7 @@ import type { Socket } from "socket.io-client";
 import { launchChromium } from "../helpers/browser.ts";
 import { consoleClient, emitAck, finishSession, parseTsv, reloadAndRejoin, runT0, sessionIdOf, toFirstRun, waitingForScanner } from "../helpers/scanner.ts";
 import { getJson, startServer } from "../helpers/server.ts";
-import { PACKAGE_ROOT } from "../../server/studies.ts";
+import { PACKAGE_ROOT } from "../../common/package-root-node.ts";
 
 const SIM = join(PACKAGE_ROOT, "tests/fixtures/studies/scanner-sim.json");
 const KEY = join(PACKAGE_ROOT, "tests/fixtures/studies/scanner-key.json");

@@ -1,8 +1,8 @@
 /** Small ONNX graphs and gradient checks for the CNN tests. */
-import { floatTensor, floatValueInfo, int64Tensor, node, type AttrValue } from "../../analysis/cnn/onnx/build.ts";
-import { encodeModel, type NodeProto, type TensorProto } from "../../analysis/cnn/onnx/proto.ts";
-import { loadModel, type GradientTarget, type Model } from "../../analysis/cnn/model.ts";
-import type { Runtime, Tensor } from "../../analysis/cnn/runtime.ts";
+import { floatTensor, floatValueInfo, int64Tensor, node, type AttrValue } from "../../cnn/onnx/build.ts";
+import { encodeModel, type NodeProto, type TensorProto } from "../../cnn/onnx/proto.ts";
+import { loadModel, type GradientTarget, type Model } from "../../cnn/model.ts";
+import type { Runtime, Tensor } from "../../cnn/runtime.ts";
 import { makeRng, type Rng } from "../../common/random.ts";
 import { ReferenceModel, type Array64 } from "./cnn-reference.ts";
 

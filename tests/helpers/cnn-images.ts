@@ -1,6 +1,7 @@
 /** Test pictures: blocky random colour fields (structure at several scales, like photos have). */
-import { imagesToTensor, PROFILES, type RgbaImage } from "../../analysis/cnn/preprocess.ts";
-import type { Tensor } from "../../analysis/cnn/runtime.ts";
+import { imagesToTensor, PROFILES } from "../../cnn/preprocess.ts";
+import type { RgbaImage } from "../../common/rgba-image.ts";
+import type { Tensor } from "../../cnn/runtime.ts";
 import { rngFor } from "./cnn-graphs.ts";
 
 export function blockyImages(seed: string, n: number, size = 224): RgbaImage[] {

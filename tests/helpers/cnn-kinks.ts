@@ -5,10 +5,10 @@
  * have gaps down to ~1e-6 of the layer's range among AlexNet's ~100,000 pooling windows, so now and then
  * one flips: gradient comparisons use inputs on which every party picks the same winners.
  */
-import { decodeModel } from "../../analysis/cnn/onnx/proto.ts";
-import { intsAttr } from "../../analysis/cnn/onnx/build.ts";
-import type { Model } from "../../analysis/cnn/model.ts";
-import type { Tensor } from "../../analysis/cnn/runtime.ts";
+import { decodeModel } from "../../cnn/onnx/proto.ts";
+import { intsAttr } from "../../cnn/onnx/build.ts";
+import type { Model } from "../../cnn/model.ts";
+import type { Tensor } from "../../cnn/runtime.ts";
 import type { ReferenceModel } from "./cnn-reference.ts";
 
 interface Pool {

@@ -1,10 +1,11 @@
 /** Synthetic AlexNets for tests, written once to .cache/models (git-ignored), never committed. */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { SyntheticArch } from "../../analysis/cnn/synthetic.ts";
-import { MODELS_CACHE, syntheticModelFile } from "../../analysis/cnn/synthetic-file-node.ts";
+import type { SyntheticArch } from "../../cnn/synthetic.ts";
+import { MODELS_CACHE, syntheticModelFile } from "../../cnn/synthetic-file-node.ts";
 
-export const PACKAGE_ROOT = new URL("../..", import.meta.url).pathname;
+import { PACKAGE_ROOT } from "../../common/package-root-node.ts";
+export { PACKAGE_ROOT };
 export const TEST_MODELS_DIR = MODELS_CACHE;
 export const TORCH_FIXTURE = join(PACKAGE_ROOT, "tests/fixtures/cnn/alexnet-tiny-torch.onnx");
 export const TORCH_FIXTURE_EXPECTED = join(PACKAGE_ROOT, "tests/fixtures/cnn/alexnet-tiny-torch.expected.json");

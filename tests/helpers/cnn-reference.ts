@@ -4,8 +4,8 @@
  * decoding). Tests check it against onnxruntime's float32 forward pass, then use it for central finite
  * differences where float32 rounding would swamp the derivative.
  */
-import { findAttr, floatAttr, intAttr, intsAttr, stringAttr, tensorDims, tensorValues } from "../../analysis/cnn/onnx/build.ts";
-import { decodeModel, opsetOf, type ModelProto, type NodeProto } from "../../analysis/cnn/onnx/proto.ts";
+import { findAttr, floatAttr, intAttr, intsAttr, stringAttr, tensorDims, tensorValues } from "../../cnn/onnx/build.ts";
+import { decodeModel, opsetOf, type ModelProto, type NodeProto } from "../../cnn/onnx/proto.ts";
 
 export interface Array64 {
   data: Float64Array;

@@ -1,5 +1,5 @@
 /** A small stimulus set in the shape the design reads: 8 categories x 3 conditions. */
-import type { DesignSet } from "../../experiment/design.ts";
+import type { DesignSet } from "../../study/online-design.ts";
 
 export function makeDemoSetManifest(): DesignSet {
   const categories = Array.from({ length: 8 }, (_, i) => ({ id: `n0000000${i}`, label: `thing ${i}` }));

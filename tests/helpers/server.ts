@@ -4,8 +4,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAdvsightServer, type AdvsightServer } from "../../server/app.ts";
-import { SqliteStore } from "../../server/store-sqlite.ts";
-import { DEMO_STUDY, loadStudies, PACKAGE_ROOT } from "../../server/studies.ts";
+import { SqliteStore } from "../../storage/store-sqlite.ts";
+import { DEMO_STUDY, loadStudies } from "../../server/studies.ts";
+import { PACKAGE_ROOT } from "../../common/package-root-node.ts";
 
 export const ADMIN = "test-admin-token";
 

@@ -10,8 +10,8 @@ import { parseConfig } from "../../analysis/workflow/config.ts";
 import { loadInputs, readConfig } from "../../analysis/workflow/inputs-node.ts";
 import { loadBehaviourDatabase } from "../../analysis/behaviour/behaviour-file-node.ts";
 import { ensureDemoSet } from "../../stimuli/demo/demo-set-file.ts";
-import { loadStimulusSet } from "../../stimuli/manifest-file.ts";
-import { SqliteStore } from "../../server/store-sqlite.ts";
+import { loadStimulusSet } from "../../study/stimulus-set-file.ts";
+import { SqliteStore } from "../../storage/store-sqlite.ts";
 import { tempDir } from "../helpers/server.ts";
 
 const base = { schema: "advsight.analysis/1", stimulusSet: "set", model: { file: "m.onnx" } };

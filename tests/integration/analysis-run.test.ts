@@ -11,9 +11,9 @@ import { runAnalysis, type Progress } from "../../analysis/workflow/pipeline.ts"
 import { resultFiles } from "../../analysis/workflow/results-files.ts";
 import { renderReport } from "../../analysis/report/report-html.ts";
 import { makeRng } from "../../common/random.ts";
-import { SqliteStore } from "../../server/store-sqlite.ts";
+import { SqliteStore } from "../../storage/store-sqlite.ts";
 import { ensureDemoSet } from "../../stimuli/demo/demo-set-file.ts";
-import { loadStimulusSet } from "../../stimuli/manifest-file.ts";
+import { loadStimulusSet } from "../../study/stimulus-set-file.ts";
 import { syntheticModelPath } from "../helpers/cnn-models.ts";
 import { tempDir } from "../helpers/server.ts";
 

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { join } from "node:path";
-import { PACKAGE_ROOT } from "../../server/studies.ts";
+import { PACKAGE_ROOT } from "../../common/package-root-node.ts";
 import { ADMIN, startServer } from "../helpers/server.ts";
 
 const FAST = join(PACKAGE_ROOT, "tests/fixtures/studies/fast.json");

@@ -4,8 +4,8 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, test } from "node:test";
-import { SqliteStore } from "../../server/store-sqlite.ts";
-import { PACKAGE_ROOT } from "../../server/studies.ts";
+import { SqliteStore } from "../../storage/store-sqlite.ts";
+import { PACKAGE_ROOT } from "../../common/package-root-node.ts";
 import { tempDir } from "../helpers/server.ts";
 
 const dataDir = tempDir();

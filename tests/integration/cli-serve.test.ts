@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { PACKAGE_ROOT } from "../../server/studies.ts";
+import { PACKAGE_ROOT } from "../../common/package-root-node.ts";
 import { ADMIN, spawnServer, tempDir } from "../helpers/server.ts";
 
 function serve(...args: string[]) {

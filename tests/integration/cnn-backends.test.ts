@@ -4,10 +4,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { loadModel } from "../../analysis/cnn/model.ts";
-import { webRuntime } from "../../analysis/cnn/runtime-web.ts";
-import { selectRuntime } from "../../analysis/cnn/runtime-node.ts";
-import type { Tensor } from "../../analysis/cnn/runtime.ts";
+import { loadModel } from "../../cnn/model.ts";
+import { webRuntime } from "../../cnn/runtime-web.ts";
+import { selectRuntime } from "../../cnn/runtime-node.ts";
+import type { Tensor } from "../../cnn/runtime.ts";
 import { relativeError } from "../helpers/cnn-graphs.ts";
 import { maxPoolDisagreements } from "../helpers/cnn-kinks.ts";
 import { blockyPictures as images } from "../helpers/cnn-images.ts";

@@ -3,16 +3,16 @@
 // intermediate layers, on both backends.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { loadModel, type GradientTarget } from "../../analysis/cnn/model.ts";
-import { imagesToTensor, PROFILES } from "../../analysis/cnn/preprocess.ts";
-import { webRuntime } from "../../analysis/cnn/runtime-web.ts";
-import { selectRuntime } from "../../analysis/cnn/runtime-node.ts";
+import { loadModel, type GradientTarget } from "../../cnn/model.ts";
+import { imagesToTensor, PROFILES } from "../../cnn/preprocess.ts";
+import { webRuntime } from "../../cnn/runtime-web.ts";
+import { selectRuntime } from "../../cnn/runtime-node.ts";
 import { ReferenceModel, type Array64 } from "../helpers/cnn-reference.ts";
 import { maxPoolDisagreements } from "../helpers/cnn-kinks.ts";
-import type { Tensor } from "../../analysis/cnn/runtime.ts";
+import type { Tensor } from "../../cnn/runtime.ts";
 import { relativeError, rngFor } from "../helpers/cnn-graphs.ts";
 import { syntheticModelBytes } from "../helpers/cnn-models.ts";
-import type { SyntheticArch } from "../../analysis/cnn/synthetic.ts";
+import type { SyntheticArch } from "../../cnn/synthetic.ts";
 
 const DIRECTIONS = 2;
 

@@ -4,10 +4,10 @@
 // the same function.
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { loadModel } from "../../analysis/cnn/model.ts";
-import type { Runtime } from "../../analysis/cnn/runtime.ts";
-import { webRuntime } from "../../analysis/cnn/runtime-web.ts";
-import { selectRuntime } from "../../analysis/cnn/runtime-node.ts";
+import { loadModel } from "../../cnn/model.ts";
+import type { Runtime } from "../../cnn/runtime.ts";
+import { webRuntime } from "../../cnn/runtime-web.ts";
+import { selectRuntime } from "../../cnn/runtime-node.ts";
 import { checkInputGradient, GraphSpec, randomTensor, rngFor } from "../helpers/cnn-graphs.ts";
 
 interface OpCase {

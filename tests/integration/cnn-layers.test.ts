@@ -3,8 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { loadModel } from "../../analysis/cnn/model.ts";
-import { webRuntime } from "../../analysis/cnn/runtime-web.ts";
+import { loadModel } from "../../cnn/model.ts";
+import { webRuntime } from "../../cnn/runtime-web.ts";
 import { GraphSpec, randomTensor, rngFor } from "../helpers/cnn-graphs.ts";
 import { syntheticModelBytes, TORCH_FIXTURE } from "../helpers/cnn-models.ts";
 

@@ -3,9 +3,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { loadModel } from "../../analysis/cnn/model.ts";
-import type { Runtime } from "../../analysis/cnn/runtime.ts";
-import { webRuntime } from "../../analysis/cnn/runtime-web.ts";
+import { loadModel } from "../../cnn/model.ts";
+import type { Runtime } from "../../cnn/runtime.ts";
+import { webRuntime } from "../../cnn/runtime-web.ts";
 import { randomTensor, relativeError, rngFor } from "../helpers/cnn-graphs.ts";
 import { TORCH_FIXTURE } from "../helpers/cnn-models.ts";
 

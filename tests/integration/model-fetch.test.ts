@@ -8,8 +8,8 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import type { KnownModel } from "../../analysis/cnn/registry.ts";
-import { fetchModel } from "../../analysis/cnn/registry-fetch-node.ts";
+import type { KnownModel } from "../../cnn/registry.ts";
+import { fetchModel } from "../../cnn/registry-fetch-node.ts";
 import { PACKAGE_ROOT } from "../helpers/cnn-models.ts";
 import { tempDir } from "../helpers/server.ts";
 

@@ -11,7 +11,7 @@ import { after, before, test } from "node:test";
 import { io, type Socket } from "socket.io-client";
 import { consoleClient, emitAck, parseTsv } from "../helpers/scanner.ts";
 import { ADMIN, startServer, tempDir } from "../helpers/server.ts";
-import { PACKAGE_ROOT } from "../../server/studies.ts";
+import { PACKAGE_ROOT } from "../../common/package-root-node.ts";
 
 const dir = tempDir("advsight-relay-");
 const devEnd = join(dir, "dev");

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { SqliteStore } from "../../server/store-sqlite.ts";
-import type { SessionRow } from "../../server/store.ts";
+import { SqliteStore } from "../../storage/store-sqlite.ts";
+import type { SessionRow } from "../../storage/store.ts";
 import { tempDir } from "../helpers/server.ts";
 
 const session = (id: string, pid: string, studyId = "s"): SessionRow => ({

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { cnnConsistency, parseCsv, parseExportText, summariseBehaviour, trialsFromRows, choiceDistributions, checkTrialsAgainstSet } from "../../analysis/index.ts";
-import { toCsv } from "../../server/export.ts";
+import { toCsv } from "../../storage/export.ts";
 
 const A = "n00000001";
 const B = "n00000002";

@@ -2,10 +2,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { onnxSchemaJson } from "../../analysis/cnn/onnx/make-schema-node.ts";
-import { decodeModel, encodeModel } from "../../analysis/cnn/onnx/proto.ts";
-import { floatTensor, tensorValues } from "../../analysis/cnn/onnx/build.ts";
-import { prepareModel, tappedModelBytes } from "../../analysis/cnn/graph/prepare.ts";
+import { onnxSchemaJson } from "../../cnn/onnx/make-schema-node.ts";
+import { decodeModel, encodeModel } from "../../cnn/onnx/proto.ts";
+import { floatTensor, tensorValues } from "../../cnn/onnx/build.ts";
+import { prepareModel, tappedModelBytes } from "../../cnn/graph/prepare.ts";
 import { GraphSpec, rngFor } from "../helpers/cnn-graphs.ts";
 import { TORCH_FIXTURE } from "../helpers/cnn-models.ts";
 import { pythonWith, runPython } from "../helpers/python.ts";
@@ -14,8 +14,8 @@ import { tempDir } from "../helpers/server.ts";
 const fixture = () => new Uint8Array(readFileSync(TORCH_FIXTURE));
 
 test("the committed schema descriptor is what onnx.proto generates", () => {
-  const committed = readFileSync(new URL("../../analysis/cnn/onnx/onnx-schema.json", import.meta.url), "utf8");
-  assert.equal(committed, onnxSchemaJson(), "run: npx tsx analysis/cnn/onnx/make-schema-node.ts");
+  const committed = readFileSync(new URL("../../cnn/onnx/onnx-schema.json", import.meta.url), "utf8");
+  assert.equal(committed, onnxSchemaJson(), "run: npx tsx cnn/onnx/make-schema-node.ts");
 });
 
 test("decode then encode keeps every node, attribute and weight byte", () => {

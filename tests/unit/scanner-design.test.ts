@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { buildScannerDesign, lastRunPosition, runPositionOf, runRecordIndex } from "../../experiment/scanner-design.ts";
-import { parseStudyConfig } from "../../experiment/study-config.ts";
-import { PACKAGE_ROOT } from "../../server/studies.ts";
+import { buildScannerDesign, lastRunPosition, runPositionOf, runRecordIndex } from "../../study/scanner-design.ts";
+import { parseStudyConfig } from "../../study/study-config.ts";
+import { PACKAGE_ROOT } from "../../common/package-root-node.ts";
 import { makeDemoSetManifest } from "../helpers/design-set.ts";
 
 const minimal = { schema: "advsight.study/1", id: "s1", stimulusSet: "builtin:demo" };
@@ -16,7 +16,7 @@ test("online studies are unchanged: no scanner section, same defaults", () => {
 });
 
 test("the shipped scanner demo study is valid and simulated", () => {
-  const study = parseStudyConfig(JSON.parse(readFileSync(join(PACKAGE_ROOT, "experiment/studies/scanner-demo.json"), "utf8")));
+  const study = parseStudyConfig(JSON.parse(readFileSync(join(PACKAGE_ROOT, "study/examples/scanner-demo.json"), "utf8")));
   assert.equal(study.scanner?.trigger.source, "simulated");
   assert.equal(study.scanner?.trigger.simulated.seed, 1);
 });

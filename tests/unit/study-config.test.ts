@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { completionUrl, parseStudyConfig } from "../../experiment/study-config.ts";
+import { completionUrl, parseStudyConfig } from "../../study/study-config.ts";
 import { DEMO_STUDY } from "../../server/studies.ts";
 
 const minimal = { schema: "advsight.study/1", id: "s1", stimulusSet: "builtin:demo" };

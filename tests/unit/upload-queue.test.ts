@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RejectedError, TransientError, type AppendResult, type UploadRecord } from "../../experiment/api-client.ts";
+import type { AppendResult, UploadRecord } from "../../study/wire.ts";
+import { RejectedError, TransientError } from "../../experiment/api-client.ts";
 import { UploadQueue, type KeyValueStorage } from "../../experiment/upload-queue.ts";
 
 class MemoryStorage implements KeyValueStorage {

@@ -1,0 +1,136 @@
+/**
+ * Builds the reverse-mode (vector-Jacobian product) graph of a model: inputs are the image tensor and
+ * a seed (dL/d layer), outputs are dL/d image, the objective L = sum(seed * layer) per image, and the
+ * layer's values. Runs on the same ONNX runtimes as the forward pass; no runtime offers gradients itself.
+ */
+import { UserError } from "../../common/errors.ts";
+import { floatValueInfo } from "../onnx/build.ts";
+import { encodeModel, int, type ModelProto, type NodeProto } from "../onnx/proto.ts";
+import { GraphView } from "../graph/graph-view.ts";
+import type { PreparedModel } from "../graph/prepare.ts";
+import { BATCH, inferShapes, type Shape } from "../graph/shapes.ts";
+import { GraphBuilder } from "./graph-builder.ts";
+import { GRADIENT_OPSET, upgradeNode } from "./opset-upgrade.ts";
+import { DIFFERENTIABLE_INPUTS, NON_DIFFERENTIABLE_OPS, VJP_RULES, type VjpContext } from "./vjp-rules.ts";
+
+export const GRADIENT_INPUT = "advsight_grad_input";
+export const SEED = "advsight_seed";
+export const OBJECTIVE = "advsight_objective";
+
+export interface GradientSpec {
+  /** the tensor whose (seeded) gradient is taken */
+  tensor: string;
+  /** differentiate log-softmax(tensor) instead of the tensor (the layer must be [N, classes]) */
+  logSoftmax?: boolean;
+}
+
+export interface GradientModel {
+  bytes: Uint8Array;
+  inputName: string;
+  /** per-image shape of the seed (and of the layer) */
+  seedShape: number[];
+  /** the layer's output name in this graph (its values, or its log-softmax) */
+  layerOutput: string;
+}
+
+export function supportedGradientOps(): string[] {
+  return Object.keys(VJP_RULES).sort();
+}
+
+export function buildGradientModel(prepared: PreparedModel, spec: GradientSpec): GradientModel {
+  const { view, inputName, inputShape, opset } = prepared;
+  const layerShape = prepared.shapes.get(spec.tensor);
+  if (!layerShape || layerShape[0] !== BATCH || layerShape.slice(1).some((d) => typeof d !== "number")) {
+    throw new UserError(`cannot take gradients of ${spec.tensor}: its shape is unknown or not per-image`);
+  }
+  const taken = new Set<string>([inputName, ...view.initializers.keys(), ...view.producer.keys()]);
+  const b = new GraphBuilder(taken);
+
+  const rankOf = (t: string) => prepared.shapes.get(t)?.length;
+  let forward: NodeProto[] = view.ancestorsOf([spec.tensor]).flatMap((n) => upgradeNode(n, opset, b, rankOf));
+  const imageShape: Shape = [BATCH, ...inputShape];
+
+  // which tensors depend on the image along differentiable edges
+  const active = new Set<string>([inputName]);
+  for (const n of forward) {
+    if (NON_DIFFERENTIABLE_OPS.has(n.opType)) continue;
+    const slots = DIFFERENTIABLE_INPUTS[n.opType] ?? n.input.map((_, i) => i);
+    if (slots.some((i) => n.input[i] && active.has(n.input[i]!))) for (const o of n.output) if (o) active.add(o);
+  }
+  if (!active.has(spec.tensor)) throw new UserError(`${spec.tensor} does not depend on the input image, so it has no input gradient`);
+  const onPath = forward.filter((n) => n.output.some((o) => active.has(o)));
+  const unsupported = [...new Set(onPath.filter((n) => !VJP_RULES[n.opType]).map((n) => n.opType))];
+  if (unsupported.length) {
+    throw new UserError(
+      `cannot build input gradients for ${spec.tensor}: op${unsupported.length > 1 ? "s" : ""} ${unsupported.join(", ")} ` +
+        `on the path from the input has no gradient rule (supported: ${supportedGradientOps().join(", ")})`,
+    );
+  }
+  // MaxPool gradients route through the argmax the forward pass records
+  forward = forward.map((n) =>
+    n.opType === "MaxPool" && active.has(n.output[0]!) && !n.output[1] ? { ...n, output: [n.output[0]!, b.fresh("maxpool_indices")] } : n,
+  );
+
+  const forwardGraph = { node: forward, initializer: [...view.graph.initializer, ...b.initializers], input: [floatValueInfo(inputName)], output: [] };
+  const forwardView = new GraphView(forwardGraph);
+  const shapes = inferShapes(forwardView, inputName, imageShape);
+  const ctx: VjpContext = {
+    b,
+    shape(t) {
+      const s = shapes.get(t);
+      if (!s) throw new UserError(`cannot build input gradients: the shape of ${t} is unknown`);
+      return s;
+    },
+    constant: (t) => forwardView.constant(t),
+    active: (t) => active.has(t),
+  };
+
+  // objective and the gradient arriving at the layer
+  const layerRank = layerShape.length;
+  let layerOutput = spec.tensor;
+  let seedGrad = SEED;
+  if (spec.logSoftmax) {
+    if (layerRank !== 2) throw new UserError(`log-softmax gradients need a [N, classes] layer; ${spec.tensor} has rank ${layerRank}`);
+    layerOutput = b.op("LogSoftmax", [spec.tensor], { axis: 1 });
+    const probs = b.op("Softmax", [spec.tensor], { axis: 1 });
+    const seedTotal = b.op("ReduceSum", [SEED, b.ints([1])], { keepdims: 1 });
+    seedGrad = b.op("Sub", [SEED, b.op("Mul", [probs, seedTotal])]);
+  }
+  const weighted = b.op("Flatten", [b.op("Mul", [SEED, layerOutput])], { axis: 1 });
+  b.add("ReduceSum", [weighted, b.ints([1])], { keepdims: 0 }, [OBJECTIVE]);
+
+  const grads = new Map<string, string[]>();
+  const push = (t: string, g: string) => grads.set(t, [...(grads.get(t) ?? []), g]);
+  push(spec.tensor, seedGrad);
+  for (const n of [...forward].reverse()) {
+    if (!n.output.some((o) => active.has(o))) continue;
+    const gOut = n.output.map((o) => (grads.has(o) ? b.sum(grads.get(o)!) : undefined));
+    if (gOut.every((g) => g === undefined)) continue;
+    const gIn = VJP_RULES[n.opType]!(n, gOut, ctx);
+    gIn.forEach((g, i) => {
+      const input = n.input[i];
+      if (g && input && active.has(input)) push(input, g);
+    });
+  }
+  const inputGrads = grads.get(inputName);
+  if (!inputGrads) throw new Error(`no gradient reached ${inputName}`);
+  b.add("Identity", [b.sum(inputGrads)], {}, [GRADIENT_INPUT]);
+
+  const nodes = [...forward, ...b.nodes];
+  const used = new Set(nodes.flatMap((n) => n.input));
+  const initializers = [...view.graph.initializer, ...b.initializers].filter((t) => used.has(t.name!));
+  const seedShape = layerShape.slice(1) as number[];
+  const model: ModelProto = {
+    irVersion: Math.max(int(prepared.model.irVersion), 8),
+    opsetImport: [{ domain: "", version: Math.max(opset, GRADIENT_OPSET) }],
+    producerName: "advsight gradient builder",
+    graph: {
+      name: `gradient of ${spec.tensor}`,
+      node: nodes,
+      initializer: initializers,
+      input: [floatValueInfo(inputName, imageShape), floatValueInfo(SEED, [BATCH, ...seedShape])],
+      output: [{ name: GRADIENT_INPUT }, { name: OBJECTIVE }, { name: layerOutput }],
+    },
+  };
+  return { bytes: encodeModel(model), inputName, seedShape, layerOutput };
+}

@@ -1,0 +1,113 @@
+/**
+ * The in-browser CNN page (served by advsight serve at /assets/cnn.html): pick a model file and images;
+ * top-5 predictions and per-layer activation summaries are computed here with onnxruntime-web.
+ * `?backend=wasm` skips WebGPU. Results are also left on window.advsightCnn for tests and scripts.
+ */
+import { topK, type Prediction } from "../classes.ts";
+import { loadModel, type Model } from "../model.ts";
+import { imagesToTensor, PROFILES, type ProfileName } from "../preprocess.ts";
+import { webRuntime } from "../runtime-web.ts";
+import { summarise, type ActivationSummary } from "../summary.ts";
+import type { Tensor } from "../runtime.ts";
+import { $, decodeImage, status } from "../../common/page-dom.ts";
+
+export interface PageResults {
+  done: boolean;
+  error?: string;
+  runtime?: string;
+  profile?: ProfileName;
+  images: string[];
+  predictions: Prediction[][];
+  summaries: Record<string, ActivationSummary[]>;
+  /** fc8 (or the prediction layer) for each image, for comparisons */
+  outputs: Record<string, number[]>;
+  ms?: number;
+}
+
+declare global {
+  interface Window {
+    advsightCnn?: PageResults;
+  }
+}
+
+
+function table(head: string[], rows: (string | number)[][]): HTMLTableElement {
+  const t = document.createElement("table");
+  const tr = t.createTHead().insertRow();
+  for (const h of head) tr.appendChild(Object.assign(document.createElement("th"), { textContent: h }));
+  const body = t.createTBody();
+  for (const r of rows) {
+    const row = body.insertRow();
+    for (const c of r) row.insertCell().textContent = typeof c === "number" ? c.toPrecision(4) : c;
+  }
+  return t;
+}
+
+let model: Model | undefined;
+let modelFile: File | undefined;
+
+async function run(): Promise<void> {
+  const results: PageResults = { done: false, images: [], predictions: [], summaries: {}, outputs: {} };
+  window.advsightCnn = results;
+  try {
+    const file = $<HTMLInputElement>("model").files?.[0];
+    const files = [...($<HTMLInputElement>("images").files ?? [])];
+    if (!file) throw new Error("choose a model file (.onnx) first");
+    if (files.length === 0) throw new Error("choose one or more images");
+    const params = new URLSearchParams(location.search);
+    if (file !== modelFile) {
+      await model?.release();
+      status(`loading ${file.name} (${(file.size / 1e6).toFixed(1)} MB)...`);
+      const runtime = webRuntime({ wasmUrl: "/assets/ort/ort-wasm-simd-threaded.jsep.wasm", webgpu: params.get("backend") !== "wasm" });
+      model = await loadModel(new Uint8Array(await file.arrayBuffer()), { runtime, name: file.name, batchSize: 8 });
+      modelFile = file;
+    }
+    const m = model!;
+    const chosen = $<HTMLSelectElement>("profile").value;
+    const profile = chosen === "auto" ? m.suggestedProfile : (chosen as ProfileName);
+    status(`decoding ${files.length} image(s)...`);
+    const images = await Promise.all(files.map((f) => decodeImage(f, f.name)));
+    const input: Tensor = imagesToTensor(images, PROFILES[profile], m.inputShape);
+    status(`running ${m.name} on ${files.length} image(s) (${m.runtime})...`);
+    const started = performance.now();
+    const layers = [...new Set([...m.layers.map((l) => l.name), m.predictionLayer])];
+    const acts = await m.run(input, layers);
+    results.ms = performance.now() - started;
+    results.runtime = m.runtime;
+    results.profile = profile;
+    results.images = files.map((f) => f.name);
+    results.predictions = topK(acts[m.predictionLayer]!, 5);
+    for (const l of layers) results.summaries[l] = summarise(acts[l]!);
+    const outputLayer = m.layers.some((l) => l.name === "fc8") ? "fc8" : m.predictionLayer;
+    results.outputs[outputLayer] = Array.from(acts[outputLayer]!.data);
+    show(results, files);
+    status(`${files.length} image(s), ${layers.length} layers in ${results.ms.toFixed(0)} ms on ${m.runtime} (profile ${profile})`);
+  } catch (e) {
+    results.error = (e as Error).message;
+    status(results.error, true);
+  } finally {
+    results.done = true;
+  }
+}
+
+function show(results: PageResults, files: File[]): void {
+  const preds = $("predictions");
+  preds.replaceChildren(Object.assign(document.createElement("h2"), { textContent: "Top-5 predictions" }));
+  results.predictions.forEach((p, i) => {
+    const h = document.createElement("h3");
+    const img = Object.assign(document.createElement("img"), { className: "thumb", src: URL.createObjectURL(files[i]!), alt: "" });
+    h.append(img, results.images[i]!);
+    preds.append(h, table(["class", "WordNet id", "index", "probability"], p.map((x) => [x.label || "-", x.wnid || "-", String(x.index), x.prob])));
+  });
+  const layers = $("layers");
+  layers.replaceChildren(Object.assign(document.createElement("h2"), { textContent: "Layer activations (per image: mean, RMS, max, fraction > 0)" }));
+  const head = ["layer", ...results.images.flatMap((name) => [`${name} mean`, "rms", "max", "active"])];
+  const rows = Object.entries(results.summaries).map(([layer, s]) => [layer, ...s.flatMap((x) => [x.mean, x.rms, x.max, x.active])]);
+  layers.append(table(head, rows));
+}
+
+$("run").addEventListener("click", () => void run());
+$("model").addEventListener("change", () => {
+  status("");
+});
+status("choose a model and images, then Run");

@@ -1,0 +1,95 @@
+/**
+ * Scanner mode on the server: the hub, its socket.io channels, and the admin API beside the main one
+ * (live state, start/abort a run, BIDS files of a session).
+ */
+import { Router, type Request } from "express";
+import type { Server as SocketServer } from "socket.io";
+import { UserError } from "../../common/errors.ts";
+import { CONSOLE_NAMESPACE, ConsoleMessages, checkMessage, SCANNER_NAMESPACE } from "../../scanner-sync/protocol.ts";
+import { requireAdmin } from "../auth.ts";
+import { sessionBids } from "../../storage/bids-file.ts";
+import { ScannerHub } from "./scanner-hub.ts";
+import { attachScanner } from "./scanner-socket.ts";
+import { ScannerStore } from "../../storage/scanner-store-sqlite.ts";
+import { SqliteStore } from "../../storage/store-sqlite.ts";
+import type { Store } from "../../storage/store.ts";
+import type { RegisteredStudy } from "../studies.ts";
+
+export interface ScannerModeOptions {
+  store: Store;
+  studies: Map<string, RegisteredStudy>;
+  adminToken: string;
+  /** the server's monotonic clock (tests and the bench inject an offset) */
+  clock?: () => number;
+}
+
+export interface ScannerMode {
+  hub: ScannerHub;
+  scannerStore: ScannerStore;
+  router: Router;
+  close(): Promise<void>;
+}
+
+export function createScannerMode(io: SocketServer, options: ScannerModeOptions): ScannerMode {
+  const { store, studies, adminToken } = options;
+  // the pulse log sits in the sessions' database file, in tables of its own
+  const scannerStore = new ScannerStore(store instanceof SqliteStore ? store.path : ":memory:");
+  const hub = new ScannerHub({
+    studies,
+    store: scannerStore,
+    clock: options.clock,
+    toSession: (sessionId, event, payload) => io.of(SCANNER_NAMESPACE).to(sessionId).emit(event, payload),
+    toConsole: (event, payload) => io.of(CONSOLE_NAMESPACE).emit(event, payload),
+  });
+  attachScanner(io, hub, store, adminToken);
+
+  const router = Router();
+  router.use(requireAdmin(adminToken));
+  router.get("/state", (_req, res) => {
+    res.json(hub.state());
+  });
+  /** The optional body of a start or retake: {simulate} faults for the simulated source. */
+  const startBody = (req: Request) => {
+    // the body is optional (an empty POST is fine); a non-empty one must be JSON
+    const hasBody = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
+    if (hasBody && !req.is("application/json")) throw new UserError("send the body as JSON (Content-Type: application/json), or no body", 415);
+    const checked = checkMessage(ConsoleMessages["run:start"], "run:start", { sessionId: req.params.sessionId, ...(req.body ?? {}) });
+    if (!checked.ok) throw new UserError(checked.error);
+    return checked.value;
+  };
+  router.post("/sessions/:sessionId/runs/start", (req, res) => {
+    const body = startBody(req);
+    res.json(hub.startRun(body.sessionId, body.simulate));
+  });
+  router.post("/sessions/:sessionId/runs/retake", (req, res) => {
+    const body = startBody(req);
+    res.json(hub.retakeRun(body.sessionId, body.simulate));
+  });
+  router.post("/sessions/:sessionId/runs/finish", (req, res) => {
+    hub.finishRuns(String(req.params.sessionId));
+    res.json({ finished: true });
+  });
+  router.post("/sessions/:sessionId/runs/abort", (req, res) => {
+    hub.abortRun(String(req.params.sessionId));
+    res.json({ aborted: true });
+  });
+  router.get("/sessions/:sessionId/runs", (req, res) => {
+    res.json(scannerStore.runsOfSession(String(req.params.sessionId)).map((row) => ({ ...row, pulses: scannerStore.pulsesOfRun(row.runId) })));
+  });
+  router.get("/sessions/:sessionId/bids", async (req, res) => {
+    const session = await store.getSession(String(req.params.sessionId));
+    if (!session) throw new UserError(`no session "${String(req.params.sessionId)}"`, 404);
+    const ses = typeof req.query.ses === "string" && req.query.ses !== "" ? req.query.ses : undefined;
+    res.json({ files: await sessionBids(store, scannerStore, session, ses) });
+  });
+
+  return {
+    hub,
+    scannerStore,
+    router,
+    close: async () => {
+      await hub.close();
+      scannerStore.close();
+    },
+  };
+}

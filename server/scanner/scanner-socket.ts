@@ -1,0 +1,136 @@
+/**
+ * socket.io wiring of scanner mode: /scanner for participant pages (session token), /trigger for
+ * relays and /console for the operator (admin token). Every incoming message is validated against
+ * its schema in scanner-sync/protocol.ts; a malformed one is answered with an error and dropped, and
+ * no handler's failure reaches socket.io, so nothing a client sends can bring the server down.
+ */
+import type { Server as SocketServer, Socket } from "socket.io";
+import { isUserError } from "../../common/errors.ts";
+import { checkMessage, ConsoleMessages, PageMessages, RelayMessages, CONSOLE_NAMESPACE, SCANNER_NAMESPACE, TRIGGER_NAMESPACE, type Ack } from "../../scanner-sync/protocol.ts";
+import { tokenMatchesHash } from "../auth.ts";
+import type { ScannerHub } from "./scanner-hub.ts";
+import type { Store } from "../../storage/store.ts";
+import type { z } from "../../common/schema.ts";
+
+type Schemas = Record<string, z.ZodType>;
+
+/** Registers one validated handler per message; its return value (or error) goes back as the ack. */
+function handle<S extends Schemas>(socket: Socket, schemas: S, handlers: { [K in keyof S]: (m: z.infer<S[K]>) => unknown }, onError: (e: string) => void): void {
+  for (const event of Object.keys(schemas)) {
+    socket.on(event, (payload: unknown, ack?: unknown) => {
+      const reply = (a: Ack) => (typeof ack === "function" ? (ack as (a: Ack) => void)(a) : a.ok ? undefined : socket.emit("scanner:error", { event, error: a.error }));
+      const checked = checkMessage(schemas[event]!, event, payload);
+      if (!checked.ok) {
+        onError(checked.error);
+        reply(checked);
+        return;
+      }
+      try {
+        const result = handlers[event as keyof S]!(checked.value as never);
+        reply({ ok: true, ...(result && typeof result === "object" ? result : {}) });
+      } catch (e) {
+        const error = isUserError(e) ? e.message : "internal error";
+        if (!isUserError(e)) console.error(`advsight scanner: "${event}" failed:`, e);
+        reply({ ok: false, error });
+      }
+    });
+  }
+  // anything else a client sends is not ours to act on; say so once per socket and ignore it
+  socket.onAny((event: string) => {
+    if (!(event in schemas)) {
+      onError(`unknown message "${event}"`);
+      socket.emit("scanner:error", { event, error: `unknown message "${event}"` });
+    }
+  });
+}
+
+export function attachScanner(io: SocketServer, hub: ScannerHub, store: Store, adminToken: string): void {
+  const complain = (who: string) => (error: string) => console.warn(`advsight scanner: ${who}: ${error} (ignored)`);
+
+  const pages = io.of(SCANNER_NAMESPACE);
+  pages.use((socket, next) => {
+    const { sessionId, token } = (socket.handshake.auth ?? {}) as { sessionId?: unknown; token?: unknown };
+    if (typeof sessionId !== "string" || typeof token !== "string") return next(new Error("send { sessionId, token } as auth"));
+    store
+      .getSession(sessionId)
+      .then((session) => {
+        if (!session || !tokenMatchesHash(token, session.tokenHash)) return next(new Error("session or token wrong"));
+        socket.data.session = session;
+        next();
+      })
+      .catch(() => next(new Error("session lookup failed")));
+  });
+  pages.on("connection", (socket) => {
+    const session = socket.data.session;
+    try {
+      hub.pageConnected(session);
+    } catch (e) {
+      socket.emit("scanner:error", { event: "connect", error: (e as Error).message });
+      socket.disconnect(true);
+      return;
+    }
+    void socket.join(session.id);
+    socket.on("disconnect", () => hub.pageDisconnected(session.id));
+    const sid = session.id as string;
+    handle(
+      socket,
+      PageMessages,
+      {
+        // checking this one-number payload first costs microseconds, well inside the round trip
+        "clock:ping": () => {
+          const t1 = hub.clock();
+          return { t1, t2: hub.clock() };
+        },
+        "run:ready": (m) => hub.ready(sid, m.run),
+        "run:resync": (m) => ({ pulses: hub.pulsesAfter(sid, m.runId, m.afterSeq) }),
+        "run:clock": (m) => hub.clockEstimate(sid, m.runId, { offsetMs: m.offsetMs, uncertaintyMs: m.uncertaintyMs, rttMs: m.rttMs, nSamples: m.nSamples }),
+        "run:t0": (m) => hub.t0(sid, m.runId, m.seq, m.t0Page),
+        "run:progress": (m) => hub.progress(sid, m),
+        "run:end": (m) => hub.endRun(sid, m.runId, m.aborted),
+        "pulse:key": (m) => ({ stored: hub.keyPulse(sid, m) }),
+      },
+      complain(`page of session ${sid}`),
+    );
+  });
+
+  const relays = io.of(TRIGGER_NAMESPACE);
+  relays.use((socket, next) => (socket.handshake.auth?.token === adminToken ? next() : next(new Error("admin token missing or wrong: give the token printed by advsight serve"))));
+  relays.on("connection", (socket) => {
+    hub.sourceStatus("relay", "connected", `relay connected from ${socket.handshake.address}`, false);
+    socket.on("disconnect", () => hub.sourceStatus("relay", "disconnected", "the relay disconnected; pulses from the trigger box are not reaching the server", true));
+    handle(
+      socket,
+      RelayMessages,
+      {
+        "clock:ping": () => {
+          const t1 = hub.clock();
+          return { t1, t2: hub.clock() };
+        },
+        "relay:pulse": (m) => {
+          const now = hub.clock();
+          // trust the relay's own time stamp unless it is from the future or implausibly old
+          const t = m.tServer !== undefined && m.tServer <= now + 5 && m.tServer > now - 60_000 ? m.tServer : now;
+          hub.sourcePulse("relay", "relay", t, m.key);
+        },
+        "relay:status": (m) => hub.sourceStatus("relay", `relay: serial ${m.state}`, m.detail, m.state !== "open"),
+      },
+      complain("relay"),
+    );
+  });
+
+  const operators = io.of(CONSOLE_NAMESPACE); // its admin check is in console-socket.ts
+  operators.on("connection", (socket) => {
+    socket.emit("scanner:state", hub.state());
+    handle(
+      socket,
+      ConsoleMessages,
+      {
+        "run:start": (m) => hub.startRun(m.sessionId, m.simulate),
+        "run:abort": (m) => hub.abortRun(m.sessionId),
+        "run:retake": (m) => hub.retakeRun(m.sessionId),
+        "runs:finish": (m) => hub.finishRuns(m.sessionId),
+      },
+      complain("console"),
+    );
+  });
+}

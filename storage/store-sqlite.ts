@@ -1,0 +1,163 @@
+/**
+ * SQLite store (better-sqlite3). WAL with synchronous=FULL: a commit has reached the disk before the
+ * trial is acknowledged, so neither a killed process nor a power cut loses an acknowledged trial.
+ */
+import Database from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { UserError } from "../common/errors.ts";
+import type { AppendResult } from "../study/wire.ts";
+import type { SessionRow, Store, StoredTrial, TrialRecord } from "./store.ts";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS sessions (
+  id TEXT PRIMARY KEY,
+  study_id TEXT NOT NULL,
+  token_hash TEXT NOT NULL,
+  pid TEXT NOT NULL,
+  prolific_pid TEXT,
+  study_param TEXT,
+  session_param TEXT,
+  seed INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  finished_at TEXT,
+  user_agent TEXT
+);
+CREATE INDEX IF NOT EXISTS sessions_by_participant ON sessions (study_id, pid);
+CREATE TABLE IF NOT EXISTS trials (
+  session_id TEXT NOT NULL REFERENCES sessions (id),
+  record_index INTEGER NOT NULL,
+  data TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  PRIMARY KEY (session_id, record_index)
+) WITHOUT ROWID;
+`;
+
+interface SessionDbRow {
+  id: string;
+  study_id: string;
+  token_hash: string;
+  pid: string;
+  prolific_pid: string | null;
+  study_param: string | null;
+  session_param: string | null;
+  seed: number;
+  created_at: string;
+  finished_at: string | null;
+  user_agent: string | null;
+}
+
+interface TrialDbRow {
+  session_id: string;
+  record_index: number;
+  data: string;
+  received_at: string;
+}
+
+function toSession(r: SessionDbRow): SessionRow {
+  return {
+    id: r.id,
+    studyId: r.study_id,
+    tokenHash: r.token_hash,
+    pid: r.pid,
+    ...(r.prolific_pid !== null && { prolificPid: r.prolific_pid }),
+    ...(r.study_param !== null && { studyParam: r.study_param }),
+    ...(r.session_param !== null && { sessionParam: r.session_param }),
+    seed: r.seed,
+    createdAt: r.created_at,
+    ...(r.finished_at !== null && { finishedAt: r.finished_at }),
+    ...(r.user_agent !== null && { userAgent: r.user_agent }),
+  };
+}
+
+function toTrial(r: TrialDbRow): StoredTrial {
+  return { sessionId: r.session_id, recordIndex: r.record_index, data: JSON.parse(r.data), receivedAt: r.received_at };
+}
+
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly insertTrial: Database.Statement;
+  private readonly appendTx: (sessionId: string, records: TrialRecord[], at: string) => AppendResult;
+
+  constructor(readonly path: string) {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    try {
+      this.db.pragma("journal_mode = WAL");
+      this.db.pragma("synchronous = FULL");
+      this.db.pragma("foreign_keys = ON");
+      this.db.pragma("busy_timeout = 5000");
+      this.db.exec(SCHEMA);
+    } catch (e) {
+      this.db.close();
+      throw new UserError(`${path} cannot be used as the advsight database (${(e as Error).message}); move that file away or give another --data folder`);
+    }
+    this.insertTrial = this.db.prepare(
+      "INSERT OR IGNORE INTO trials (session_id, record_index, data, received_at) VALUES (?, ?, ?, ?)",
+    );
+    this.appendTx = this.db.transaction((sessionId: string, records: TrialRecord[], at: string) => {
+      const result: AppendResult = { stored: [], duplicates: [] };
+      for (const r of records) {
+        const { changes } = this.insertTrial.run(sessionId, r.recordIndex, JSON.stringify(r.data), at);
+        (changes === 1 ? result.stored : result.duplicates).push(r.recordIndex);
+      }
+      return result;
+    });
+  }
+
+  async createSession(s: SessionRow): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO sessions (id, study_id, token_hash, pid, prolific_pid, study_param, session_param, seed, created_at, user_agent)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(s.id, s.studyId, s.tokenHash, s.pid, s.prolificPid ?? null, s.studyParam ?? null, s.sessionParam ?? null, s.seed, s.createdAt, s.userAgent ?? null);
+  }
+
+  async getSession(id: string): Promise<SessionRow | undefined> {
+    const row = this.db.prepare("SELECT * FROM sessions WHERE id = ?").get(id) as SessionDbRow | undefined;
+    return row && toSession(row);
+  }
+
+  async sessionsOfParticipant(studyId: string, pid: string): Promise<SessionRow[]> {
+    const rows = this.db.prepare("SELECT * FROM sessions WHERE study_id = ? AND pid = ? ORDER BY created_at").all(studyId, pid);
+    return (rows as SessionDbRow[]).map(toSession);
+  }
+
+  async listSessions(studyId: string): Promise<SessionRow[]> {
+    const rows = this.db.prepare("SELECT * FROM sessions WHERE study_id = ? ORDER BY created_at, id").all(studyId);
+    return (rows as SessionDbRow[]).map(toSession);
+  }
+
+  async appendTrials(sessionId: string, records: TrialRecord[]): Promise<AppendResult> {
+    return this.appendTx(sessionId, records, new Date().toISOString());
+  }
+
+  async storedIndices(sessionId: string): Promise<number[]> {
+    const rows = this.db.prepare("SELECT record_index FROM trials WHERE session_id = ? ORDER BY record_index").all(sessionId);
+    return (rows as { record_index: number }[]).map((r) => r.record_index);
+  }
+
+  async finishSession(id: string, at: string): Promise<void> {
+    this.db.prepare("UPDATE sessions SET finished_at = COALESCE(finished_at, ?) WHERE id = ?").run(at, id);
+  }
+
+  async trialsOfSession(sessionId: string): Promise<StoredTrial[]> {
+    const rows = this.db.prepare("SELECT * FROM trials WHERE session_id = ? ORDER BY record_index").all(sessionId);
+    return (rows as TrialDbRow[]).map(toTrial);
+  }
+
+  async trialsOfStudy(studyId: string): Promise<StoredTrial[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT t.* FROM trials t JOIN sessions s ON s.id = t.session_id
+         WHERE s.study_id = ? ORDER BY s.created_at, s.id, t.record_index`,
+      )
+      .all(studyId);
+    return (rows as TrialDbRow[]).map(toTrial);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

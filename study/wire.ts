@@ -1,0 +1,84 @@
+/**
+ * The JSON API between the participant's page and the server (server/api.ts, experiment/api-client.ts):
+ * each request body declared once as a schema (the server validates with it, the page's types derive
+ * from it) and each response as a type. Browser-safe.
+ */
+import { z } from "../common/schema.ts";
+import type { StudyConfig } from "./study-config.ts";
+import type { Condition } from "./stimulus-set.ts";
+
+/** the largest record index the server takes (a bound on request size, not on studies people run) */
+export const MAX_RECORD_INDEX = 100_000;
+export const MAX_RECORDS_PER_REQUEST = 100;
+
+/** Ids that travel in URLs from recruitment platforms: printable, short. */
+const participantId = z.string().regex(/^[A-Za-z0-9_.:@-]{1,128}$/, "1-128 letters, digits or _.:@-");
+
+/** POST /api/sessions */
+export const CreateSessionBody = z.strictObject({
+  studyId: z.string().min(1).max(64),
+  participant: z
+    .strictObject({
+      PROLIFIC_PID: participantId.optional(),
+      STUDY_ID: participantId.optional(),
+      SESSION_ID: participantId.optional(),
+      pid: participantId.optional(),
+    })
+    .default({}),
+  userAgent: z.string().max(512).optional(),
+});
+
+/** One trial record as the page uploads it: its index in the session and the trial's data. */
+export const UploadRecord = z.strictObject({
+  recordIndex: z.int().min(0).max(MAX_RECORD_INDEX),
+  data: z.record(z.string().max(64), z.unknown()).refine((d) => Object.keys(d).length <= 200, "at most 200 fields per record"),
+});
+export type UploadRecord = z.infer<typeof UploadRecord>;
+
+/** POST /api/sessions/:id/trials */
+export const AppendTrialsBody = z.strictObject({
+  records: z.array(UploadRecord).min(1).max(MAX_RECORDS_PER_REQUEST),
+});
+
+/** POST /api/sessions/:id/finish */
+export const FinishBody = z.strictObject({
+  nRecords: z.int().min(0).max(MAX_RECORD_INDEX + 1),
+});
+
+/** Answer to POST /api/sessions: the token authorises every later request of the session. */
+export interface SessionInfo {
+  sessionId: string;
+  token: string;
+  seed: number;
+  pid: string;
+}
+
+/** Answer to GET /api/sessions/:id: what a reloaded page needs to resume. */
+export interface SessionState {
+  seed: number;
+  finished: boolean;
+  storedIndices: number[];
+}
+
+/** Answer to a trial upload: each record index is either newly stored or was stored before (a retry). */
+export interface AppendResult {
+  stored: number[];
+  duplicates: number[];
+}
+
+/** Answer to POST /api/sessions/:id/finish */
+export interface FinishResult {
+  completionUrl: string | null;
+  completionCode: string | null;
+}
+
+/** Answer to GET /api/studies/:id: the study without its completion code, the set without its reports. */
+export interface ClientStudy {
+  study: Omit<StudyConfig, "platform">;
+  stimulusSet: {
+    name: string;
+    baseUrl: string;
+    categories: { id: string; label: string }[];
+    items: { id: string; source: string; condition: Condition; category: string; cnnTarget?: string; file: string }[];
+  };
+}
