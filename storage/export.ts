@@ -1,8 +1,8 @@
 /** Trials as flat rows (one per stored record) for CSV and JSON export; the CLI and the API share it. */
 import { stringify } from "csv-stringify/sync";
+import type { ExportRow } from "../study/trial-record.ts";
 import type { SessionRow, StoredTrial } from "./store.ts";
 
-export type ExportRow = Record<string, unknown>;
 
 const SESSION_COLUMNS = ["session_id", "study_id", "pid", "prolific_pid", "study_param", "session_param", "seed", "session_finished_at", "record_index", "received_at"];
 // The columns an analyst looks at first; every other field follows in alphabetical order.

@@ -1,5 +1,6 @@
 /** Behaviour: trials from advsight exports, summaries per condition and image, human-CNN consistency. */
-export type { BehaviourTrial, ExportRow } from "./trials.ts";
+export type { BehaviourTrial } from "./trials.ts";
+export type { ExportRow } from "../../study/trial-record.ts";
 export { parseExportText, trialsFromRows, checkTrialsAgainstSet } from "./trials.ts";
 export { parseCsv } from "./csv.ts";
 export type { Estimate, EstimateOptions } from "./estimates.ts";

@@ -4,6 +4,7 @@
  * are analysed; practice, attention and environment records are counted and left out. Isomorphic.
  */
 import { UserError } from "../../common/errors.ts";
+import type { ExportRow } from "../../study/trial-record.ts";
 import { parseCsv } from "./csv.ts";
 
 export interface BehaviourTrial {
@@ -25,8 +26,6 @@ export interface BehaviourTrial {
   /** the option values offered on the trial, in display order (null when the export lacks them) */
   options: string[] | null;
 }
-
-export type ExportRow = Record<string, unknown>;
 
 const REQUIRED = ["kind", "stimulus_id", "condition", "category", "response_value", "correct", "rt"];
 

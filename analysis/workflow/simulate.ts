@@ -14,7 +14,7 @@
  */
 import { makeRng, type Rng } from "../../common/random.ts";
 import type { Patterns } from "../data/patterns.ts";
-import type { ExportRow } from "../behaviour/trials.ts";
+import type { ExportRow } from "../../study/trial-record.ts";
 
 export interface SimulatedRoi {
   name: string;

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Browser } from "playwright";
+import { checkRecord } from "../../study/trial-record.ts";
 import { launchChromium } from "../helpers/browser.ts";
 import { playParticipant } from "../helpers/participant.ts";
 import { ADMIN, getJson, startServer } from "../helpers/server.ts";
@@ -52,6 +53,10 @@ test("a participant does the whole demo study; the export holds every trial with
   const rows = (await getJson(`${server.url}/api/export/sessions/${String(mine.sessionId)}/trials.json`, ADMIN)) as Row[];
   assert.equal(rows.length, mine.nRecords);
   assert.deepEqual(rows.map((r) => r.record_index), rows.map((_, i) => i), "one row per record, none missing, none twice");
+  for (const r of rows) {
+    const verdict = checkRecord(r);
+    assert.ok(verdict.ok, verdict.ok ? "" : `the record contract (study/trial-record.ts) is broken: ${verdict.error}`);
+  }
   assert.equal(rows[0]!.kind, "environment");
   assert.ok(Number(rows[0]!.refresh_hz) > 20, "the refresh rate is recorded");
 

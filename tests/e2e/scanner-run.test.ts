@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Browser, Page } from "playwright";
 import type { Socket } from "socket.io-client";
+import { checkRecord } from "../../study/trial-record.ts";
 import { launchChromium } from "../helpers/browser.ts";
 import { consoleClient, emitAck, finishSession, parseTsv, reloadAndRejoin, runT0, sessionIdOf, toFirstRun, waitingForScanner } from "../helpers/scanner.ts";
 import { getJson, startServer } from "../helpers/server.ts";
@@ -112,6 +113,10 @@ test("simulated scanner: run 1 clean, run 2 with a dropped and a duplicated puls
 
   // the page's own record of the run agrees with the server's log
   const rows = (await getJson(`${server.url}/api/export/sessions/${sessionId}/trials.json`)) as Record<string, unknown>[];
+  for (const r of rows) {
+    const verdict = checkRecord(r);
+    assert.ok(verdict.ok, verdict.ok ? "" : `the record contract (study/trial-record.ts) is broken: ${verdict.error}`);
+  }
   const runRecord = rows.find((r) => r.kind === "scanner-run" && r.run === 2)!;
   const monitor = runRecord.monitor as { missedVolumes: number[]; duplicateSeqs: number[] };
   assert.deepEqual(monitor.missedVolumes, [7]);
