@@ -1,7 +1,9 @@
-import { existsSync, renameSync, writeFileSync } from "node:fs";
+import { createWriteStream, existsSync, renameSync, rmSync } from "node:fs";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { join, resolve } from "node:path";
 import { UserError } from "../common/errors.ts";
-import { exportRows, toCsv, toJson } from "../storage/export.ts";
+import { exportChunks, type ExportFormat } from "../storage/export.ts";
 import { SqliteStore } from "../storage/store-sqlite.ts";
 import { parseOptions, requireOption, type Command } from "./command.ts";
 import { checkBidsSubjects, sessionBids, writeBidsFiles } from "../storage/bids-file.ts";
@@ -26,7 +28,7 @@ async function exportBids(store: SqliteStore, root: string, studyId: string | un
 }
 
 const usage =
-  "advsight export --study ID [--session ID] [--format csv|json] [--data DIR | --db FILE] [--out FILE]\n" +
+  "advsight export --study ID [--session ID] [--format csv|json] [--raw] [--data DIR | --db FILE] [--out FILE]\n" +
   "       advsight export --bids DIR --study ID [--session ID [--ses LABEL]] [--data DIR | --db FILE]   (BIDS events/pulse logs, beh for online sessions)";
 
 export const command: Command = {
@@ -44,6 +46,7 @@ export const command: Command = {
         out: { type: "string" },
         bids: { type: "string" },
         ses: { type: "string" },
+        raw: { type: "boolean", default: false },
       },
       usage,
     );
@@ -61,25 +64,31 @@ export const command: Command = {
       }
     }
     try {
-      let rows;
+      let sessions;
       if (values.session) {
         const session = await store.getSession(values.session);
         if (!session) throw new UserError(`no session "${values.session}" in ${dbPath}`);
-        rows = exportRows([session], await store.trialsOfSession(session.id));
+        sessions = [session];
       } else {
         const study = requireOption(values.study, "study", usage);
-        const sessions = await store.listSessions(study);
+        sessions = await store.listSessions(study);
         if (sessions.length === 0) throw new UserError(`no sessions of study "${study}" in ${dbPath}`);
-        rows = exportRows(sessions, await store.trialsOfStudy(study));
       }
-      const text = format === "csv" ? toCsv(rows) : toJson(rows);
+      // streamed a page of records at a time: a study of any size exports in bounded memory
+      let nRows = 0;
+      const chunks = () => Readable.from(exportChunks(store, sessions, { format: format as ExportFormat, raw: values.raw, onRows: (n) => (nRows = n) }));
       if (values.out) {
         const tmp = `${values.out}.tmp-${process.pid}`;
-        writeFileSync(tmp, text);
-        renameSync(tmp, values.out);
-        console.error(`wrote ${rows.length} trial(s) to ${values.out}`);
+        try {
+          await pipeline(chunks(), createWriteStream(tmp));
+          renameSync(tmp, values.out);
+        } catch (e) {
+          rmSync(tmp, { force: true });
+          throw e;
+        }
+        console.error(`wrote ${nRows} trial(s) of ${sessions.length} session(s) to ${values.out}`);
       } else {
-        process.stdout.write(text);
+        await pipeline(chunks(), process.stdout, { end: false });
       }
     } finally {
       await store.close();

@@ -1,5 +1,7 @@
 /** The JSON API: sessions, trial uploads, finishing, exports. One validation step per route, one error path. */
 import { randomUUID } from "node:crypto";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { Router, type Request, type Response, type NextFunction } from "express";
 import { drawSeed } from "../common/random.ts";
 import { UserError } from "../common/errors.ts";
@@ -7,7 +9,8 @@ import { completionUrl } from "../study/study-config.ts";
 import { AppendTrialsBody, CreateSessionBody, FinishBody } from "../study/wire.ts";
 import { validateBody } from "./api-schemas.ts";
 import { hashToken, newToken, requireAdmin, bearerToken, tokenMatchesHash } from "./auth.ts";
-import { exportRows, toCsv, toJson } from "../storage/export.ts";
+import { EXPORT_FORMATS, exportChunks, type ExportFormat } from "../storage/export.ts";
+import { checkUploadedData } from "../study/record-data.ts";
 import type { SessionRow, Store, TrialRecord } from "../storage/store.ts";
 import type { RegisteredStudy } from "./studies.ts";
 import { clientStudy } from "./client-study.ts";
@@ -91,12 +94,15 @@ export function apiRouter({ store, studies, adminToken, events }: ApiOptions): R
 
   api.post("/sessions/:sessionId/trials", requireSession, validateBody(AppendTrialsBody), async (req, res: Response<unknown, SessionLocals>) => {
     const { session } = res.locals;
-    const { records } = req.body as (typeof AppendTrialsBody)["_output"];
-    const result = await store.appendTrials(session.id, records);
-    if (session.finishedAt && result.stored.length > 0) {
-      // Finished sessions should only ever see retries; keep the data, but say so in the log.
-      console.warn(`session ${session.id} received ${result.stored.length} new record(s) after it finished`);
-    }
+    const { records: uploaded } = req.body as (typeof AppendTrialsBody)["_output"];
+    const { limits } = studyOf(session.studyId).config;
+    // every record is checked before any is stored: a batch is taken whole or not at all
+    const records = uploaded.map(({ recordIndex, data }) => {
+      const verdict = checkUploadedData(data, { session_id: session.id, study_id: session.studyId, seed: session.seed, record_index: recordIndex }, limits);
+      if (!verdict.ok) throw new UserError(verdict.error, verdict.error.includes("bytes as JSON") ? 413 : 400);
+      return { recordIndex, data: verdict.data };
+    });
+    const result = await store.appendTrials(session.id, records, { maxRecords: limits.maxRecordsPerSession, maxBytes: limits.maxSessionBytes });
     events?.trialsStored(session, records.filter((r) => result.stored.includes(r.recordIndex)));
     res.json(result);
   });
@@ -115,23 +121,23 @@ export function apiRouter({ store, studies, adminToken, events }: ApiOptions): R
   });
 
   const admin = requireAdmin(adminToken);
-  const sendExport = (res: Response, format: string, rows: ReturnType<typeof exportRows>, name: string) => {
-    if (format === "csv") res.type("text/csv").attachment(`${name}.csv`).send(toCsv(rows));
-    else if (format === "json") res.type("application/json").attachment(`${name}.json`).send(toJson(rows));
-    else throw new UserError(`unknown export format "${format}"; use .csv or .json`, 404);
+  /** Streams the export: rows are read and written a page at a time (?raw=1: CSV text cells exactly as stored). */
+  const sendExport = async (req: Request, res: Response, sessions: SessionRow[], name: string) => {
+    const format = String(req.params.format);
+    if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new UserError(`unknown export format "${format}"; use .csv or .json`, 404);
+    res.type(format === "csv" ? "text/csv" : "application/json").attachment(`${name}.${format}`);
+    await pipeline(Readable.from(exportChunks(store, sessions, { format: format as ExportFormat, raw: req.query.raw === "1" })), res);
   };
 
   api.get("/export/studies/:studyId/trials.:format", admin, async (req, res) => {
     const study = studyOf(String(req.params.studyId));
-    const rows = exportRows(await store.listSessions(study.config.id), await store.trialsOfStudy(study.config.id));
-    sendExport(res, String(req.params.format), rows, `${study.config.id}-trials`);
+    await sendExport(req, res, await store.listSessions(study.config.id), `${study.config.id}-trials`);
   });
 
   api.get("/export/sessions/:sessionId/trials.:format", admin, async (req, res) => {
     const session = await store.getSession(String(req.params.sessionId));
     if (!session) throw new UserError(`no session "${String(req.params.sessionId)}"`, 404);
-    const rows = exportRows([session], await store.trialsOfSession(session.id));
-    sendExport(res, String(req.params.format), rows, `${session.studyId}-${session.id}-trials`);
+    await sendExport(req, res, [session], `${session.studyId}-${session.id}-trials`);
   });
 
   api.get("/admin/studies/:studyId/sessions", admin, async (req, res) => {

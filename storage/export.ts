@@ -1,59 +1,129 @@
-/** Trials as flat rows (one per stored record) for CSV and JSON export; the CLI and the API share it. */
+/**
+ * Trials as flat rows (one per stored record) for CSV and JSON export; the API, the CLI and the analysis
+ * reader share it. Rows are read from the store a page at a time and written out as they come, so a study
+ * of any size exports in bounded memory while the server keeps serving uploads.
+ *
+ * A row is the server's columns (SERVER_FIELDS, from the session) then the record's data: a record can
+ * never set a server column, only its own properties are read, and in CSV a text cell that a spreadsheet
+ * would run as a formula (starting with = + - @, a tab or CR) gets a leading ' unless raw output is asked.
+ */
 import { stringify } from "csv-stringify/sync";
-import type { ExportRow } from "../study/trial-record.ts";
-import type { SessionRow, StoredTrial } from "./store.ts";
+import { RECORD_FIELDS, SERVER_FIELDS, type ExportRow, type RecordKind } from "../study/trial-record.ts";
+import type { SessionRow, Store, StoredTrial } from "./store.ts";
 
+export type ExportFormat = "csv" | "json";
+export const EXPORT_FORMATS: readonly ExportFormat[] = ["csv", "json"];
 
-const SESSION_COLUMNS = ["session_id", "study_id", "pid", "prolific_pid", "study_param", "session_param", "seed", "session_finished_at", "record_index", "received_at"];
-// The columns an analyst looks at first; every other field follows in alphabetical order.
-const LEADING_DATA_COLUMNS = [
-  "kind", "block", "stimulus_id", "source", "condition", "category", "cnn_target", "response", "response_value",
-  "response_label", "correct", "reported_nothing", "rt", "confidence", "onset_ms", "offset_ms",
-  "planned_duration_ms", "actual_duration_ms", "planned_duration_frames", "actual_duration_frames",
-];
+export interface ExportOptions {
+  format: ExportFormat;
+  /** CSV: write text cells exactly as stored, formulas included (for tools that never evaluate cells) */
+  raw?: boolean;
+  /** records read from the store at a time */
+  pageSize?: number;
+  /** told the number of rows after each page is written (progress, the CLI's summary) */
+  onRows?: (rowsSoFar: number) => void;
+}
 
-export function exportRows(sessions: SessionRow[], trials: StoredTrial[]): ExportRow[] {
-  const byId = new Map(sessions.map((s) => [s.id, s]));
-  return trials.map((t) => {
-    const s = byId.get(t.sessionId);
-    return {
-      session_id: t.sessionId,
-      study_id: s?.studyId,
-      pid: s?.pid,
-      prolific_pid: s?.prolificPid ?? null,
-      study_param: s?.studyParam ?? null,
-      session_param: s?.sessionParam ?? null,
-      seed: s?.seed,
-      session_finished_at: s?.finishedAt ?? null,
-      record_index: t.recordIndex,
-      received_at: t.receivedAt,
-      ...t.data,
-    };
+const SERVER_COLUMNS = Object.keys(SERVER_FIELDS);
+// The record's own fields in the order an analyst reads them: trials first, the environment last.
+const KIND_ORDER: RecordKind[] = ["main", "practice", "scanner", "attention", "scanner-run", "environment"];
+const DECLARED = [...new Set(KIND_ORDER.flatMap((k) => Object.keys(RECORD_FIELDS[k])))];
+
+/** The row of one stored trial: the server's columns, then the data's own fields (never over the server's). */
+export function exportRow(session: SessionRow | undefined, t: StoredTrial): ExportRow {
+  const row: ExportRow = Object.create(null) as ExportRow;
+  Object.assign(row, {
+    session_id: t.sessionId,
+    study_id: session?.studyId ?? null,
+    pid: session?.pid ?? null,
+    prolific_pid: session?.prolificPid ?? null,
+    study_param: session?.studyParam ?? null,
+    session_param: session?.sessionParam ?? null,
+    seed: session?.seed ?? null,
+    session_finished_at: session?.finishedAt ?? null,
+    record_index: t.recordIndex,
+    received_at: t.receivedAt,
   });
+  for (const key of Object.keys(t.data)) if (!Object.hasOwn(SERVER_FIELDS, key)) row[key] = t.data[key];
+  return row;
 }
 
-export function exportColumns(rows: ExportRow[]): string[] {
-  const seen = new Set<string>();
-  for (const row of rows) for (const k of Object.keys(row)) seen.add(k);
-  const leading = [...SESSION_COLUMNS, ...LEADING_DATA_COLUMNS].filter((c) => seen.has(c) || SESSION_COLUMNS.includes(c));
-  const rest = [...seen].filter((c) => !leading.includes(c)).sort();
-  return [...leading, ...rest];
+/** The server's columns, the declared fields that occur (in the record contract's order), then any others sorted. */
+export function exportColumns(dataKeys: Iterable<string>): string[] {
+  const seen = new Set(dataKeys);
+  const extra = [...seen].filter((k) => !SERVER_COLUMNS.includes(k) && !DECLARED.includes(k)).sort();
+  return [...SERVER_COLUMNS, ...DECLARED.filter((k) => seen.has(k)), ...extra];
 }
 
-function cell(value: unknown): string {
+function cell(value: unknown, raw: boolean): string {
   if (value === null || value === undefined) return "";
   if (typeof value === "object") return JSON.stringify(value);
-  return String(value);
+  const text = String(value);
+  return !raw && typeof value === "string" && /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
 }
 
-export function toCsv(rows: ExportRow[]): string {
-  const columns = exportColumns(rows);
-  return stringify(
-    rows.map((r) => columns.map((c) => cell(r[c]))),
-    { header: true, columns },
-  );
+function csvLines(rows: readonly ExportRow[], columns: string[], raw: boolean, header: boolean): string {
+  const cells = rows.map((r) => columns.map((c) => cell(Object.hasOwn(r, c) ? r[c] : undefined, raw)));
+  return stringify(cells, header ? { header: true, columns } : {});
 }
 
-export function toJson(rows: ExportRow[]): string {
-  return JSON.stringify(rows, null, 1);
+/** In-memory rows as CSV (small tables: tests, the simulated demo). */
+export function toCsv(rows: readonly ExportRow[], raw = false): string {
+  const keys = new Set<string>();
+  for (const r of rows) for (const k of Object.keys(r)) keys.add(k);
+  return csvLines(rows, exportColumns(keys), raw, true);
+}
+
+/** Gives other work on the event loop (uploads) its turn between pages. */
+const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Every stored trial of the sessions, a page at a time, in session order then record order. */
+export async function* trialPages(store: Store, sessions: readonly SessionRow[], pageSize = 500): AsyncGenerator<{ session: SessionRow; trials: StoredTrial[] }> {
+  for (const session of sessions) {
+    let after = -1;
+    for (;;) {
+      const trials = await store.trialPage(session.id, after, pageSize);
+      if (trials.length === 0) break;
+      yield { session, trials };
+      after = trials.at(-1)!.recordIndex;
+      await breathe();
+      if (trials.length < pageSize) break;
+    }
+  }
+}
+
+/** The export of the sessions as text chunks (CSV with a header, or a JSON array with one row per line). */
+export async function* exportChunks(store: Store, sessions: readonly SessionRow[], options: ExportOptions): AsyncGenerator<string> {
+  const { format, raw = false, pageSize = 500, onRows } = options;
+  let nRows = 0;
+  const counted = <T>(text: T, n: number): T => {
+    nRows += n;
+    onRows?.(nRows);
+    return text;
+  };
+  if (format === "json") {
+    let first = true;
+    yield "[";
+    for await (const { session, trials } of trialPages(store, sessions, pageSize)) {
+      let text = "";
+      for (const t of trials) {
+        text += `${first ? "\n" : ",\n"}${JSON.stringify(exportRow(session, t))}`;
+        first = false;
+      }
+      yield counted(text, trials.length);
+    }
+    yield "\n]\n";
+    return;
+  }
+  // the header needs every field name first: a pass over the sessions' keys (SQLite lists them without parsing rows into JavaScript)
+  const keys = new Set<string>();
+  for (const session of sessions) {
+    for (const k of await store.dataKeys(session.id)) keys.add(k);
+    await breathe();
+  }
+  const columns = exportColumns(keys);
+  yield csvLines([], columns, raw, true);
+  for await (const { session, trials } of trialPages(store, sessions, pageSize)) {
+    yield counted(csvLines(trials.map((t) => exportRow(session, t)), columns, raw, false), trials.length);
+  }
 }

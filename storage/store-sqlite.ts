@@ -7,7 +7,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { UserError } from "../common/errors.ts";
 import type { AppendResult } from "../study/wire.ts";
-import type { SessionRow, Store, StoredTrial, TrialRecord } from "./store.ts";
+import type { SessionQuota, SessionRow, Store, StoredTrial, TrialRecord } from "./store.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sessions (
@@ -77,7 +77,7 @@ function toTrial(r: TrialDbRow): StoredTrial {
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly insertTrial: Database.Statement;
-  private readonly appendTx: (sessionId: string, records: TrialRecord[], at: string) => AppendResult;
+  private readonly appendTx: (sessionId: string, records: TrialRecord[], at: string, quota: SessionQuota | undefined) => AppendResult;
 
   constructor(readonly path: string) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
@@ -95,11 +95,27 @@ export class SqliteStore implements Store {
     this.insertTrial = this.db.prepare(
       "INSERT OR IGNORE INTO trials (session_id, record_index, data, received_at) VALUES (?, ?, ?, ?)",
     );
-    this.appendTx = this.db.transaction((sessionId: string, records: TrialRecord[], at: string) => {
+    const isStored = this.db.prepare("SELECT 1 FROM trials WHERE session_id = ? AND record_index = ?").pluck();
+    const usage = this.db.prepare("SELECT count(*) AS records, coalesce(sum(length(CAST(data AS BLOB))), 0) AS bytes FROM trials WHERE session_id = ?");
+    const finishedAt = this.db.prepare("SELECT finished_at FROM sessions WHERE id = ?").pluck();
+    this.appendTx = this.db.transaction((sessionId: string, records: TrialRecord[], at: string, quota: SessionQuota | undefined) => {
+      const fresh = records.filter((r) => !isStored.get(sessionId, r.recordIndex));
+      const texts = new Map(fresh.map((r) => [r.recordIndex, JSON.stringify(r.data)]));
+      if (fresh.length > 0 && finishedAt.get(sessionId)) {
+        throw new UserError(`session ${sessionId} is finished; it takes no new records (record(s) ${fresh.slice(0, 5).map((r) => r.recordIndex).join(", ")})`, 409);
+      }
+      if (quota && fresh.length > 0) {
+        const used = usage.get(sessionId) as { records: number; bytes: number };
+        const bytes = [...texts.values()].reduce((n, t) => n + Buffer.byteLength(t), 0);
+        if (used.records + texts.size > quota.maxRecords) throw new UserError(`session ${sessionId} would hold ${used.records + texts.size} records, over the study's limit of ${quota.maxRecords} (limits.maxRecordsPerSession)`, 413);
+        if (used.bytes + bytes > quota.maxBytes) throw new UserError(`session ${sessionId} would hold ${used.bytes + bytes} bytes of data, over the study's limit of ${quota.maxBytes} (limits.maxSessionBytes)`, 413);
+      }
       const result: AppendResult = { stored: [], duplicates: [] };
       for (const r of records) {
-        const { changes } = this.insertTrial.run(sessionId, r.recordIndex, JSON.stringify(r.data), at);
+        const text = texts.get(r.recordIndex);
+        const changes = text === undefined ? 0 : this.insertTrial.run(sessionId, r.recordIndex, text, at).changes;
         (changes === 1 ? result.stored : result.duplicates).push(r.recordIndex);
+        texts.delete(r.recordIndex); // an index twice in one batch: the first wins
       }
       return result;
     });
@@ -129,8 +145,8 @@ export class SqliteStore implements Store {
     return (rows as SessionDbRow[]).map(toSession);
   }
 
-  async appendTrials(sessionId: string, records: TrialRecord[]): Promise<AppendResult> {
-    return this.appendTx(sessionId, records, new Date().toISOString());
+  async appendTrials(sessionId: string, records: TrialRecord[], quota?: SessionQuota): Promise<AppendResult> {
+    return this.appendTx(sessionId, records, new Date().toISOString(), quota);
   }
 
   async storedIndices(sessionId: string): Promise<number[]> {
@@ -147,14 +163,15 @@ export class SqliteStore implements Store {
     return (rows as TrialDbRow[]).map(toTrial);
   }
 
-  async trialsOfStudy(studyId: string): Promise<StoredTrial[]> {
-    const rows = this.db
-      .prepare(
-        `SELECT t.* FROM trials t JOIN sessions s ON s.id = t.session_id
-         WHERE s.study_id = ? ORDER BY s.created_at, s.id, t.record_index`,
-      )
-      .all(studyId);
+  async trialPage(sessionId: string, afterIndex: number, limit: number): Promise<StoredTrial[]> {
+    const rows = this.db.prepare("SELECT * FROM trials WHERE session_id = ? AND record_index > ? ORDER BY record_index LIMIT ?").all(sessionId, afterIndex, limit);
     return (rows as TrialDbRow[]).map(toTrial);
+  }
+
+  async dataKeys(sessionId: string): Promise<string[]> {
+    // json_each runs in SQLite's C code: no record is parsed into JavaScript for the header
+    const rows = this.db.prepare("SELECT DISTINCT j.key FROM trials t, json_each(t.data) j WHERE t.session_id = ?").pluck().all(sessionId);
+    return rows as string[];
   }
 
   async close(): Promise<void> {

@@ -100,6 +100,14 @@ const Scanner = z.strictObject({
 });
 export type ScannerConfig = z.infer<typeof Scanner>;
 
+/** Bounds a real session never reaches and a malicious page always does (each a 4xx with a JSON error). */
+const Limits = z.strictObject({
+  maxDataDepth: z.int().min(2).max(64).default(8).describe("deepest nesting of objects/arrays in one record's data (advsight's own records reach 3)"),
+  maxRecordBytes: z.int().min(1000).max(240_000).default(200_000).describe("one record's data as JSON, bytes (a 20-minute scanner run's record is ~170 kB)"),
+  maxRecordsPerSession: z.int().min(1).max(100_001).default(20_000).describe("records one session may store"),
+  maxSessionBytes: z.int().min(10_000).max(2_000_000_000).default(50_000_000).describe("bytes of data one session may store"),
+});
+
 export const StudyConfig = z.strictObject({
   schema: z.literal("advsight.study/1"),
   id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, '_' and '-'"),
@@ -120,6 +128,7 @@ export const StudyConfig = z.strictObject({
   browserCheck: z.strictObject({ minWidth: z.int().default(640), minHeight: z.int().default(480) }).prefault({}),
   imageSizePx: z.int().min(32).max(2048).default(224).describe("size the images are drawn at (CSS px)"),
   scanner: Scanner.optional().describe("present: the study runs in the MRI scanner (runs locked to trigger pulses)"),
+  limits: Limits.prefault({}).describe("what one session may upload"),
 });
 export type StudyConfig = z.infer<typeof StudyConfig>;
 

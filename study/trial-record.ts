@@ -5,9 +5,10 @@
  * columns in this order, and the reference table in the docs is printed from it. Browser-safe.
  *
  * A record is jsPsych's data object of one trial: the fields the plugin writes, the fields the timeline
- * adds (`data` of the trial), jsPsych's own (trial_type, trial_index, ...) and the session's
- * (study_id, seed, session_id). Fields are snake_case as in jsPsych; times are ms on the page's
- * performance.now() clock unless the description says otherwise.
+ * adds (`data` of the trial) and jsPsych's own (trial_type, trial_index, ...). Fields are snake_case as in
+ * jsPsych; times are ms on the page's performance.now() clock unless the description says otherwise.
+ * The server owns the session's columns (SERVER_FIELDS): a record's data never sets them (see
+ * checkUploadedData), and the export puts them first.
  */
 import { z } from "../common/schema.ts";
 import { CONDITIONS } from "./stimulus-set.ts";
@@ -30,13 +31,23 @@ export type Fields = Record<string, Field>;
 export const RECORD_KINDS = ["environment", "practice", "main", "attention", "scanner", "scanner-run"] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
 
-/** On every record: the page adds these around the plugins (jsPsych's own, the session's, the timeline's). */
-export const PAGE_FIELDS = {
-  record_index: { type: "int", doc: "position in the session's records (0 = environment); the key that makes a retried upload a no-op" },
-  kind: { type: "string", values: RECORD_KINDS, doc: "what the record is: environment, practice, main, attention (online); scanner (one image of a run), scanner-run (one run)" },
+/** Owned by the server, from the session and the upload: the first columns of every export row. */
+export const SERVER_FIELDS = {
   session_id: { type: "string", doc: "the session (server-assigned UUID)" },
   study_id: { type: "string", doc: "the study's id" },
+  pid: { type: "string", doc: 'participant id: PROLIFIC_PID or pid from the study link, else "anon-<uuid>"' },
+  prolific_pid: { type: "string", nullable: true, doc: "PROLIFIC_PID from the study link" },
+  study_param: { type: "string", nullable: true, doc: "STUDY_ID from the study link (Prolific's study)" },
+  session_param: { type: "string", nullable: true, doc: "SESSION_ID from the study link (Prolific's session)" },
   seed: { type: "int", doc: "the session's randomisation seed: the design is rebuilt from it" },
+  session_finished_at: { type: "string", nullable: true, doc: "when the session finished (ISO 8601, UTC)" },
+  record_index: { type: "int", doc: "position in the session's records (0 = environment); the key that makes a retried upload a no-op" },
+  received_at: { type: "string", doc: "when the server stored the record (ISO 8601, UTC)" },
+} as const satisfies Fields;
+
+/** On every record's data: the kind, and jsPsych's own fields. */
+export const PAGE_FIELDS = {
+  kind: { type: "string", values: RECORD_KINDS, doc: "what the record is: environment, practice, main, attention (online); scanner (one image of a run), scanner-run (one run)" },
   trial_type: { type: "string", doc: "jsPsych: the plugin that ran the trial" },
   trial_index: { type: "int", doc: "jsPsych: the trial's position in this page's timeline (restarts after a reload)" },
   plugin_version: { type: "string", nullable: true, doc: "jsPsych: the plugin's version" },

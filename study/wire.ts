@@ -6,13 +6,14 @@
 import { z } from "../common/schema.ts";
 import type { StudyConfig } from "./study-config.ts";
 import type { Condition } from "./stimulus-set.ts";
+import { FieldName } from "./record-data.ts";
 
 /** the largest record index the server takes (a bound on request size, not on studies people run) */
 export const MAX_RECORD_INDEX = 100_000;
 export const MAX_RECORDS_PER_REQUEST = 100;
 
-/** Ids that travel in URLs from recruitment platforms: printable, short. */
-const participantId = z.string().regex(/^[A-Za-z0-9_.:@-]{1,128}$/, "1-128 letters, digits or _.:@-");
+/** Ids that travel in URLs from recruitment platforms: printable, short, and never read as a formula or an option (no leading @, -, ...). */
+const participantId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/, "1-128 letters, digits or _.:@-, starting with a letter or digit");
 
 /** POST /api/sessions */
 export const CreateSessionBody = z.strictObject({
@@ -31,7 +32,17 @@ export const CreateSessionBody = z.strictObject({
 /** One trial record as the page uploads it: its index in the session and the trial's data. */
 export const UploadRecord = z.strictObject({
   recordIndex: z.int().min(0).max(MAX_RECORD_INDEX),
-  data: z.record(z.string().max(64), z.unknown()).refine((d) => Object.keys(d).length <= 200, "at most 200 fields per record"),
+  // checked on the object as parsed (a zod record would drop an own "__proto__" key silently)
+  data: z
+    .custom<Record<string, unknown>>((d) => typeof d === "object" && d !== null && !Array.isArray(d), "an object of fields (the trial's data)")
+    .superRefine((d, ctx) => {
+      const names = Object.keys(d);
+      if (names.length > 200) ctx.addIssue({ code: "custom", message: `at most 200 fields per record, got ${names.length}` });
+      for (const name of names) {
+        const verdict = FieldName.safeParse(name);
+        if (!verdict.success) ctx.addIssue({ code: "custom", path: [name], message: `field ${JSON.stringify(name)}: ${verdict.error.issues[0]!.message}` });
+      }
+    }),
 });
 export type UploadRecord = z.infer<typeof UploadRecord>;
 

@@ -1,7 +1,8 @@
 /** Node-only: behavioural trials from an export file (CSV/JSON) or straight from the server's SQLite database. */
 import { existsSync, readFileSync } from "node:fs";
 import { UserError } from "../../common/errors.ts";
-import { exportRows } from "../../storage/export.ts";
+import { exportRow, trialPages } from "../../storage/export.ts";
+import type { ExportRow } from "../../study/trial-record.ts";
 import { SqliteStore } from "../../storage/store-sqlite.ts";
 import { parseExportText, trialsFromRows, type BehaviourTrial } from "./trials.ts";
 
@@ -17,7 +18,12 @@ export async function loadBehaviourDatabase(dbPath: string, study: string): Prom
   try {
     const sessions = await store.listSessions(study);
     if (sessions.length === 0) throw new UserError(`no sessions of study "${study}" in ${dbPath}`);
-    return trialsFromRows(exportRows(sessions, await store.trialsOfStudy(study)), `${dbPath} (study ${study})`);
+    // page by page, keeping only the main trials the analysis uses
+    const rows: ExportRow[] = [];
+    for await (const { session, trials } of trialPages(store, sessions)) {
+      for (const t of trials) if (t.data.kind === "main") rows.push(exportRow(session, t));
+    }
+    return trialsFromRows(rows, `${dbPath} (study ${study})`);
   } finally {
     await store.close();
   }

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { join } from "node:path";
 import { PACKAGE_ROOT } from "../../common/package-root-node.ts";
+import { mainRecord } from "../helpers/records.ts";
 import { ADMIN, startServer } from "../helpers/server.ts";
 
 const FAST = join(PACKAGE_ROOT, "tests/fixtures/studies/fast.json");
@@ -37,7 +38,8 @@ async function newSession(pid?: string) {
   return res.json as { sessionId: string; token: string; seed: number; pid: string };
 }
 
-const record = (recordIndex: number, extra: Record<string, unknown> = {}) => ({ recordIndex, data: { trial_type: "test", value: recordIndex, ...extra } });
+// a valid main trial whose `value` tells the records apart
+const record = (recordIndex: number, extra: Record<string, unknown> = {}) => mainRecord(recordIndex, { value: recordIndex, ...extra });
 
 async function assertHealthy() {
   const res = await fetch(`${url}/healthz`);

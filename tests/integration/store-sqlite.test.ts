@@ -27,7 +27,9 @@ test("a record index is stored once per session; retries are reported as duplica
   assert.deepEqual(await store.appendTrials("two", [{ recordIndex: 1, data: { b: 1 } }]), { stored: [1], duplicates: [] });
   const trials = await store.trialsOfSession("one");
   assert.deepEqual(trials.map((t) => [t.recordIndex, t.data.a]), [[0, 1], [1, 2], [2, 3]]);
-  assert.equal((await store.trialsOfStudy("s")).length, 4);
+  assert.deepEqual((await store.trialPage("one", 0, 10)).map((t) => t.recordIndex), [1, 2], "a page starts after the given index");
+  assert.deepEqual((await store.trialPage("one", -1, 2)).map((t) => t.recordIndex), [0, 1], "and holds at most the given number");
+  assert.deepEqual((await store.dataKeys("two")).sort(), ["b"]);
   await store.close();
 });
 

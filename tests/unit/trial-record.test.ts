@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { checkRecord, RECORD_FIELDS, RECORD_KINDS, recordSchema } from "../../study/trial-record.ts";
+import { checkRecord, RECORD_FIELDS, RECORD_KINDS, recordSchema, SERVER_FIELDS } from "../../study/trial-record.ts";
 
 /** A record of the kind with every declared field set to a value of its type (first allowed value for enums). */
 function sample(kind: (typeof RECORD_KINDS)[number]): Record<string, unknown> {
@@ -26,7 +26,7 @@ test("a wrong type, a missing field, null where null is not allowed and an unkno
   assert.ok(checkRecord({ ...main, rt: null }).ok, "rt may be null (no answer)");
   assert.ok(!checkRecord({ ...main, kind: "bonus" }).ok);
   assert.ok(!checkRecord({ ...main, condition: "noise" }).ok, "condition is one of regular, AN, AI");
-  assert.ok(!checkRecord({ ...main, record_index: 1.5 }).ok, "record_index is an integer");
+  assert.ok(!checkRecord({ ...main, trial_index: 1.5 }).ok, "trial_index is an integer");
 });
 
 test("fields the schema does not declare are kept (jsPsych may add its own), optional ones may be absent", () => {
@@ -36,9 +36,10 @@ test("fields the schema does not declare are kept (jsPsych may add its own), opt
   assert.ok(checkRecord(online).ok);
 });
 
-test("every kind carries the page's fields, each field has a description, and units sit on numbers", () => {
+test("every kind carries the page's fields and none of the server's, each field has a description, and units sit on numbers", () => {
   for (const kind of RECORD_KINDS) {
-    for (const name of ["record_index", "kind", "session_id", "study_id", "seed", "trial_type"]) assert.ok(name in RECORD_FIELDS[kind], `${kind} lacks ${name}`);
+    for (const name of ["kind", "trial_type", "trial_index", "time_elapsed"]) assert.ok(name in RECORD_FIELDS[kind], `${kind} lacks ${name}`);
+    for (const name of Object.keys(SERVER_FIELDS)) assert.ok(!(name in RECORD_FIELDS[kind]), `${kind} declares the server's ${name}`);
     for (const [name, f] of Object.entries(RECORD_FIELDS[kind])) {
       assert.ok(f.doc.length > 5, `${kind}.${name} has no description`);
       if ("unit" in f && f.unit) assert.ok(f.type === "number" || f.type === "int", `${kind}.${name} has a unit but is a ${f.type}`);
