@@ -1,13 +1,37 @@
 import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { UserError } from "../common/errors.ts";
-import { createAdvsightServer, PUBLIC_DIR } from "../server/app.ts";
+import { createAdvsightServer, DEFAULT_SERVER_LIMITS, PUBLIC_DIR } from "../server/app.ts";
+import { MIN_ADMIN_TOKEN_LENGTH } from "../server/auth.ts";
 import { SqliteStore } from "../storage/store-sqlite.ts";
 import { DEMO_STUDY, loadStudies } from "../server/studies.ts";
-import { parseOptions, type Command } from "./command.ts";
+import { intOption, parseOptions, type Command } from "./command.ts";
 
-const usage = "advsight serve [--study FILE ...] [--port N] [--host H] [--data DIR] [--admin-token T]";
+const usage =
+  "advsight serve [--study FILE ...] [--port N] [--host H] [--data DIR] [--admin-token T]\n" +
+  "               [--sessions-per-minute N] [--failed-auth-attempts N] [--trust-proxy HOPS] [--allow-origin URL ...]";
+
+/**
+ * The admin token: given (option or ADVSIGHT_ADMIN_TOKEN), else the one kept in DATA/admin-token, else a
+ * new one written there (readable by this user only). It is never printed: logs and terminals are shared.
+ */
+function adminToken(given: string | undefined, dataDir: string): { token: string; where: string } {
+  if (given !== undefined) {
+    if (given.length < MIN_ADMIN_TOKEN_LENGTH) throw new UserError(`--admin-token must have at least ${MIN_ADMIN_TOKEN_LENGTH} characters (it has ${given.length}); leave it out to have one made in ${join(dataDir, "admin-token")}`);
+    return { token: given, where: "as given (--admin-token or ADVSIGHT_ADMIN_TOKEN)" };
+  }
+  const file = join(dataDir, "admin-token");
+  if (existsSync(file)) {
+    const token = readFileSync(file, "utf8").trim();
+    if (token.length < MIN_ADMIN_TOKEN_LENGTH) throw new UserError(`${file} holds a token shorter than ${MIN_ADMIN_TOKEN_LENGTH} characters; delete the file to have a new one made`);
+    return { token, where: `in ${file}` };
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const token = randomBytes(24).toString("base64url");
+  writeFileSync(file, `${token}\n`, { mode: 0o600, flag: "wx" });
+  return { token, where: `in ${file} (new)` };
+}
 
 export const command: Command = {
   summary: "Serve studies: the participant pages, the stimuli and the data API (the demo study when no --study is given).",
@@ -21,25 +45,35 @@ export const command: Command = {
         host: { type: "string" },
         data: { type: "string" },
         "admin-token": { type: "string" },
+        "sessions-per-minute": { type: "string" },
+        "failed-auth-attempts": { type: "string" },
+        "trust-proxy": { type: "string" },
+        "allow-origin": { type: "string", multiple: true },
       },
       usage,
     );
     const port = Number(values.port ?? process.env.PORT ?? 3000);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be 0-65535, got ${values.port}`);
     const dataDir = resolve(values.data ?? process.env.ADVSIGHT_DATA ?? "advsight-data");
-    const adminToken = values["admin-token"] ?? process.env.ADVSIGHT_ADMIN_TOKEN ?? randomBytes(18).toString("base64url");
     if (!existsSync(join(PUBLIC_DIR, "experiment.js"))) {
       throw new UserError(`the browser bundle is missing (${PUBLIC_DIR}); run "npm run build" first (npm start does it)`);
     }
+    const admin = adminToken(values["admin-token"] ?? process.env.ADVSIGHT_ADMIN_TOKEN, dataDir);
+    const limits = {
+      sessionsPerMinute: intOption(values["sessions-per-minute"], "sessions-per-minute", DEFAULT_SERVER_LIMITS.sessionsPerMinute),
+      failedAuthAttempts: intOption(values["failed-auth-attempts"], "failed-auth-attempts", DEFAULT_SERVER_LIMITS.failedAuthAttempts),
+    };
+    for (const [name, n] of Object.entries(limits)) if (n < 1) throw new UserError(`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be at least 1`);
+    const trustProxy = values["trust-proxy"] === undefined ? undefined : intOption(values["trust-proxy"], "trust-proxy", 1);
     const studies = await loadStudies(values.study ?? [DEMO_STUDY]);
     const store = new SqliteStore(join(dataDir, "advsight.db"));
-    const server = createAdvsightServer({ store, studies, adminToken });
+    const server = createAdvsightServer({ store, studies, adminToken: admin.token, limits, ...(trustProxy !== undefined && { trustProxy }), allowedOrigins: values["allow-origin"] ?? [] });
     const url = await server.listen(port, values.host ?? process.env.HOST ?? "127.0.0.1");
     console.log(`advsight serving ${[...studies.keys()].join(", ")} at ${url}`);
     for (const id of studies.keys()) console.log(`  participants: ${url}/study/${id}?PROLIFIC_PID=<id>`);
-    console.log(`  admin token: ${adminToken}`);
-    if ([...studies.values()].some((s) => s.config.scanner)) console.log(`  operator console: ${url}/console?token=${encodeURIComponent(adminToken)}`);
-    console.log(`  data: ${join(dataDir, "advsight.db")}  (export: ${url}/api/export/studies/<study>/trials.csv with the admin token)`);
+    console.log(`  admin token: ${admin.where}`);
+    if ([...studies.values()].some((s) => s.config.scanner)) console.log(`  operator console: ${url}/console (log in with the admin token)`);
+    console.log(`  data: ${join(dataDir, "advsight.db")}  (export: advsight export --study <study> --data ${dataDir})`);
     await new Promise<void>((done) => {
       const stop = () => {
         console.log("advsight: shutting down");

@@ -1,5 +1,6 @@
 /**
- * The operator console (admin page, /console?token=...): live state of the trigger sources and of every
+ * The operator console (admin page, /console; log in with the admin token, which the server exchanges
+ * for an HttpOnly cookie, so the token never sits in a URL or in this page's storage): live state of the trigger sources and of every
  * scanner session (connection, volumes, measured TR, missed and duplicate pulses, progress, last
  * responses, warnings), with start and abort buttons for runs, and after an aborted run a retake button
  * (and, after an aborted last run, one to finish without a retake).
@@ -7,9 +8,35 @@
 import { io } from "socket.io-client";
 import type { ConsoleSession, ConsoleState } from "../scanner-sync/protocol.ts";
 
-const token = new URLSearchParams(location.search).get("token") ?? prompt("admin token (printed by advsight serve)") ?? "";
-const socket = io("/console", { auth: { token }, transports: ["websocket"] });
 const $ = (id: string) => document.getElementById(id)!;
+
+/** Resolves once this browser holds the admin cookie: at once, or after the login form is sent. */
+async function loggedIn(): Promise<void> {
+  if ((await fetch("/api/admin/session")).ok) return;
+  const form = $("login") as HTMLFormElement;
+  form.hidden = false;
+  ($("login-token") as HTMLInputElement).focus();
+  await new Promise<void>((resolve) => {
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const token = ($("login-token") as HTMLInputElement).value;
+      void fetch("/api/admin/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token }) }).then(async (res) => {
+        if (res.ok) {
+          form.hidden = true;
+          ($("login-token") as HTMLInputElement).value = "";
+          resolve();
+        } else {
+          $("login-error").textContent = ((await res.json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${res.status}`;
+        }
+      });
+    });
+  });
+}
+
+await loggedIn();
+$("main").hidden = false;
+// the handshake carries the cookie (same origin); no token in the page
+const socket = io("/console", { transports: ["websocket"] });
 const esc = (s: unknown) => String(s ?? "").replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 const fmt = (v: number | null | undefined, digits = 1) => (v === null || v === undefined ? "-" : v.toFixed(digits));
 

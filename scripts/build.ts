@@ -21,7 +21,8 @@ await build({
   format: "esm",
   platform: "browser",
   target: "es2022",
-  sourcemap: true,
+  // no source maps by default: the server does not hand out its sources (ADVSIGHT_SOURCEMAP=1 for debugging; served only by a dev server of your own)
+  sourcemap: process.env.ADVSIGHT_SOURCEMAP === "1" ? "linked" : false,
   minify: true,
   logLevel: "warning",
 });

@@ -6,9 +6,10 @@ import { Router, type Request, type Response, type NextFunction } from "express"
 import { drawSeed } from "../common/random.ts";
 import { UserError } from "../common/errors.ts";
 import { completionUrl } from "../study/study-config.ts";
-import { AppendTrialsBody, CreateSessionBody, FinishBody } from "../study/wire.ts";
+import { AdminLoginBody, AppendTrialsBody, CreateSessionBody, FinishBody } from "../study/wire.ts";
 import { validateBody } from "./api-schemas.ts";
-import { hashToken, newToken, requireAdmin, bearerToken, tokenMatchesHash } from "./auth.ts";
+import { ADMIN_COOKIE, hashToken, newToken, bearerToken, tokenMatchesHash, type AdminAuth } from "./auth.ts";
+import { RateLimiterMemory } from "rate-limiter-flexible";
 import { EXPORT_FORMATS, exportChunks, type ExportFormat } from "../storage/export.ts";
 import { checkUploadedData } from "../study/record-data.ts";
 import type { SessionRow, Store, TrialRecord } from "../storage/store.ts";
@@ -22,18 +23,22 @@ export interface ApiEvents {
 export interface ApiOptions {
   store: Store;
   studies: Map<string, RegisteredStudy>;
-  adminToken: string;
+  auth: AdminAuth;
+  /** new sessions one address may open per minute (a lab's PCs behind one NAT share an address) */
+  sessionsPerMinute: number;
   events?: ApiEvents;
 }
 
 type SessionLocals = { session: SessionRow };
 
-export function apiRouter({ store, studies, adminToken, events }: ApiOptions): Router {
+export function apiRouter({ store, studies, auth, sessionsPerMinute, events }: ApiOptions): Router {
   const api = Router();
+  const newSessions = new RateLimiterMemory({ points: sessionsPerMinute, duration: 60 });
 
   const studyOf = (id: string): RegisteredStudy => {
     const study = studies.get(id);
-    if (!study) throw new UserError(`no study "${id}" on this server; known: ${[...studies.keys()].join(", ")}`, 404);
+    // (the other studies on this server are not listed: a participant's typo should not reveal them)
+    if (!study) throw new UserError(`no study "${id}" on this server; check the study link`, 404);
     return study;
   };
 
@@ -41,7 +46,9 @@ export function apiRouter({ store, studies, adminToken, events }: ApiOptions): R
   const requireSession = async (req: Request, res: Response<unknown, SessionLocals>, next: NextFunction) => {
     const session = await store.getSession(String(req.params.sessionId));
     if (!session) throw new UserError(`no session "${String(req.params.sessionId)}"`, 404);
+    await auth.attempts.refuseIfBlocked(req, res);
     if (!tokenMatchesHash(bearerToken(req), session.tokenHash)) {
+      await auth.attempts.failed(req.ip ?? "");
       throw new UserError("session token missing or wrong: send 'Authorization: Bearer <token>' as returned when the session was created", 401);
     }
     res.locals.session = session;
@@ -53,6 +60,12 @@ export function apiRouter({ store, studies, adminToken, events }: ApiOptions): R
   });
 
   api.post("/sessions", validateBody(CreateSessionBody), async (req, res) => {
+    try {
+      await newSessions.consume(req.ip ?? "");
+    } catch (limited) {
+      res.set("Retry-After", String(Math.ceil((limited as { msBeforeNext: number }).msBeforeNext / 1000)));
+      throw new UserError(`too many new sessions from this address (at most ${sessionsPerMinute} a minute); try again shortly`, 429);
+    }
     const body = req.body as (typeof CreateSessionBody)["_output"];
     const study = studyOf(body.studyId);
     const p = body.participant;
@@ -120,7 +133,26 @@ export function apiRouter({ store, studies, adminToken, events }: ApiOptions): R
     res.json({ finished: true, completionUrl: completionUrl(study.config) ?? null, completionCode: study.config.platform.completionCode ?? null });
   });
 
-  const admin = requireAdmin(adminToken);
+  const admin = auth.require();
+
+  // the console's login: the token is sent once, in a body, and exchanged for an HttpOnly cookie
+  api.post("/admin/login", validateBody(AdminLoginBody), async (req, res) => {
+    await auth.attempts.refuseIfBlocked(req, res);
+    if (!auth.tokenIs((req.body as (typeof AdminLoginBody)["_output"]).token)) {
+      await auth.attempts.failed(req.ip ?? "");
+      throw new UserError("wrong admin token (advsight serve says where it is)", 401);
+    }
+    const { value, maxAgeMs } = auth.cookieFor();
+    res.cookie(ADMIN_COOKIE, value, { httpOnly: true, sameSite: "strict", secure: req.secure, path: "/", maxAge: maxAgeMs });
+    res.status(204).end();
+  });
+  api.post("/admin/logout", (_req, res) => {
+    res.clearCookie(ADMIN_COOKIE, { httpOnly: true, sameSite: "strict", path: "/" });
+    res.status(204).end();
+  });
+  api.get("/admin/session", admin, (_req, res) => {
+    res.json({ admin: true });
+  });
   /** Streams the export: rows are read and written a page at a time (?raw=1: CSV text cells exactly as stored). */
   const sendExport = async (req: Request, res: Response, sessions: SessionRow[], name: string) => {
     const format = String(req.params.format);

@@ -1,11 +1,14 @@
 /** The advsight server: express 5 for pages, stimuli and the JSON API; socket.io for live channels. */
-import { createServer, type Server as HttpServer } from "node:http";
+import { createServer, type IncomingMessage, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import express from "express";
 import { Server as SocketServer } from "socket.io";
 import { apiRouter } from "./api.ts";
+import { AdminAuth, DEFAULT_AUTH_LIMITS, FailedAttempts } from "./auth.ts";
 import { errorHandler } from "./errors.ts";
+import { securityHeaders, noStore } from "./headers.ts";
+import { containedFiles } from "./contained-files.ts";
 import { stimulusFiles } from "./stimulus-files.ts";
 import type { Store } from "../storage/store.ts";
 import type { RegisteredStudy } from "./studies.ts";
@@ -14,10 +17,29 @@ import { UserError } from "../common/errors.ts";
 import { attachConsole } from "./console-socket.ts";
 import { createScannerMode } from "./scanner/scanner-mode.ts";
 
+/** Per-address limits (each configurable on `advsight serve`). */
+export interface ServerLimits {
+  /** new sessions one address may open per minute: generous for a lab of 30 PCs behind one NAT */
+  sessionsPerMinute: number;
+  /** failed token checks (session or admin, HTTP or socket) one address may make per window */
+  failedAuthAttempts: number;
+  failedAuthWindowSeconds: number;
+}
+export const DEFAULT_SERVER_LIMITS: ServerLimits = {
+  sessionsPerMinute: 120,
+  failedAuthAttempts: DEFAULT_AUTH_LIMITS.failedAttempts,
+  failedAuthWindowSeconds: DEFAULT_AUTH_LIMITS.windowSeconds,
+};
+
 export interface ServerOptions {
   store: Store;
   studies: Map<string, RegisteredStudy>;
   adminToken: string;
+  limits?: Partial<ServerLimits>;
+  /** origins (scheme://host[:port]) whose pages may open sockets besides the server's own host */
+  allowedOrigins?: string[];
+  /** express's "trust proxy": set behind a reverse proxy so limits count the client's address, not the proxy's */
+  trustProxy?: boolean | number | string;
   /** the built browser bundle (scripts/build.ts) */
   publicDir?: string;
   /** the server's monotonic clock for scanner pulses (default performance.now) */
@@ -33,34 +55,65 @@ export interface AdvsightServer {
 
 export const PUBLIC_DIR = join(PACKAGE_ROOT, "dist/public");
 
+/**
+ * Browser sockets only from the server's own pages (or allowed origins): a page elsewhere cannot drive
+ * a participant's or the operator's channel with the visitor's cookies. Clients without an Origin
+ * (the relay, scripts) authenticate with a token instead.
+ */
+function originAllowed(req: IncomingMessage, allowed: readonly string[]): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  if (allowed.includes(origin)) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
 export function createAdvsightServer(options: ServerOptions): AdvsightServer {
   const { studies, publicDir = PUBLIC_DIR } = options;
+  const limits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
+  const auth = new AdminAuth(options.adminToken, new FailedAttempts({ failedAttempts: limits.failedAuthAttempts, windowSeconds: limits.failedAuthWindowSeconds }));
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
+  if (options.trustProxy !== undefined) app.set("trust proxy", options.trustProxy);
+  app.use(securityHeaders());
   const http = createServer(app);
-  const io = new SocketServer(http, { serveClient: false });
-  const consoleChannel = attachConsole(io, options.adminToken);
+  // idle connections stay open longer than a client's or a proxy's own keep-alive (Node's 5 s closes
+  // sockets a client is about to reuse after a pause, and the request then fails with ECONNRESET)
+  http.keepAliveTimeout = 65_000;
+  http.headersTimeout = 66_000;
+  const io = new SocketServer(http, {
+    serveClient: false,
+    allowRequest: (req, done) => done(originAllowed(req, options.allowedOrigins ?? []) ? null : "this page's origin may not open advsight sockets", originAllowed(req, options.allowedOrigins ?? [])),
+  });
+  const consoleChannel = attachConsole(io, auth);
 
   app.get("/healthz", (_req, res) => {
     res.json({ ok: true });
   });
-  const scanner = createScannerMode(io, options);
-  app.use("/api/scanner", express.json({ limit: "16kb" }), scanner.router);
-  app.use("/api", express.json({ limit: "256kb" }), apiRouter({ ...options, events: consoleChannel }));
+  const scanner = createScannerMode(io, { ...options, auth });
+  // admin first: nobody's body is parsed before the admin check
+  app.use("/api/scanner", noStore, auth.require(), express.json({ limit: "16kb" }), scanner.router);
+  app.use("/api", noStore, express.json({ limit: "256kb" }), apiRouter({ store: options.store, studies, auth, sessionsPerMinute: limits.sessionsPerMinute, events: consoleChannel }));
   app.use("/stimuli", stimulusFiles(studies));
-  app.use("/assets", express.static(publicDir, { index: false, dotfiles: "deny", fallthrough: false }));
+  app.use("/assets", containedFiles(publicDir));
 
   const firstStudy = [...studies.keys()][0];
   app.get("/", (req, res) => {
     const query = req.originalUrl.includes("?") ? req.originalUrl.slice(req.originalUrl.indexOf("?")) : "";
     res.redirect(`/study/${firstStudy}${query}`);
   });
-  app.get("/console", (_req, res) => {
+  app.get("/favicon.ico", (_req, res) => {
+    res.status(204).end();
+  });
+  app.get("/console", noStore, (_req, res) => {
     res.sendFile(join(publicDir, "console.html"));
   });
   app.get("/study/:studyId", (req, res) => {
-    if (!studies.has(req.params.studyId)) throw new UserError(`no study "${req.params.studyId}" on this server`, 404);
+    if (!studies.has(req.params.studyId)) throw new UserError(`no study "${req.params.studyId}" on this server; check the study link`, 404);
     res.sendFile(join(publicDir, "experiment.html"));
   });
   app.use((req) => {

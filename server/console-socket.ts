@@ -1,13 +1,11 @@
 /** The operator's live channel: admin-authenticated socket.io namespace that hears every stored trial. */
 import type { Server as SocketServer } from "socket.io";
 import type { ApiEvents } from "./api.ts";
+import type { AdminAuth } from "./auth.ts";
 
-export function attachConsole(io: SocketServer, adminToken: string): ApiEvents {
+export function attachConsole(io: SocketServer, auth: AdminAuth): ApiEvents {
   const console = io.of("/console");
-  console.use((socket, next) => {
-    if (socket.handshake.auth?.token === adminToken) next();
-    else next(new Error("admin token missing or wrong"));
-  });
+  console.use(auth.socketGate());
   return {
     trialsStored(session, records) {
       if (records.length === 0) return;

@@ -1,4 +1,5 @@
 /** The API's one error path: every failure becomes a JSON {error} with a 4xx/5xx status; nothing crashes the server. */
+import { STATUS_CODES } from "node:http";
 import type { NextFunction, Request, Response } from "express";
 import { isUserError } from "../common/errors.ts";
 
@@ -6,6 +7,8 @@ interface HttpError extends Error {
   status?: number;
   statusCode?: number;
   type?: string;
+  /** body-parser's size limit, bytes */
+  limit?: number;
 }
 
 // body-parser signals its failures with these types.
@@ -27,12 +30,14 @@ export function errorHandler(err: HttpError, req: Request, res: Response, next: 
     message = err.message;
   } else if (err.type && BODY_PARSER_MESSAGES[err.type]) {
     status = err.status ?? err.statusCode ?? 400;
-    message = `${BODY_PARSER_MESSAGES[err.type]}${err.type === "entity.too.large" ? " (limit: 256 kB)" : ""}`;
+    message = `${BODY_PARSER_MESSAGES[err.type]}${err.type === "entity.too.large" && err.limit ? ` (limit: ${Math.round(err.limit / 1024)} kB)` : ""}`;
   } else if (typeof (err.status ?? err.statusCode) === "number" && (err.status ?? err.statusCode)! < 500) {
+    // another layer's 4xx (e.g. a file that vanished): its message may name paths on this machine, so it is not passed on
     status = (err.status ?? err.statusCode)!;
-    message = err.message;
+    message = STATUS_CODES[status] ?? "bad request";
   } else {
-    console.error(`error on ${req.method} ${req.originalUrl}:`, err);
+    // the path without its query, and the error for whoever runs the server (never in the answer)
+    console.error(`error on ${req.method} ${req.path}:`, err);
   }
   res.status(status).json({ error: message });
 }

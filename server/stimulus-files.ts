@@ -5,6 +5,7 @@
 import { Router } from "express";
 import { UserError } from "../common/errors.ts";
 import type { RegisteredStudy } from "./studies.ts";
+import { containedPath } from "./contained-files.ts";
 
 export function stimulusFiles(studies: Map<string, RegisteredStudy>): Router {
   const files = new Map<string, { root: string; file: string }>();
@@ -16,8 +17,10 @@ export function stimulusFiles(studies: Map<string, RegisteredStudy>): Router {
     const parts = req.params.file as unknown as string[];
     const entry = files.get(`${req.params.set}/${parts.join("/")}`);
     if (!entry) throw new UserError(`no stimulus ${req.params.set}/${parts.join("/")} in the registered sets`, 404);
-    // root: the set folder may itself sit in a dot folder (.cache); only the file's own path is checked.
-    res.sendFile(entry.file, { root: entry.root, dotfiles: "deny", maxAge: "1h" });
+    // the set folder may itself sit in a dot folder (.cache); only the file's own path is checked, and a symlink may not lead out
+    const real = containedPath(entry.root, entry.file);
+    if (!real) throw new UserError(`stimulus ${req.params.set}/${parts.join("/")} is missing from its set folder (or leads outside it)`, 404);
+    res.sendFile(real, { maxAge: "1h", dotfiles: "allow" }); // (the folder may sit in .cache; the file's own path was checked)
   });
   return router;
 }

@@ -32,8 +32,8 @@ export function bidsLabel(value: string): string {
 
 function cell(v: unknown): string {
   if (v === null || v === undefined || v === "" || (typeof v === "number" && !Number.isFinite(v))) return "n/a";
-  if (typeof v === "object") return JSON.stringify(v).replace(/[\t\n]/g, " ");
-  return String(v).replace(/[\t\n]/g, " ");
+  if (typeof v === "object") return JSON.stringify(v).replace(/[\t\r\n]/g, " ");
+  return String(v).replace(/[\t\r\n]/g, " ");
 }
 
 function tsv(columns: string[], rows: Record<string, unknown>[]): string {

@@ -56,6 +56,9 @@ export const FinishBody = z.strictObject({
   nRecords: z.int().min(0).max(MAX_RECORD_INDEX + 1),
 });
 
+/** POST /api/admin/login (the console's login form) */
+export const AdminLoginBody = z.strictObject({ token: z.string().min(1).max(256) });
+
 /** Answer to POST /api/sessions: the token authorises every later request of the session. */
 export interface SessionInfo {
   sessionId: string;

@@ -6,7 +6,7 @@ import { Router, type Request } from "express";
 import type { Server as SocketServer } from "socket.io";
 import { UserError } from "../../common/errors.ts";
 import { CONSOLE_NAMESPACE, ConsoleMessages, checkMessage, SCANNER_NAMESPACE } from "../../scanner-sync/protocol.ts";
-import { requireAdmin } from "../auth.ts";
+import type { AdminAuth } from "../auth.ts";
 import { sessionBids } from "../../storage/bids-file.ts";
 import { ScannerHub } from "./scanner-hub.ts";
 import { attachScanner } from "./scanner-socket.ts";
@@ -18,7 +18,7 @@ import type { RegisteredStudy } from "../studies.ts";
 export interface ScannerModeOptions {
   store: Store;
   studies: Map<string, RegisteredStudy>;
-  adminToken: string;
+  auth: AdminAuth;
   /** the server's monotonic clock (tests and the bench inject an offset) */
   clock?: () => number;
 }
@@ -31,7 +31,7 @@ export interface ScannerMode {
 }
 
 export function createScannerMode(io: SocketServer, options: ScannerModeOptions): ScannerMode {
-  const { store, studies, adminToken } = options;
+  const { store, studies, auth } = options;
   // the pulse log sits in the sessions' database file, in tables of its own
   const scannerStore = new ScannerStore(store instanceof SqliteStore ? store.path : ":memory:");
   const hub = new ScannerHub({
@@ -41,10 +41,9 @@ export function createScannerMode(io: SocketServer, options: ScannerModeOptions)
     toSession: (sessionId, event, payload) => io.of(SCANNER_NAMESPACE).to(sessionId).emit(event, payload),
     toConsole: (event, payload) => io.of(CONSOLE_NAMESPACE).emit(event, payload),
   });
-  attachScanner(io, hub, store, adminToken);
+  attachScanner(io, hub, store, auth);
 
   const router = Router();
-  router.use(requireAdmin(adminToken));
   router.get("/state", (_req, res) => {
     res.json(hub.state());
   });

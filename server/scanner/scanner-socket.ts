@@ -7,7 +7,7 @@
 import type { Server as SocketServer, Socket } from "socket.io";
 import { isUserError } from "../../common/errors.ts";
 import { checkMessage, ConsoleMessages, PageMessages, RelayMessages, CONSOLE_NAMESPACE, SCANNER_NAMESPACE, TRIGGER_NAMESPACE, type Ack } from "../../scanner-sync/protocol.ts";
-import { tokenMatchesHash } from "../auth.ts";
+import { tokenMatchesHash, type AdminAuth } from "../auth.ts";
 import type { ScannerHub } from "./scanner-hub.ts";
 import type { Store } from "../../storage/store.ts";
 import type { z } from "../../common/schema.ts";
@@ -44,7 +44,7 @@ function handle<S extends Schemas>(socket: Socket, schemas: S, handlers: { [K in
   });
 }
 
-export function attachScanner(io: SocketServer, hub: ScannerHub, store: Store, adminToken: string): void {
+export function attachScanner(io: SocketServer, hub: ScannerHub, store: Store, auth: AdminAuth): void {
   const complain = (who: string) => (error: string) => console.warn(`advsight scanner: ${who}: ${error} (ignored)`);
 
   const pages = io.of(SCANNER_NAMESPACE);
@@ -94,7 +94,7 @@ export function attachScanner(io: SocketServer, hub: ScannerHub, store: Store, a
   });
 
   const relays = io.of(TRIGGER_NAMESPACE);
-  relays.use((socket, next) => (socket.handshake.auth?.token === adminToken ? next() : next(new Error("admin token missing or wrong: give the token printed by advsight serve"))));
+  relays.use(auth.socketGate());
   relays.on("connection", (socket) => {
     hub.sourceStatus("relay", "connected", `relay connected from ${socket.handshake.address}`, false);
     socket.on("disconnect", () => hub.sourceStatus("relay", "disconnected", "the relay disconnected; pulses from the trigger box are not reaching the server", true));

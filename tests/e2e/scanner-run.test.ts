@@ -11,7 +11,7 @@ import type { Browser, Page } from "playwright";
 import type { Socket } from "socket.io-client";
 import { checkRecord } from "../../study/trial-record.ts";
 import { launchChromium } from "../helpers/browser.ts";
-import { consoleClient, emitAck, finishSession, parseTsv, reloadAndRejoin, runT0, sessionIdOf, toFirstRun, waitingForScanner } from "../helpers/scanner.ts";
+import { consoleClient, emitAck, openConsole, finishSession, parseTsv, reloadAndRejoin, runT0, sessionIdOf, toFirstRun, waitingForScanner } from "../helpers/scanner.ts";
 import { getJson, startServer } from "../helpers/server.ts";
 import { PACKAGE_ROOT } from "../../common/package-root-node.ts";
 
@@ -194,9 +194,7 @@ test("keyboard trigger: '5' presses are pulses, never responses, and do not end 
 
 test("operator console: live state, start and abort a run from the admin page", { timeout: 120_000 }, async () => {
   const { page, sessionId } = await openParticipant("scanner-sim", "console1");
-  const consolePage = await browser.newPage();
-  consolePage.on("dialog", (d) => void d.accept()); // "Abort this run?"
-  await consolePage.goto(`${server.url}/console?token=test-admin-token`);
+  const consolePage = await openConsole(browser, server.url); // accepts "Abort this run?"
   const row = consolePage.locator(`tr[data-session="${sessionId}"]`);
   await row.locator("text=waiting for run 1").waitFor({ timeout: 10_000 });
   await row.locator('button[data-action="run:start"]').click();
@@ -343,9 +341,7 @@ test("retakes: an aborted run is scanned again when the operator asks, also the 
 
 test("retakes from the console: a reload during a retake rejoins it; after an aborted last run, finish without one", { timeout: 180_000 }, async () => {
   const { page, sessionId, errors } = await openParticipant("scanner-sim", "retake2");
-  const consolePage = await browser.newPage();
-  consolePage.on("dialog", (d) => void d.accept());
-  await consolePage.goto(`${server.url}/console?token=test-admin-token`);
+  const consolePage = await openConsole(browser, server.url);
   const row = consolePage.locator(`tr[data-session="${sessionId}"]`);
   const trialsOf = async (attempt: number) => ((await getJson(`${server.url}/api/export/sessions/${sessionId}/trials.json`)) as Record<string, unknown>[]).filter((r) => r.kind === "scanner" && r.run === 1 && r.attempt === attempt);
 

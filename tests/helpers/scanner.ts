@@ -1,5 +1,5 @@
 /** Drives scanner sessions in tests: an operator console client and a participant who waits for runs. */
-import type { Page } from "playwright";
+import type { Browser, Page } from "playwright";
 import { io, type Socket } from "socket.io-client";
 import { ADMIN } from "./server.ts";
 
@@ -9,6 +9,17 @@ export function consoleClient(url: string): Promise<Socket> {
     socket.once("connect", () => resolve(socket));
     socket.once("connect_error", reject);
   });
+}
+
+/** Opens the operator console in the browser and logs in with the admin token (the form sets the cookie). */
+export async function openConsole(browser: Browser, url: string): Promise<Page> {
+  const page = await browser.newPage();
+  page.on("dialog", (d) => void d.accept()); // confirmations ("Abort this run?")
+  await page.goto(`${url}/console`);
+  await page.fill("#login-token", ADMIN);
+  await page.click('#login button[type="submit"]');
+  await page.locator("#main").waitFor({ state: "visible", timeout: 10_000 });
+  return page;
 }
 
 export function emitAck<T = Record<string, unknown>>(socket: Socket, event: string, payload: unknown): Promise<T & { ok: boolean; error?: string }> {

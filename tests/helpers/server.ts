@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createAdvsightServer, type AdvsightServer } from "../../server/app.ts";
+import { createAdvsightServer, type AdvsightServer, type ServerOptions } from "../../server/app.ts";
 import { SqliteStore } from "../../storage/store-sqlite.ts";
 import { DEMO_STUDY, loadStudies } from "../../server/studies.ts";
 import { PACKAGE_ROOT } from "../../common/package-root-node.ts";
@@ -14,9 +14,9 @@ export function tempDir(prefix = "advsight-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export async function startServer(studyFiles: string[] = [DEMO_STUDY], dataDir = tempDir()) {
+export async function startServer(studyFiles: string[] = [DEMO_STUDY], dataDir = tempDir(), options: Partial<ServerOptions> = {}) {
   const store = new SqliteStore(join(dataDir, "advsight.db"));
-  const server: AdvsightServer = createAdvsightServer({ store, studies: await loadStudies(studyFiles), adminToken: ADMIN });
+  const server: AdvsightServer = createAdvsightServer({ store, studies: await loadStudies(studyFiles), adminToken: ADMIN, ...options });
   const url = await server.listen(0);
   return { url, server, store, dataDir };
 }
@@ -28,8 +28,8 @@ export interface ChildServer {
 }
 
 /** Runs `advsight serve` in its own process; resolves once it prints its URL. */
-export function spawnServer(args: string[], port = 0): Promise<ChildServer> {
-  const child = spawn(process.execPath, [join(PACKAGE_ROOT, "bin/advsight.js"), "serve", "--port", String(port), "--admin-token", ADMIN, ...args], {
+export function spawnServer(args: string[], port = 0, tokenArgs = ["--admin-token", ADMIN]): Promise<ChildServer> {
+  const child = spawn(process.execPath, [join(PACKAGE_ROOT, "bin/advsight.js"), "serve", "--port", String(port), ...tokenArgs, ...args], {
     cwd: PACKAGE_ROOT,
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -169,3 +169,162 @@ describe("limits per session", () => {
     assert.deepEqual(state.json.storedIndices, [0, 1]);
   });
 });
+
+describe("admin access without secrets in URLs", () => {
+  test("the admin token is taken from a bearer header or the console's cookie, never from a query string", async () => {
+    assert.equal((await call("GET", `/api/admin/studies/fast/sessions?token=${ADMIN}`)).status, 401);
+    assert.equal((await call("GET", "/api/admin/studies/fast/sessions", undefined, ADMIN)).status, 200);
+    const login = await fetch(`${url}/api/admin/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token: ADMIN }) });
+    assert.equal(login.status, 204);
+    const cookie = login.headers.get("set-cookie") ?? "";
+    assert.match(cookie, /^advsight_admin=\d+\.[A-Za-z0-9_-]{43};/);
+    assert.match(cookie, /HttpOnly/i);
+    assert.match(cookie, /SameSite=Strict/i);
+    assert.ok(!cookie.includes(ADMIN), "the cookie is not the token");
+    const withCookie = await fetch(`${url}/api/admin/session`, { headers: { cookie: cookie.split(";")[0]! } });
+    assert.equal(withCookie.status, 200);
+    const forged = await fetch(`${url}/api/admin/session`, { headers: { cookie: `advsight_admin=${Date.now() + 1e7}.${"A".repeat(43)}` } });
+    assert.equal(forged.status, 401, "a made-up cookie is refused");
+    const wrong = await fetch(`${url}/api/admin/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token: "guess-guess-guess" }) });
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.headers.get("set-cookie"), null);
+  });
+
+  test("operator sockets refuse an empty or wrong token and take the console's cookie", async () => {
+    const { io } = await import("socket.io-client");
+    const connect = (opts: Record<string, unknown>) =>
+      new Promise<string>((resolve) => {
+        const socket = io(`${url}/console`, { transports: ["websocket"], reconnection: false, ...opts });
+        socket.once("connect", () => (socket.close(), resolve("connected")));
+        socket.once("connect_error", (e) => (socket.close(), resolve(e.message)));
+      });
+    assert.match(await connect({ auth: { token: "" } }), /admin only/);
+    assert.match(await connect({ auth: { token: "wrong-token-wrong" } }), /admin only/);
+    assert.equal(await connect({ auth: { token: ADMIN } }), "connected");
+    const login = await fetch(`${url}/api/admin/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token: ADMIN }) });
+    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
+    assert.equal(await connect({ extraHeaders: { cookie } }), "connected");
+  });
+
+  test("a page from another origin cannot open a socket; the server's own origin can", async () => {
+    const { io } = await import("socket.io-client");
+    const connect = (origin: string) =>
+      new Promise<string>((resolve) => {
+        const socket = io(`${url}/console`, { transports: ["websocket"], reconnection: false, auth: { token: ADMIN }, extraHeaders: { origin } });
+        socket.once("connect", () => (socket.close(), resolve("connected")));
+        socket.once("connect_error", (e) => (socket.close(), resolve(e.message)));
+      });
+    assert.notEqual(await connect("https://evil.example"), "connected");
+    assert.equal(await connect(url), "connected");
+  });
+});
+
+describe("limits per address", () => {
+  test("failed token checks: after the limit the address gets 429 with Retry-After, even with the right token", async () => {
+    const guarded = await startServer(STUDIES, undefined, { limits: { failedAuthAttempts: 5 } });
+    try {
+      for (let i = 0; i < 5; i++) assert.equal((await fetch(`${guarded.url}/api/admin/session`, { headers: { authorization: `Bearer wrong-${i}-xxxxxxxxxx` } })).status, 401);
+      const blocked = await fetch(`${guarded.url}/api/admin/session`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      assert.equal(blocked.status, 429);
+      assert.ok(Number(blocked.headers.get("retry-after")) > 0);
+      assert.match(((await blocked.json()) as { error: string }).error, /too many failed token checks/);
+    } finally {
+      await guarded.server.close();
+    }
+  });
+
+  test("new sessions per address per minute: past the limit 429 with Retry-After", async () => {
+    const guarded = await startServer(STUDIES, undefined, { limits: { sessionsPerMinute: 4 } });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 6; i++) statuses.push((await fetch(`${guarded.url}/api/sessions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ studyId: "fast" }) })).status);
+      assert.deepEqual(statuses, [201, 201, 201, 201, 429, 429]);
+    } finally {
+      await guarded.server.close();
+    }
+  });
+});
+
+describe("headers and errors", () => {
+  test("pages and answers carry a CSP without inline script, nosniff, no referrer, no framing; the API is not cached", async () => {
+    for (const path of ["/study/fast", "/console", "/assets/cnn.html", "/api/studies/fast"]) {
+      const res = await fetch(url + path);
+      const csp = res.headers.get("content-security-policy") ?? "";
+      const scriptSrc = (/script-src ([^;]*)/.exec(csp)?.[1] ?? "").split(" ");
+      assert.ok(scriptSrc.includes("'self'") && !scriptSrc.includes("'unsafe-inline'") && !scriptSrc.includes("'unsafe-eval'"), `${path}: script-src ${scriptSrc.join(" ")}`);
+      assert.match(csp, /frame-ancestors 'none'/);
+      assert.equal(res.headers.get("x-content-type-options"), "nosniff");
+      assert.equal(res.headers.get("referrer-policy"), "no-referrer");
+    }
+    assert.equal((await fetch(`${url}/api/studies/fast`)).headers.get("cache-control"), "no-store");
+    assert.equal((await fetch(`${url}/console`)).headers.get("cache-control"), "no-store");
+  });
+
+  test("errors name the problem without paths of this machine; no source maps; a 404 lists no other study", async () => {
+    const missing = await call("GET", "/assets/nothing-here.js");
+    assert.equal(missing.status, 404);
+    assert.ok(!missing.text.includes(PACKAGE_ROOT) && !/ENOENT|stat '/.test(missing.text), missing.text);
+    assert.equal((await call("GET", "/assets/experiment.js.map")).status, 404);
+    assert.ok(!(await (await fetch(`${url}/assets/experiment.js`)).text()).includes("sourceMappingURL"));
+    const study = await call("GET", "/study/secret-study");
+    assert.equal(study.status, 404);
+    assert.ok(!study.text.includes("limits") && !study.text.includes("fast"), study.text);
+    assert.equal((await call("GET", "/favicon.ico")).status, 204);
+  });
+
+  test("/api/scanner: the admin check comes before the body is read, and a 413 states that API's limit", async () => {
+    const unauth = await fetch(`${url}/api/scanner/sessions/x/runs/start`, { method: "POST", headers: { "content-type": "application/json" }, body: "{ not json" });
+    assert.equal(unauth.status, 401, "the body of a stranger is never parsed");
+    const big = await call("POST", "/api/scanner/sessions/x/runs/start", { simulate: { drop: Array.from({ length: 5000 }, (_, i) => i + 1) } }, ADMIN);
+    assert.equal(big.status, 413);
+    assert.match(String(big.json.error), /limit: 16 kB/);
+  });
+});
+
+describe("files", () => {
+  test("a symlink inside a stimulus set that leads out of it is not followed", async () => {
+    const { cpSync, rmSync, symlinkSync, writeFileSync } = await import("node:fs");
+    const { tempDir } = await import("../helpers/server.ts");
+    const dir = tempDir();
+    cpSync(join(PACKAGE_ROOT, ".cache/demo-set"), join(dir, "set"), { recursive: true });
+    rmSync(join(dir, "set/regular/s01.png"));
+    symlinkSync(join(PACKAGE_ROOT, "package.json"), join(dir, "set/regular/s01.png"));
+    writeFileSync(join(dir, "study.json"), JSON.stringify({ schema: "advsight.study/1", id: "linked", stimulusSet: "set" }));
+    const linked = await startServer([join(dir, "study.json")]);
+    try {
+      const res = await fetch(`${linked.url}/stimuli/demo/regular/s01.png`);
+      assert.equal(res.status, 404);
+      assert.ok(!(await res.text()).includes('"dependencies"'));
+      assert.equal((await fetch(`${linked.url}/stimuli/demo/regular/s02.png`)).status, 200, "the set's own files are served");
+    } finally {
+      await linked.server.close();
+    }
+  });
+
+  test("a response with tabs, CR or LF stays in its cell of the BIDS beh.tsv", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const { readFileSync } = await import("node:fs");
+    const { tempDir } = await import("../helpers/server.ts");
+    const data = tempDir();
+    const own = await startServer(STUDIES, data);
+    try {
+      const res = await fetch(`${own.url}/api/sessions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ studyId: "fast", participant: { pid: "P9" } }) });
+      const s = (await res.json()) as { sessionId: string; token: string };
+      const stored = await fetch(`${own.url}/api/sessions/${s.sessionId}/trials`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${s.token}` },
+        body: JSON.stringify({ records: [mainRecord(1, { response_value: "a\rb\tc\nd" }), mainRecord(2)] }),
+      });
+      assert.equal(stored.status, 200);
+    } finally {
+      await own.server.close();
+    }
+    const out = join(data, "bids");
+    const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, "bin/advsight.js"), "export", "--bids", out, "--study", "fast", "--data", data], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    const lines = readFileSync(join(out, "sub-P9/beh/sub-P9_task-fast_beh.tsv"), "utf8").split("\n").filter(Boolean);
+    assert.equal(lines.length, 3, "a header and two rows");
+    assert.ok(lines.every((l) => l.split("\t").length === lines[0]!.split("\t").length));
+    assert.ok(lines[1]!.includes("a b c d"));
+  });
+});

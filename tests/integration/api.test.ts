@@ -101,7 +101,7 @@ describe("sessions and trials", () => {
   test("study export in CSV has a header and one row per stored trial", async () => {
     const s = await newSession("csv-check");
     await post(`/api/sessions/${s.sessionId}/trials`, { records: [record(0, { note: 'has "quotes", commas' }), record(1)] }, s.token);
-    const res = await fetch(`${url}/api/export/studies/fast/trials.csv?token=${ADMIN}`);
+    const res = await fetch(`${url}/api/export/studies/fast/trials.csv`, { headers: { authorization: `Bearer ${ADMIN}` } });
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type") ?? "", /text\/csv/);
     const text = await res.text();
@@ -121,7 +121,7 @@ describe("bad requests get a 4xx JSON error and the server survives", () => {
     { name: "wrong content type", send: () => post("/api/sessions", "studyId=fast", undefined, "application/x-www-form-urlencoded"), status: 415, message: /as JSON/ },
     { name: "schema-invalid session body (unknown field)", send: () => post("/api/sessions", { studyId: "fast", admin: true }), status: 400, message: /admin/ },
     { name: "participant id with bad characters", send: () => post("/api/sessions", { studyId: "fast", participant: { pid: "<script>" } }), status: 400, message: /letters, digits/ },
-    { name: "unknown study", send: () => post("/api/sessions", { studyId: "nope" }), status: 404, message: /no study "nope".*known: fast/ },
+    { name: "unknown study", send: () => post("/api/sessions", { studyId: "nope" }), status: 404, message: /no study "nope" on this server; check the study link/ },
     { name: "unknown API route", send: () => post("/api/nothing-here", {}), status: 404, message: /no API route POST/ },
   ];
   for (const c of cases) {
@@ -164,7 +164,7 @@ describe("bad requests get a 4xx JSON error and the server survives", () => {
     for (const headers of [{} as Record<string, string>, { authorization: "Bearer wrong" }, { authorization: "Basic abc" }]) {
       const res = await fetch(`${url}/api/export/studies/fast/trials.csv`, { headers });
       assert.equal(res.status, 401);
-      assert.match(((await res.json()) as { error: string }).error, /admin token/);
+      assert.match(((await res.json()) as { error: string }).error, /admin only.*Authorization: Bearer/);
     }
     const wrongQuery = await fetch(`${url}/api/export/studies/fast/trials.json?token=nope`);
     assert.equal(wrongQuery.status, 401);

@@ -9,6 +9,7 @@ import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { io, type Socket } from "socket.io-client";
+import { mainRecord } from "../helpers/records.ts";
 import { consoleClient, emitAck, parseTsv } from "../helpers/scanner.ts";
 import { ADMIN, startServer, tempDir } from "../helpers/server.ts";
 import { PACKAGE_ROOT } from "../../common/package-root-node.ts";
@@ -99,7 +100,7 @@ test("pulses read by the relay reach the page as relay pulses, TR apart", { time
   // an online session too, for the beh export
   const onlineSession = async (pid: string): Promise<string> => {
     const online = (await (await fetch(`${server.url}/api/sessions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ studyId: "fast", participant: { pid } }) })).json()) as { sessionId: string; token: string };
-    const record = { recordIndex: 1, data: { kind: "main", stimulus: "/stimuli/demo/regular/s01.png", condition: "regular", stimulus_id: "s01-regular", onset_ms: 1000, actual_duration_ms: 100, rt: 650, response_value: "n02123045", correct: true } };
+    const record = mainRecord(1, { stimulus: "/stimuli/demo/regular/s01.png", condition: "regular", stimulus_id: "s01-regular", category: "n02123045", onset_ms: 1000, actual_duration_ms: 100, rt: 650, response_value: "n02123045", correct: true, reported_nothing: false });
     const stored = await fetch(`${server.url}/api/sessions/${online.sessionId}/trials`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${online.token}` }, body: JSON.stringify({ records: [record] }) });
     assert.equal(stored.status, 200);
     return online.sessionId;
