@@ -14,6 +14,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnServer } from "../tests/helpers/server.ts";
+import { mainTrialData } from "../tests/helpers/records.ts";
 import { makeRng } from "../common/random.ts";
 import { ADMIN } from "../tests/helpers/server.ts";
 
@@ -62,14 +63,9 @@ function call(base: string, method: string, path: string, body?: unknown, token?
 }
 
 /** A trial record about the size the experiment sends (~1.5 kB of JSON). */
+/** A main trial as the page sends it (~1.2 kB of JSON, like the real ones). */
 function trialData(i: number) {
-  return {
-    kind: "main", block: 1, stimulus_id: `img-${i}`, condition: ["regular", "AN", "AI"][i % 3], category: "n07747607",
-    options: [0, 1, 2, 3].map((k) => ({ value: `n0${k}`, label: `label ${k}`, key: String(k + 1) })),
-    response: "2", response_value: "n01", correct: i % 2 === 0, rt: 612.5 + i, onset_ms: 1000 * i + 0.1, offset_ms: 1000 * i + 500.2,
-    planned_duration_ms: 500, actual_duration_ms: 500.1, planned_duration_frames: 30, actual_duration_frames: 30,
-    trial_type: "advsight-recognition", trial_index: i, time_elapsed: 1000 * i, user_agent: "Mozilla/5.0 ".repeat(20),
-  };
+  return mainTrialData(i, { stimulus_id: `img-${i}`, condition: (["regular", "AN", "AI"] as const)[i % 3], correct: i % 2 === 0, rt: 612.5 + i, onset_ms: 1000 * i + 0.1, offset_ms: 1000 * i + 500.2 });
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -148,7 +144,8 @@ function summary(label: string, o: Outcome, seconds: number) {
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), "advsight-load-"));
-const server = await spawnServer(["--data", dataDir]);
+// every simulated participant comes from this one address: lift the per-address session limit
+const server = await spawnServer(["--data", dataDir, "--sessions-per-minute", "1000000"]);
 try {
   console.error(`server at ${server.url}, data in ${dataDir}`);
   console.error("baseline: 1 session for 30 s ...");
