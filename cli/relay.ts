@@ -4,7 +4,7 @@
  * clock sync with the server and stamps each pulse on the server's clock when it reads it, so network
  * delay and a dropped connection (pulses wait in socket.io's buffer) do not move pulse times.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { io } from "socket.io-client";
 import { UserError } from "../common/errors.ts";
 import { ClockSync } from "../scanner-sync/clock-sync.ts";
@@ -12,16 +12,21 @@ import { TRIGGER_NAMESPACE } from "../scanner-sync/protocol.ts";
 import { listSerialPorts, SerialTriggerSource } from "../scanner-sync/serial-source-node.ts";
 import { intOption, parseOptions, requireOption, type Command } from "./command.ts";
 
-const usage = "advsight relay --serial PATH --to URL --token T [--baud N (115200)] [--bytes 5[,a...] (5)]";
+const usage =
+  "advsight relay --serial PATH --to URL [--token-file FILE | ADVSIGHT_ADMIN_TOKEN=... | --token T] [--baud N (115200)] [--bytes 5[,a...] (5)]\n" +
+  "  the admin token: from a file (e.g. a copy of the server's advsight-data/admin-token) or the environment keeps it out of ps and shell history";
 
 export const command: Command = {
   summary: "Forward a trigger box's pulses from this computer's serial port to an advsight server.",
   usage,
   async run(argv) {
-    const { values } = parseOptions(argv, { serial: { type: "string" }, to: { type: "string" }, token: { type: "string" }, baud: { type: "string" }, bytes: { type: "string" } }, usage);
+    const { values } = parseOptions(argv, { serial: { type: "string" }, to: { type: "string" }, token: { type: "string" }, "token-file": { type: "string" }, baud: { type: "string" }, bytes: { type: "string" } }, usage);
     const path = requireOption(values.serial, "serial", usage);
     const to = requireOption(values.to, "to", usage).replace(/\/+$/, "");
-    const token = requireOption(values.token, "token", usage);
+    const tokenFile = values["token-file"];
+    if (tokenFile !== undefined && !existsSync(tokenFile)) throw new UserError(`--token-file ${tokenFile} does not exist; copy the server's advsight-data/admin-token there`);
+    const token = tokenFile !== undefined ? readFileSync(tokenFile, "utf8").trim() : (values.token ?? process.env.ADVSIGHT_ADMIN_TOKEN);
+    if (!token) throw new UserError(`the relay needs the server's admin token: --token-file FILE, ADVSIGHT_ADMIN_TOKEN, or --token T\n\nusage: ${usage}`);
     const baudRate = intOption(values.baud, "baud", 115200);
     const pulseBytes = (values.bytes ?? "5").split(",").map((b) => b.trim());
     if (pulseBytes.some((b) => b.length !== 1)) throw new UserError(`--bytes takes single characters separated by commas, e.g. 5 or 5,a; got "${values.bytes}"`);
