@@ -11,10 +11,11 @@ import type { ClockEstimate } from "../../scanner-sync/clock-sync.ts";
 import type { ConsoleState, Pulse, RunArmed, TriggerSource } from "../../scanner-sync/protocol.ts";
 import { monitorPulses, type MonitorSummary } from "../../scanner-sync/pulse-monitor.ts";
 import { startSimulatedScanner, type SimulatedScanner } from "../../scanner-sync/simulated-scanner.ts";
-import { SerialTriggerSource } from "../../scanner-sync/serial-source-node.ts";
 import type { RunRow, ScannerStore } from "../../storage/scanner-store-sqlite.ts";
 import type { SessionRow } from "../../storage/store.ts";
 import type { RegisteredStudy } from "../studies.ts";
+import { feedingSource } from "./source-names.ts";
+import { TriggerSources } from "./trigger-sources.ts";
 
 export interface SimulateOverride {
   jitterMs?: number;
@@ -47,13 +48,6 @@ interface LiveSession {
   warnings: string[];
 }
 
-interface SourceState {
-  name: string;
-  state: string;
-  detail: string;
-  idlePulses: number;
-}
-
 export interface ScannerHubOptions {
   studies: Map<string, RegisteredStudy>;
   store: ScannerStore;
@@ -67,28 +61,19 @@ export interface ScannerHubOptions {
 export class ScannerHub {
   readonly clock: () => number;
   private readonly sessions = new Map<string, LiveSession>();
-  private readonly sources = new Map<string, SourceState>();
-  private readonly serial: SerialTriggerSource[] = [];
+  private readonly sources: TriggerSources;
   private stateTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly opts: ScannerHubOptions) {
     this.clock = opts.clock ?? (() => performance.now());
-    const byPath = new Map<string, { config: NonNullable<ScannerConfig["trigger"]["serial"]> }>();
-    for (const { config } of opts.studies.values()) {
-      const t = config.scanner?.trigger;
-      if (t?.source === "serial" && t.serial && !byPath.has(t.serial.path)) byPath.set(t.serial.path, { config: t.serial });
-      if (t?.source === "relay") this.sources.set("relay", { name: "relay", state: "no relay connected", detail: "start `advsight relay` on the trigger computer", idlePulses: 0 });
-    }
-    for (const [path, { config }] of byPath) {
-      const name = `serial ${path}`;
-      this.sources.set(name, { name, state: "opening", detail: "", idlePulses: 0 });
-      const source = new SerialTriggerSource(config, {
-        pulse: (key, t) => this.sourcePulse("serial", name, t, key),
-        status: (state, detail) => this.sourceStatus(name, state, detail, state !== "open"),
-      }, this.clock);
-      this.serial.push(source);
-      source.start();
-    }
+    this.sources = new TriggerSources(
+      [...opts.studies.values()].map((s) => s.config.scanner),
+      this.clock,
+      {
+        pulse: (source, name, t, key) => this.sourcePulse(source, name, t, key),
+        status: (name, state, detail, isWarning) => this.sourceStatus(name, state, detail, isWarning),
+      },
+    );
   }
 
   private warn(line: string): void {
@@ -96,9 +81,7 @@ export class ScannerHub {
   }
 
   sourceStatus(name: string, state: string, detail: string, isWarning: boolean): void {
-    const s = this.sources.get(name) ?? { name, state, detail, idlePulses: 0 };
-    Object.assign(s, { state, detail });
-    this.sources.set(name, s);
+    this.sources.setStatus(name, state, detail);
     if (isWarning) {
       this.warn(detail);
       for (const live of this.sessions.values()) if (live.run && this.usesSource(live.run, name)) this.runWarning(live, detail);
@@ -107,8 +90,7 @@ export class ScannerHub {
   }
 
   private usesSource(run: LiveRun, name: string): boolean {
-    const t = run.scanner.trigger;
-    return (t.source === "serial" && name === `serial ${t.serial?.path}`) || (t.source === "relay" && name === "relay");
+    return feedingSource(run.scanner.trigger) === name;
   }
 
   private runWarning(live: LiveSession, message: string): void {
@@ -131,8 +113,7 @@ export class ScannerHub {
       }
     }
     if (!used) {
-      const s = this.sources.get(name);
-      if (s) s.idlePulses++;
+      this.sources.countIdlePulse(name);
       this.stateChanged();
     }
   }
@@ -374,7 +355,7 @@ export class ScannerHub {
   state(): ConsoleState {
     return {
       serverTime: this.clock(),
-      sources: [...this.sources.values()],
+      sources: this.sources.list(),
       sessions: [...this.sessions.values()].map((l) => ({
         sessionId: l.session.id,
         studyId: l.session.studyId,
@@ -423,7 +404,7 @@ export class ScannerHub {
   async close(): Promise<void> {
     if (this.stateTimer) clearTimeout(this.stateTimer);
     for (const live of this.sessions.values()) live.run?.simulator?.stop();
-    await Promise.all(this.serial.map((s) => s.stop()));
+    await this.sources.close();
   }
 }
 
