@@ -8,13 +8,13 @@
  */
 import type { ConsoleState } from "../../scanner-sync/protocol.ts";
 import type { ScannerStore } from "../../storage/scanner-store-sqlite.ts";
-import type { RegisteredStudy } from "../studies.ts";
 import { consoleState } from "./console-state.ts";
-import { ScannerRuns } from "./runs.ts";
+import { ScannerRuns, type RunStudy } from "./runs.ts";
 import { TriggerSources, type ServerSource } from "./trigger-sources.ts";
 
 export interface ScannerHubOptions {
-  studies: Map<string, RegisteredStudy>;
+  /** the studies served (server/studies.ts's RegisteredStudy has what is needed) */
+  studies: ReadonlyMap<string, RunStudy>;
   store: ScannerStore;
   /** the server's monotonic clock, ms */
   clock?: () => number;
