@@ -58,18 +58,18 @@ export function createScannerMode(io: SocketServer, options: ScannerModeOptions)
   };
   router.post("/sessions/:sessionId/runs/start", (req, res) => {
     const body = startBody(req);
-    res.json(hub.startRun(body.sessionId, body.simulate));
+    res.json(hub.runs.startRun(body.sessionId, body.simulate));
   });
   router.post("/sessions/:sessionId/runs/retake", (req, res) => {
     const body = startBody(req);
-    res.json(hub.retakeRun(body.sessionId, body.simulate));
+    res.json(hub.runs.retakeRun(body.sessionId, body.simulate));
   });
   router.post("/sessions/:sessionId/runs/finish", (req, res) => {
-    hub.finishRuns(String(req.params.sessionId));
+    hub.runs.finishRuns(String(req.params.sessionId));
     res.json({ finished: true });
   });
   router.post("/sessions/:sessionId/runs/abort", (req, res) => {
-    hub.abortRun(String(req.params.sessionId));
+    hub.runs.abortRun(String(req.params.sessionId));
     res.json({ aborted: true });
   });
   router.get("/sessions/:sessionId/runs", (req, res) => {

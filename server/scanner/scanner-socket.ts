@@ -63,14 +63,14 @@ export function attachScanner(io: SocketServer, hub: ScannerHub, store: Store, a
   pages.on("connection", (socket) => {
     const session = socket.data.session;
     try {
-      hub.pageConnected(session);
+      hub.runs.pageConnected(session);
     } catch (e) {
       socket.emit("scanner:error", { event: "connect", error: (e as Error).message });
       socket.disconnect(true);
       return;
     }
     void socket.join(session.id);
-    socket.on("disconnect", () => hub.pageDisconnected(session.id));
+    socket.on("disconnect", () => hub.runs.pageDisconnected(session.id));
     const sid = session.id as string;
     handle(
       socket,
@@ -81,13 +81,13 @@ export function attachScanner(io: SocketServer, hub: ScannerHub, store: Store, a
           const t1 = hub.clock();
           return { t1, t2: hub.clock() };
         },
-        "run:ready": (m) => hub.ready(sid, m.run),
-        "run:resync": (m) => ({ pulses: hub.pulsesAfter(sid, m.runId, m.afterSeq) }),
-        "run:clock": (m) => hub.clockEstimate(sid, m.runId, { offsetMs: m.offsetMs, uncertaintyMs: m.uncertaintyMs, rttMs: m.rttMs, nSamples: m.nSamples }),
-        "run:t0": (m) => hub.t0(sid, m.runId, m.seq, m.t0Page),
-        "run:progress": (m) => hub.progress(sid, m),
-        "run:end": (m) => hub.endRun(sid, m.runId, m.aborted),
-        "pulse:key": (m) => ({ stored: hub.keyPulse(sid, m) }),
+        "run:ready": (m) => hub.runs.ready(sid, m.run),
+        "run:resync": (m) => ({ pulses: hub.runs.pulsesAfter(sid, m.runId, m.afterSeq) }),
+        "run:clock": (m) => hub.runs.clockEstimate(sid, m.runId, { offsetMs: m.offsetMs, uncertaintyMs: m.uncertaintyMs, rttMs: m.rttMs, nSamples: m.nSamples }),
+        "run:t0": (m) => hub.runs.t0(sid, m.runId, m.seq, m.t0Page),
+        "run:progress": (m) => hub.runs.progress(sid, m),
+        "run:end": (m) => hub.runs.endRun(sid, m.runId, m.aborted),
+        "pulse:key": (m) => ({ stored: hub.runs.keyPulse(sid, m) }),
       },
       complain(`page of session ${sid}`),
     );
@@ -125,10 +125,10 @@ export function attachScanner(io: SocketServer, hub: ScannerHub, store: Store, a
       socket,
       ConsoleMessages,
       {
-        "run:start": (m) => hub.startRun(m.sessionId, m.simulate),
-        "run:abort": (m) => hub.abortRun(m.sessionId),
-        "run:retake": (m) => hub.retakeRun(m.sessionId),
-        "runs:finish": (m) => hub.finishRuns(m.sessionId),
+        "run:start": (m) => hub.runs.startRun(m.sessionId, m.simulate),
+        "run:abort": (m) => hub.runs.abortRun(m.sessionId),
+        "run:retake": (m) => hub.runs.retakeRun(m.sessionId),
+        "runs:finish": (m) => hub.runs.finishRuns(m.sessionId),
       },
       complain("console"),
     );

@@ -66,6 +66,9 @@ before(async () => {
   server = await startServer([join(dir, "study.json")], dir);
   operator = await consoleClient(server.url);
   operator.on("scanner:state", (s) => states.push(s));
+  // the state sent on connection can come in with the connect packet, before the listener above is
+  // attached; read it once over HTTP so a source state that does not change again is still seen
+  states.push((await getJson(`${server.url}/api/scanner/state`)) as (typeof states)[number]);
 });
 after(async () => {
   if (socat) await stopSocat(socat);
