@@ -16,7 +16,7 @@ const NODE_ONLY_PACKAGES = [
   "tsx", "esbuild", "playwright", "typescript", "protobufjs/cli",
 ];
 const NODE_FOLDERS = ["storage", "server", "cli", "bin", "scripts", "bench", "tests"];
-const SKIP = new Set(["node_modules", "dist", ".cache", ".git", "fixtures"]);
+const SKIP = new Set(["node_modules", "dist", "fixtures"]); // and hidden folders (.git, .cache, scratch work)
 
 interface Import {
   from: string;
@@ -37,7 +37,7 @@ export function layerRanks(markdown: string): Map<string, number> {
 
 function sourceFiles(dir = PACKAGE_ROOT): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    if (SKIP.has(e.name)) return [];
+    if (SKIP.has(e.name) || e.name.startsWith(".")) return [];
     const path = join(dir, e.name);
     if (e.isDirectory()) return sourceFiles(path);
     return /\.(ts|js)$/.test(e.name) && !e.name.endsWith(".d.ts") ? [relative(PACKAGE_ROOT, path)] : [];
