@@ -15,6 +15,7 @@ import { RECOGNITION_PLUGIN_FIELDS } from "../../study/record-fields.ts";
 import { normaliseKey } from "../keys.ts";
 import { dataInfo } from "./data-info.ts";
 import { mountStage, NO_STAGE, presentFrames, virtualFrames, type FramePlan } from "./frame-locked.ts";
+import { simulatedClock } from "./simulated-clock.ts";
 import {
   answerOf,
   confidenceOptions,
@@ -127,11 +128,15 @@ export class RecognitionPlugin implements JsPsychPlugin<Info> {
       return;
     }
     on_load?.();
-    // a screen whose first frame comes at a random phase of the refresh
-    const frames = virtualFrames(performance.now() + Math.random() * setup.frameMs, setup.frameMs);
+    // the session's simulated clock; a screen whose first frame comes at a random phase of the refresh
+    const clock = simulatedClock(this.jsPsych);
+    const frames = virtualFrames(clock.now() + Math.random() * setup.frameMs, setup.frameMs);
     const times = await presentFrames(NO_STAGE, framePlan(setup), frames);
     const given = answer && answerOf(answer, times.offset!);
     const rated = given && confidence && answerOf(confidence, given.at);
+    // the trial ends with the last answer (or when the window runs out), after its feedback
+    const lastInput = rated?.at ?? given?.at ?? times.offset! + (trial.response_window_ms ?? 0);
+    await clock.passTime(lastInput + (trial.feedback_ms ?? 0), "data-only");
     const data = this.jsPsych.pluginAPI.mergeSimulationData(recognitionRecord(setup, times, given, rated), options);
     this.jsPsych.pluginAPI.ensureSimulationDataConsistency(trial, data);
     this.jsPsych.finishTrial(data);

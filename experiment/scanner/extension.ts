@@ -12,6 +12,7 @@
  */
 import type { JsPsych, JsPsychExtension } from "jspsych";
 import type { ScannerConfig } from "../../study/study-config.ts";
+import { simulatedClock } from "../plugins/simulated-clock.ts";
 import type { RunLink } from "./run-link.ts";
 import type { ScannerLink } from "./scanner-link.ts";
 import { SimulatedLink, type SimulatedScanner } from "./simulated-link.ts";
@@ -35,7 +36,7 @@ export class ScannerExtension implements JsPsychExtension {
   private simulated: SimulatedLink | undefined;
 
   // jsPsych constructs extensions with itself as the argument
-  constructor(_jsPsych: JsPsych) {}
+  constructor(private readonly jsPsych: JsPsych) {}
 
   async initialize(params: ScannerExtensionParams = {}): Promise<void> {
     this.live = params.link;
@@ -60,7 +61,7 @@ export class ScannerExtension implements JsPsychExtension {
   simulation(mode: SimulationMode): SimulatedLink {
     if (!this.simulated) {
       if (!this.scanner) throw new Error(`the ${SCANNER_EXTENSION} extension cannot simulate without the study's scanner section: params { scanner } or { link }`);
-      this.simulated = new SimulatedLink(this.scanner);
+      this.simulated = new SimulatedLink(this.scanner, simulatedClock(this.jsPsych));
     }
     this.simulated.mode = mode;
     return this.simulated;

@@ -6,12 +6,13 @@
  * - pulses on an exact TR grid from one TR after the page is ready, each received live 0.3 ms after
  *   it was sent; t0 is the first volume after the dummies;
  * - a clock offset known to within 0.1 ms (a loopback server).
- * Its time is the page clock plus the time skipped: a data-only simulation never waits, it moves this
- * clock on instead (passTime), so the times it records are those of a run that took its time.
+ * Its time is the session's simulated clock: a data-only simulation never waits, it moves that clock on
+ * instead (passTime), so the times it records are those of a run that took its time.
  */
 import type { ClockEstimate } from "../../scanner-sync/clock-sync.ts";
 import type { RunArmed, TriggerSource } from "../../scanner-sync/protocol.ts";
 import { monitorPulses } from "../../scanner-sync/pulse-monitor.ts";
+import type { SimulatedClock } from "../plugins/simulated-clock.ts";
 import type { RunLink } from "./run-link.ts";
 import type { RunState } from "./scanner-link.ts";
 
@@ -42,20 +43,19 @@ export class SimulatedLink implements RunLink {
   /** "data-only": passTime skips ahead; "visual": it waits */
   mode: "data-only" | "visual" = "data-only";
   readonly clock = { estimate: (): ClockEstimate | undefined => CLOCK };
-  private skippedMs = 0;
   private firstPulseAt = 0;
 
-  constructor(private readonly scanner: SimulatedScanner) {}
+  constructor(
+    private readonly scanner: SimulatedScanner,
+    private readonly time: SimulatedClock,
+  ) {}
 
   now(): number {
-    return performance.now() + this.skippedMs;
+    return this.time.now();
   }
 
-  async passTime(until: number): Promise<void> {
-    const wait = until - this.now();
-    if (wait <= 0) return;
-    if (this.mode === "data-only") this.skippedMs += wait;
-    else await new Promise((r) => setTimeout(r, wait));
+  passTime(until: number): Promise<void> {
+    return this.time.passTime(until, this.mode);
   }
 
   async ready(run: number): Promise<RunArmed | null> {
