@@ -9,7 +9,7 @@ import { buildDesign } from "../study/online-design.ts";
 import { measureFrameMs } from "./frame-clock.ts";
 import { buildTimeline } from "./timeline.ts";
 import { buildScannerDesign, lastRunPosition } from "../study/scanner-design.ts";
-import { currentScanner } from "./scanner/current.ts";
+import { ScannerExtension } from "./scanner/extension.ts";
 import { ScannerLink } from "./scanner/scanner-link.ts";
 import { buildScannerTimeline } from "./scanner/timeline.ts";
 import { UploadQueue } from "./upload-queue.ts";
@@ -102,8 +102,8 @@ async function run(): Promise<void> {
     if (queue.status().pending > 0) e.preventDefault();
   });
   queue.kick();
-  if (study.scanner) currentScanner.link = new ScannerLink(info, study.scanner, study.triggerKeys);
-  (window as unknown as { advsight: unknown }).advsight = { queue, design, session: info, scanner: currentScanner.link };
+  const link = study.scanner ? new ScannerLink(info, study.scanner, study.triggerKeys) : undefined;
+  (window as unknown as { advsight: unknown }).advsight = { queue, design, session: info, scanner: link };
 
   const known = [...session.stored, ...queue.pending.map((r) => r.recordIndex)];
   const resumeAt = known.length > 0 ? Math.max(...known) + 1 : 0;
@@ -120,6 +120,8 @@ async function run(): Promise<void> {
     display_element: root,
     show_progress_bar: true,
     auto_update_progress_bar: false,
+    // the scanner plugins and timeline reach the link through this extension
+    extensions: link ? [{ type: ScannerExtension, params: { link } }] : [],
     on_trial_finish(data: Record<string, unknown>) {
       if (typeof data.record_index !== "number") return;
       queue.push({ recordIndex: data.record_index, data: { ...data, session_id: info.sessionId } });
@@ -130,10 +132,10 @@ async function run(): Promise<void> {
   const stimulusUrl = (file: string) => `${stimulusSet.baseUrl}${file}`;
   const debrief = study.debrief ?? "<p>That was the last picture. Thank you for taking part!</p><p>Some of the pictures were made to fool a computer vision model.</p>";
   const timeline = scannerDesign
-    ? buildScannerTimeline({ study, design: scannerDesign, stimulusUrl, frameMs, resumeAt, ...(resume && { resume }) }, debrief)
+    ? buildScannerTimeline({ jsPsych, study, design: scannerDesign, stimulusUrl, frameMs, resumeAt, ...(resume && { resume }) }, debrief)
     : buildTimeline({ study, design: design as ReturnType<typeof buildDesign>, stimulusUrl, frameMs, resumeAt }, debrief);
   await jsPsych.run(timeline);
-  currentScanner.link?.close();
+  link?.close();
   await finish(info, queue, design.records.length);
 }
 

@@ -1,5 +1,5 @@
 // Builds the browser bundles into dist/public (served under /assets by advsight serve).
-import { build } from "esbuild";
+import { build, type Plugin } from "esbuild";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 
@@ -26,9 +26,41 @@ await build({
   minify: true,
   logLevel: "warning",
 });
+// Stylesheets with their @imports inlined: the page's, and the recognition plugin's alone (one source for both).
+await build({
+  entryPoints: { experiment: join(root, "experiment/experiment.css"), "advsight-recognition": join(root, "experiment/plugins/recognition.css") },
+  outdir: out,
+  bundle: true,
+  minify: true,
+  logLevel: "warning",
+});
+
+// jspsych in the standalone plugin is the page's own jsPsych (its browser build's global), not a second copy.
+const jspsychGlobal: Plugin = {
+  name: "jspsych-global",
+  setup(b) {
+    b.onResolve({ filter: /^jspsych$/ }, () => ({ path: "jspsych", namespace: "jspsych-global" }));
+    b.onLoad({ filter: /.*/, namespace: "jspsych-global" }, () => ({ contents: "module.exports = globalThis.jsPsychModule;", loader: "js" }));
+  },
+};
+// The recognition plugin for any jsPsych 8 page, as jsPsych ships its plugins: a script that sets a global to the plugin class.
+await build({
+  entryPoints: { "advsight-recognition": join(root, "experiment/jspsych.ts") },
+  outdir: out,
+  bundle: true,
+  format: "iife",
+  globalName: "jsPsychAdvsightRecognition",
+  footer: { js: "jsPsychAdvsightRecognition = jsPsychAdvsightRecognition.default;" },
+  plugins: [jspsychGlobal],
+  platform: "browser",
+  target: "es2020",
+  sourcemap: true,
+  minify: true,
+  logLevel: "warning",
+});
+
 for (const [from, to] of [
   ["experiment/experiment.html", "experiment.html"],
-  ["experiment/experiment.css", "experiment.css"],
   ["experiment/assets/catch-star.svg", "catch-star.svg"],
   ["node_modules/jspsych/css/jspsych.css", "jspsych.css"],
   ["cnn/page/cnn.html", "cnn.html"],

@@ -4,9 +4,9 @@
  */
 import { parseWith, z } from "../common/schema.ts";
 import { UserError } from "../common/errors.ts";
+import { CONDITIONS } from "./conditions.ts";
 
-export const CONDITIONS = ["regular", "AN", "AI"] as const;
-export type Condition = (typeof CONDITIONS)[number];
+export { CONDITIONS, type Condition } from "./conditions.ts";
 
 const wnid = z.string().regex(/^n\d{8}$/, "a WordNet id such as n02123045");
 /** A path inside the set folder: relative, forward slashes, no "..", no hidden parts. */

@@ -2,25 +2,34 @@
  * jsPsych plugin "advsight-recognition": fixation, a frame-locked image, then the participant reports
  * what they saw (key or click), optionally how sure they are, optionally with feedback.
  *
- * Timing is counted in display frames with requestAnimationFrame, not setTimeout: the image is made
- * visible in one frame callback, and onset is stamped with performance.now() in the next callback
- * (the first frame after the image was drawn); offset likewise. RT is measured from that onset with
- * the input event's own timeStamp (same clock as performance.now()).
+ * Timing is counted in display frames (frame-locked.ts): the image is revealed after the fixation's
+ * frames, in one frame callback, and its onset is stamped at the next; offset likewise. RT is measured
+ * from that onset with the input event's own timeStamp (same clock as performance.now()).
+ *
+ * simulate(): in "data-only" mode the same frame machine runs on virtual frames and a simulated
+ * participant answers, so the record has the times a screen at frame_ms would have given; in "visual"
+ * mode the trial runs on the screen and the participant's keys and clicks are dispatched to it.
  */
 import { ParameterType, type JsPsych, type JsPsychPlugin, type TrialType } from "jspsych";
+import { RECOGNITION_PLUGIN_FIELDS } from "../../study/record-fields.ts";
 import { normaliseKey } from "../keys.ts";
+import { dataInfo } from "./data-info.ts";
+import { mountStage, NO_STAGE, presentFrames, virtualFrames, type FramePlan } from "./frame-locked.ts";
+import { simulatedClock } from "./simulated-clock.ts";
+import {
+  answerOf,
+  confidenceOptions,
+  recognitionRecord,
+  simulatedParticipant,
+  type Answer,
+  type ConfidenceScale,
+  type RecognitionOption,
+  type RecognitionSetup,
+  type SimulatedChoice,
+  type SimulationWishes,
+} from "./recognition-data.ts";
 
-export interface RecognitionOption {
-  value: string;
-  label: string;
-  key: string;
-}
-
-export interface ConfidenceScale {
-  prompt: string;
-  labels: string[];
-  keys: string[];
-}
+export type { ConfidenceScale, RecognitionOption } from "./recognition-data.ts";
 
 const info = <const>{
   name: "advsight-recognition",
@@ -51,26 +60,30 @@ const info = <const>{
     /** show "correct"/"it was ..." for this long after the answer; null shows nothing */
     feedback_ms: { type: ParameterType.INT, default: null },
   },
-  data: {
-    onset_ms: { type: ParameterType.FLOAT },
-    offset_ms: { type: ParameterType.FLOAT },
-    response: { type: ParameterType.STRING },
-    response_value: { type: ParameterType.STRING },
-    rt: { type: ParameterType.FLOAT },
-  },
+  // every field of the record contract's table (study/record-fields.ts)
+  data: dataInfo(RECOGNITION_PLUGIN_FIELDS),
 };
 
 type Info = typeof info;
 /** jsPsych fills in every default before trial() runs, so no parameter is undefined there. */
 type Params = { [K in keyof TrialType<Info>]-?: Exclude<TrialType<Info>[K], undefined> };
+type SimulateArgs = Parameters<NonNullable<JsPsychPlugin<Info>["simulate"]>>;
 
-interface Answer {
-  value: string;
-  label: string;
-  key: string | null;
-  /** event time on the performance.now() clock */
-  at: number;
-  via: "key" | "click";
+function setupOf(trial: Params): RecognitionSetup {
+  const frameMs = trial.frame_ms;
+  return {
+    stimulus: trial.stimulus,
+    options: trial.options as RecognitionOption[],
+    correctValue: trial.correct_value,
+    frameMs,
+    fixationFrames: Math.max(0, Math.round(trial.fixation_ms / frameMs)),
+    stimulusFrames: Math.max(1, Math.round(trial.stimulus_ms / frameMs)),
+  };
+}
+
+/** Fixation for its whole frames (counted from the first callback), then the image for its frames. */
+function framePlan(setup: RecognitionSetup): FramePlan {
+  return { revealAt: (_ts, n) => n >= setup.fixationFrames, stimulusFrames: setup.stimulusFrames };
 }
 
 export class RecognitionPlugin implements JsPsychPlugin<Info> {
@@ -79,114 +92,77 @@ export class RecognitionPlugin implements JsPsychPlugin<Info> {
 
   async trial(display: HTMLElement, params: TrialType<Info>, on_load?: () => void): Promise<void> {
     const trial = params as Params;
-    const options = trial.options as RecognitionOption[];
+    const setup = setupOf(trial);
     const ignore = new Set((trial.ignore_keys as string[]).map(normaliseKey));
-    const frameMs = trial.frame_ms;
-    const fixationFrames = Math.max(0, Math.round(trial.fixation_ms / frameMs));
-    const stimulusFrames = Math.max(1, Math.round(trial.stimulus_ms / frameMs));
-
-    display.innerHTML = `
-      <div class="advsight-stage" style="width:${trial.image_size_px}px;height:${trial.image_size_px}px">
-        <div class="advsight-fixation">+</div>
-        <img class="advsight-image" alt="" src="${trial.stimulus}" width="${trial.image_size_px}" height="${trial.image_size_px}" style="visibility:hidden">
-      </div>
-      <div class="advsight-answers"></div>`;
-    const fixation = display.querySelector<HTMLElement>(".advsight-fixation")!;
-    const image = display.querySelector<HTMLImageElement>(".advsight-image")!;
+    const stage = await mountStage(display, { src: trial.stimulus, sizePx: trial.image_size_px, after: "blank", below: `<div class="advsight-answers"></div>` });
     const answers = display.querySelector<HTMLElement>(".advsight-answers")!;
-    await image.decode().catch(() => undefined); // preloaded; decoding first keeps the onset frame clean
     on_load?.();
 
-    const times = await this.presentFrames(fixation, image, fixationFrames, stimulusFrames);
+    const times = await presentFrames(stage, framePlan(setup));
 
-    const answer = await this.ask(answers, trial.prompt, options, ignore, trial.response_window_ms);
+    const answer = await this.ask(answers, trial.prompt, setup.options, ignore, trial.response_window_ms);
     let confidence: Answer | null = null;
     const scale = trial.confidence as ConfidenceScale | null;
-    if (answer && scale) {
-      confidence = await this.ask(
-        answers,
-        scale.prompt,
-        scale.labels.map((label, i) => ({ value: String(i + 1), label, key: scale.keys[i]! })),
-        ignore,
-        trial.response_window_ms,
-      );
-    }
-    const correct = answer !== null && trial.correct_value !== null && answer.value === trial.correct_value;
+    if (answer && scale) confidence = await this.ask(answers, scale.prompt, confidenceOptions(scale), ignore, trial.response_window_ms);
+    const record = recognitionRecord(setup, times, answer, confidence);
     if (trial.feedback_ms !== null && trial.feedback_ms > 0) {
-      const right = options.find((o) => o.value === trial.correct_value);
-      answers.innerHTML = `<p class="advsight-feedback ${correct ? "right" : "wrong"}">${
-        correct ? "Correct." : answer ? `Not quite: it was ${right?.label ?? "something else"}.` : "Too slow."
+      const right = setup.options.find((o) => o.value === trial.correct_value);
+      answers.innerHTML = `<p class="advsight-feedback ${record.correct ? "right" : "wrong"}">${
+        record.correct ? "Correct." : answer ? `Not quite: it was ${right?.label ?? "something else"}.` : "Too slow."
       }</p>`;
       await new Promise((r) => setTimeout(r, trial.feedback_ms!));
     }
     display.innerHTML = "";
-
-    this.jsPsych.finishTrial({
-      stimulus: trial.stimulus,
-      options,
-      response: answer?.key ?? null,
-      response_value: answer?.value ?? null,
-      response_label: answer?.label ?? null,
-      response_source: answer?.via ?? null,
-      correct,
-      reported_nothing: answer?.value === "nothing",
-      timed_out: answer === null,
-      rt: answer ? answer.at - times.onset : null,
-      confidence: confidence ? Number(confidence.value) : null,
-      confidence_rt: confidence && answer ? confidence.at - answer.at : null,
-      onset_ms: times.onset,
-      offset_ms: times.offset,
-      frame_ms: frameMs,
-      planned_duration_ms: stimulusFrames * frameMs,
-      planned_duration_frames: stimulusFrames,
-      actual_duration_ms: times.offset - times.onset,
-      actual_duration_frames: times.imageFrames,
-      fixation_onset_ms: times.fixationOnset,
-      planned_fixation_ms: fixationFrames * frameMs,
-      actual_fixation_ms: times.onset - times.fixationOnset,
-    });
+    this.jsPsych.finishTrial(record);
   }
 
-  /** Runs the fixation and image phases on the frame clock; resolves with the stamped times. */
-  private presentFrames(fixation: HTMLElement, image: HTMLElement, fixationFrames: number, stimulusFrames: number) {
-    return new Promise<{ fixationOnset: number; onset: number; offset: number; imageFrames: number }>((resolve) => {
-      let phase: "fixation" | "image-drawn" | "image" | "image-hidden" = "fixation";
-      let count = 0;
-      let fixationOnset = NaN;
-      let onset = NaN;
-      let imageFrames = 0;
-      const frame = () => {
-        const now = performance.now();
-        switch (phase) {
-          case "fixation":
-            if (count === 0) fixationOnset = now;
-            if (count >= fixationFrames) {
-              fixation.style.visibility = "hidden";
-              image.style.visibility = "visible";
-              phase = "image-drawn";
-            }
-            count++;
-            break;
-          case "image-drawn": // the first frame after the image was drawn
-            onset = now;
-            imageFrames = 1;
-            phase = "image";
-            break;
-          case "image":
-            imageFrames++;
-            break;
-          case "image-hidden":
-            resolve({ fixationOnset, onset, offset: now, imageFrames });
-            return;
-        }
-        if (phase === "image" && imageFrames >= stimulusFrames) {
-          image.style.visibility = "hidden";
-          phase = "image-hidden";
-        }
-        requestAnimationFrame(frame);
-      };
-      requestAnimationFrame(frame);
+  async simulate(params: SimulateArgs[0], mode: SimulateArgs[1], options: SimulateArgs[2], on_load?: () => void): Promise<void> {
+    const trial = params as Params;
+    const setup = setupOf(trial);
+    const scale = trial.confidence as ConfidenceScale | null;
+    // options appear at the offset: the image's frames after the onset
+    const imageMs = setup.stimulusFrames * setup.frameMs;
+    const { answer, confidence } = simulatedParticipant(this.jsPsych, setup, scale, trial.response_window_ms, imageMs, (options.data ?? {}) as SimulationWishes);
+    if (mode === "visual") {
+      await this.simulateVisual(trial, [answer, confidence], on_load);
+      return;
+    }
+    on_load?.();
+    // the session's simulated clock; a screen whose first frame comes at a random phase of the refresh
+    const clock = simulatedClock(this.jsPsych);
+    const frames = virtualFrames(clock.now() + Math.random() * setup.frameMs, setup.frameMs);
+    const times = await presentFrames(NO_STAGE, framePlan(setup), frames);
+    const given = answer && answerOf(answer, times.offset!);
+    const rated = given && confidence && answerOf(confidence, given.at);
+    // the trial ends with the last answer (or when the window runs out), after its feedback
+    const lastInput = rated?.at ?? given?.at ?? times.offset! + (trial.response_window_ms ?? 0);
+    await clock.passTime(lastInput + (trial.feedback_ms ?? 0), "data-only");
+    const data = this.jsPsych.pluginAPI.mergeSimulationData(recognitionRecord(setup, times, given, rated), options);
+    this.jsPsych.pluginAPI.ensureSimulationDataConsistency(trial, data);
+    this.jsPsych.finishTrial(data);
+  }
+
+  /** Runs the trial on the screen and answers each set of options as it appears, by key or by click. */
+  private async simulateVisual(trial: Params, choices: (SimulatedChoice | null)[], on_load?: () => void): Promise<void> {
+    const display = this.jsPsych.getDisplayElement();
+    const api = this.jsPsych.pluginAPI;
+    const todo = choices.filter((c): c is SimulatedChoice => c !== null);
+    let answered: Element | null = null;
+    const observer = new MutationObserver(() => {
+      const shown = display.querySelector(".advsight-options");
+      if (!shown || shown === answered) return;
+      answered = shown;
+      const choice = todo.shift();
+      if (!choice) return; // no answer: the window runs out
+      if (choice.via === "key") api.pressKey(choice.option.key, choice.latencyMs);
+      else api.clickTarget(shown.querySelector(`[data-index="${choice.index}"]`)!, choice.latencyMs);
     });
+    observer.observe(display, { childList: true, subtree: true });
+    try {
+      await this.trial(display, trial, on_load);
+    } finally {
+      observer.disconnect();
+    }
   }
 
   /** Shows the options as buttons with their keys; resolves with the answer, or null when time runs out. */

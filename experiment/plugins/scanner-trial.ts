@@ -2,15 +2,20 @@
  * jsPsych plugin "advsight-scanner-trial": one image of a scanner run, shown on the display frame
  * nearest its planned onset (t0 + planned_onset_ms, t0 being the first counted volume), for whole
  * frames; then fixation until the trial's end. Button-box keys are recorded without ending the trial
- * (the timing belongs to the scanner); trigger keys are never responses.
+ * (the timing belongs to the scanner); trigger keys are never responses. The run and its t0 come from
+ * the advsight-scanner extension; the frame timing from frame-locked.ts (rule: scanner-trial-data.ts).
  *
- * A frame callback at time ts that makes the image visible puts it on the screen at the next vsync,
- * about ts + frame; so the image is revealed in the first callback with ts + frame >= plan - frame / 2,
- * and the onset is stamped with the timestamp of the following callback, as in the recognition plugin.
+ * simulate(): in "data-only" mode the frame machine runs on virtual frames against the extension's
+ * SimulatedLink (its t0, its clock) and a simulated participant presses; in "visual" mode the trial
+ * runs on the screen and the press is dispatched to it.
  */
 import { ParameterType, type JsPsych, type JsPsychPlugin, type TrialType } from "jspsych";
+import { SCANNER_TRIAL_PLUGIN_FIELDS } from "../../study/record-fields.ts";
 import { normaliseKey } from "../keys.ts";
-import { currentScanner } from "../scanner/current.ts";
+import { scannerOf } from "../scanner/extension.ts";
+import { dataInfo } from "./data-info.ts";
+import { mountStage, NO_STAGE, presentFrames, virtualFrames } from "./frame-locked.ts";
+import { framePlan, isSkipped, scannerTrialRecord, scheduleOf, simulatedPress, type PressWishes, type Press, type ResponseKey } from "./scanner-trial-data.ts";
 
 const info = <const>{
   name: "advsight-scanner-trial",
@@ -35,18 +40,12 @@ const info = <const>{
     /** the response value that is correct, or null when none is */
     correct_value: { type: ParameterType.STRING, default: null },
   },
-  data: {
-    onset_ms: { type: ParameterType.FLOAT },
-    onset_rel_ms: { type: ParameterType.FLOAT },
-    response: { type: ParameterType.STRING },
-    rt: { type: ParameterType.FLOAT },
-  },
+  // every field of the record contract's table (study/record-fields.ts), skipped trials included
+  data: dataInfo(SCANNER_TRIAL_PLUGIN_FIELDS),
 };
 type Info = typeof info;
 type Params = { [K in keyof TrialType<Info>]-?: Exclude<TrialType<Info>[K], undefined> };
-
-/** Time the next trial needs to set up (jsPsych's trial change, image decode) before its own onset. */
-const HANDOVER_MS = 120;
+type SimulateArgs = Parameters<NonNullable<JsPsychPlugin<Info>["simulate"]>>;
 
 export class ScannerTrialPlugin implements JsPsychPlugin<Info> {
   static info = info;
@@ -54,34 +53,19 @@ export class ScannerTrialPlugin implements JsPsychPlugin<Info> {
 
   async trial(display: HTMLElement, params: TrialType<Info>, on_load?: () => void): Promise<void> {
     const trial = params as Params;
-    const link = currentScanner.link!;
-    const run = link.run!;
-    const t0 = run.t0?.tPage ?? performance.now(); // (no t0 when the run was aborted before it began)
-    const frameMs = trial.frame_ms;
-    const plan = t0 + trial.planned_onset_ms;
-    const stimulusFrames = Math.max(1, Math.round(trial.planned_duration_ms / frameMs));
-    const endAt = t0 + trial.trial_end_ms - HANDOVER_MS;
-    const keys = trial.response_keys as { key: string; value: string }[];
-    const byKey = new Map(keys.map((k) => [normaliseKey(k.key), k]));
-    const ignore = new Set((trial.ignore_keys as string[]).map(normaliseKey));
-
+    const run = scannerOf(this.jsPsych).link.run!;
     const startedAt = performance.now();
-    if (run.aborted || startedAt > plan + trial.planned_duration_ms) {
-      // the run was aborted, or the image's time is over (the page was reloaded mid-run): record the trial as not shown
-      this.jsPsych.finishTrial({ stimulus: trial.stimulus, run_id: run.armed.runId, t0_page_ms: t0, planned_onset_ms: trial.planned_onset_ms, skipped: true, onset_ms: null, response: null, rt: null, aborted: run.aborted });
+    if (isSkipped(trial, run, startedAt)) {
+      this.jsPsych.finishTrial(scannerTrialRecord(trial, run, null));
       return;
     }
-    display.innerHTML = `
-      <div class="advsight-stage" style="width:${trial.image_size_px}px;height:${trial.image_size_px}px">
-        <div class="advsight-fixation">+</div>
-        <img class="advsight-image" alt="" src="${trial.stimulus}" width="${trial.image_size_px}" height="${trial.image_size_px}" style="visibility:hidden">
-      </div>`;
-    const fixation = display.querySelector<HTMLElement>(".advsight-fixation")!;
-    const image = display.querySelector<HTMLImageElement>(".advsight-image")!;
-    await image.decode().catch(() => undefined);
+    const schedule = scheduleOf(trial, run.t0!.tPage);
+    const byKey = new Map((trial.response_keys as ResponseKey[]).map((k) => [normaliseKey(k.key), k]));
+    const ignore = new Set((trial.ignore_keys as string[]).map(normaliseKey));
+    const stage = await mountStage(display, { src: trial.stimulus, sizePx: trial.image_size_px, after: "fixation" });
     on_load?.();
 
-    const presses: { key: string; value: string; at: number }[] = [];
+    const presses: Press[] = [];
     let triggerPresses = 0;
     const onKey = (e: KeyboardEvent) => {
       const key = normaliseKey(e.key);
@@ -93,83 +77,41 @@ export class ScannerTrialPlugin implements JsPsychPlugin<Info> {
       if (k && !e.repeat) presses.push({ key: k.key, value: k.value, at: e.timeStamp });
     };
     document.addEventListener("keydown", onKey, true);
-
-    const times = await new Promise<{ onset: number; offset: number; frames: number }>((resolve) => {
-      let phase: "waiting" | "drawn" | "image" | "hidden" | "done" = "waiting";
-      let onset = NaN;
-      let offset = NaN;
-      let frames = 0;
-      const frame = (ts: number) => {
-        if (run.aborted) {
-          resolve({ onset, offset, frames });
-          return;
-        }
-        switch (phase) {
-          case "waiting":
-            if (ts + frameMs >= plan - frameMs / 2) {
-              fixation.style.visibility = "hidden";
-              image.style.visibility = "visible";
-              phase = "drawn";
-            }
-            break;
-          case "drawn":
-            onset = ts;
-            frames = 1;
-            phase = "image";
-            break;
-          case "image":
-            frames++;
-            break;
-          case "hidden":
-            offset = ts;
-            phase = "done";
-            break;
-          case "done":
-            if (ts + frameMs >= endAt) {
-              resolve({ onset, offset, frames });
-              return;
-            }
-        }
-        if (phase === "image" && frames >= stimulusFrames) {
-          image.style.visibility = "hidden";
-          fixation.style.visibility = "visible";
-          phase = "hidden";
-        }
-        requestAnimationFrame(frame);
-      };
-      requestAnimationFrame(frame);
-    });
+    const times = await presentFrames(stage, framePlan(schedule, run));
     document.removeEventListener("keydown", onKey, true);
     display.innerHTML = "";
+    this.jsPsych.finishTrial(scannerTrialRecord(trial, run, { times, presses, triggerPresses, startedAt }));
+  }
 
-    const answer = presses.find((p) => p.at >= times.onset) ?? null;
-    const correct = trial.correct_value === null ? null : trial.correct_value === "repeat" ? answer?.value === "repeat" : answer === null;
-    const data = {
-      stimulus: trial.stimulus,
-      run_id: run.armed.runId,
-      t0_page_ms: t0,
-      t0_seq: run.t0!.seq,
-      planned_onset_ms: trial.planned_onset_ms,
-      onset_ms: times.onset,
-      onset_rel_ms: times.onset - t0,
-      onset_error_ms: times.onset - plan,
-      offset_ms: times.offset,
-      duration_ms: times.offset - times.onset,
-      planned_duration_ms: stimulusFrames * frameMs,
-      planned_duration_frames: stimulusFrames,
-      duration_frames: times.frames,
-      frame_ms: frameMs,
-      response: answer?.key ?? null,
-      response_value: answer?.value ?? null,
-      rt: answer ? answer.at - times.onset : null,
-      n_presses: presses.length,
-      trigger_presses: triggerPresses,
-      correct,
-      skipped: false,
-      // the trial began after its planned onset (a reload mid-run): its onset is late, and logged as such
-      started_late: startedAt > plan - frameMs / 2,
-      aborted: run.aborted,
-    };
-    this.jsPsych.finishTrial(data);
+  async simulate(params: SimulateArgs[0], mode: SimulateArgs[1], options: SimulateArgs[2], on_load?: () => void): Promise<void> {
+    const trial = params as Params;
+    const scanner = scannerOf(this.jsPsych);
+    const run = scanner.linkFor(mode).run!;
+    const press = simulatedPress(this.jsPsych, trial, trial.response_keys as ResponseKey[], (options.data ?? {}) as PressWishes);
+    if (mode === "visual") {
+      // the key goes in at the planned onset plus the latency (the onset is within half a frame of plan)
+      if (press && run.t0) this.jsPsych.pluginAPI.pressKey(press.key.key, Math.max(0, run.t0.tPage + trial.planned_onset_ms + press.latencyMs - performance.now()));
+      return this.trial(this.jsPsych.getDisplayElement(), params, on_load);
+    }
+    on_load?.();
+    const link = scanner.simulation(mode);
+    const startedAt = link.now();
+    let data;
+    if (isSkipped(trial, run, startedAt)) {
+      data = scannerTrialRecord(trial, run, null);
+    } else {
+      const schedule = scheduleOf(trial, run.t0!.tPage);
+      // a screen whose frames come at a random phase of the planned onset
+      const frames = virtualFrames(startedAt + Math.random() * schedule.frameMs, schedule.frameMs);
+      const times = await presentFrames(NO_STAGE, framePlan(schedule, run), frames);
+      const presses = press && times.onset !== null ? [{ ...press.key, at: times.onset + press.latencyMs }] : [];
+      // a keyboard trigger box types a key at every pulse; the trial counts those as trigger presses
+      const triggerPresses = run.armed.source === "keyboard" ? link.pulsesBetween(startedAt, schedule.endAt) : 0;
+      await link.passTime(schedule.endAt);
+      data = scannerTrialRecord(trial, run, { times, presses, triggerPresses, startedAt });
+    }
+    const merged = this.jsPsych.pluginAPI.mergeSimulationData(data, options);
+    this.jsPsych.pluginAPI.ensureSimulationDataConsistency(trial, merged);
+    this.jsPsych.finishTrial(merged);
   }
 }

@@ -11,6 +11,7 @@ import { monitorPulses, volumeTime, type MonitorSummary } from "../../scanner-sy
 import { SCANNER_NAMESPACE } from "../../scanner-sync/protocol.ts";
 import { normaliseKey } from "../keys.ts";
 import type { ScannerConfig } from "../../study/study-config.ts";
+import type { RunLink, RunProgress } from "./run-link.ts";
 
 export interface PagePulse extends Pulse {
   /** the pulse on the page clock (tServer mapped with the clock estimate when it arrived) */
@@ -30,7 +31,7 @@ export interface RunState {
   rejoining: boolean;
 }
 
-export class ScannerLink {
+export class ScannerLink implements RunLink {
   readonly socket: Socket;
   readonly clock = new ClockSync();
   run: RunState | undefined;
@@ -44,7 +45,7 @@ export class ScannerLink {
 
   constructor(
     session: { sessionId: string; token: string },
-    private readonly scanner: ScannerConfig,
+    readonly scanner: ScannerConfig,
     private readonly triggerKeys: string[],
     url = "",
   ) {
@@ -198,7 +199,7 @@ export class ScannerLink {
     return run.pulses.size - before;
   }
 
-  progress(m: { trial: number; nTrials: number; response: string | null; rtMs: number | null; onsetErrorMs: number | null }): void {
+  progress(m: RunProgress): void {
     if (this.run) this.socket.emit("run:progress", { runId: this.run.armed.runId, ...m });
   }
 

@@ -7,14 +7,17 @@ import BrowserCheckPlugin from "@jspsych/plugin-browser-check";
 import FullscreenPlugin from "@jspsych/plugin-fullscreen";
 import HtmlButtonResponsePlugin from "@jspsych/plugin-html-button-response";
 import PreloadPlugin from "@jspsych/plugin-preload";
+import type { JsPsych } from "jspsych";
 import type { DesignStudy } from "../../study/online-design.ts";
 import { ScannerRunEndPlugin, ScannerWaitPlugin } from "../plugins/scanner-run.ts";
 import { ScannerTrialPlugin } from "../plugins/scanner-trial.ts";
 import { runRecordIndex, type RunPosition, type ScannerDesign, type ScannerTrialSpec } from "../../study/scanner-design.ts";
 import { stimulusData, type TimelineArray } from "../timeline.ts";
-import { currentScanner } from "./current.ts";
+import { scannerOf } from "./extension.ts";
 
 export interface ScannerTimelineContext {
+  /** the jsPsych that runs the timeline; its advsight-scanner extension holds the link */
+  jsPsych: JsPsych;
   study: DesignStudy;
   design: ScannerDesign;
   stimulusUrl: (file: string) => string;
@@ -25,10 +28,10 @@ export interface ScannerTimelineContext {
 }
 
 /** Stamps a run record with its index in the attempt the server armed. */
-function indexRecord(design: ScannerDesign, run: number, position: number, data: Record<string, unknown>): void {
-  const attempt = currentScanner.link?.run?.armed.attempt ?? 1;
+function indexRecord(ctx: ScannerTimelineContext, run: number, position: number, data: Record<string, unknown>): void {
+  const attempt = scannerOf(ctx.jsPsych).link.run?.armed.attempt ?? 1;
   data.attempt = attempt;
-  data.record_index = runRecordIndex(design, { run, attempt, position });
+  data.record_index = runRecordIndex(ctx.design, { run, attempt, position });
 }
 
 function responseKeys(study: DesignStudy): { key: string; value: string }[] {
@@ -68,9 +71,9 @@ function trial(spec: ScannerTrialSpec, nTrials: number, ctx: ScannerTimelineCont
       is_repeat: spec.isRepeat,
     },
     on_finish(data: Record<string, unknown>) {
-      indexRecord(ctx.design, spec.run, spec.trialInRun - 1, data);
+      indexRecord(ctx, spec.run, spec.trialInRun - 1, data);
       const n = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
-      currentScanner.link?.progress({ trial: spec.trialInRun, nTrials, response: (data.response as string | null) ?? null, rtMs: n(data.rt), onsetErrorMs: n(data.onset_error_ms) });
+      scannerOf(ctx.jsPsych).link.progress({ trial: spec.trialInRun, nTrials, response: (data.response as string | null) ?? null, rtMs: n(data.rt), onsetErrorMs: n(data.onset_error_ms) });
     },
   };
 }
@@ -81,7 +84,7 @@ export function buildScannerTimeline(ctx: ScannerTimelineContext, debriefHtml: s
   // records up to `resume` are stored: the resumed run's node skips them once
   let skipUpTo = resume;
   const skip = (run: number, position: number) => skipUpTo !== undefined && skipUpTo.run === run && position <= skipUpTo.position;
-  const armedRun = () => currentScanner.link?.run?.armed.run;
+  const armedRun = () => scannerOf(ctx.jsPsych).link.run?.armed.run;
   const runs = design.runs.filter((r) => r.run >= (resume?.run ?? 1));
   const images = [...new Set(runs.flatMap((r) => r.trials.map((t) => ctx.stimulusUrl(t.file))))];
   const timeline: TimelineArray = [{ type: PreloadPlugin, images, show_progress_bar: true, message: "Loading the pictures..." }];
@@ -112,7 +115,7 @@ export function buildScannerTimeline(ctx: ScannerTimelineContext, debriefHtml: s
       run_ms: run.summary.runMs,
       data: { kind: "scanner-run", run: run.run },
       conditional_function: () => !skip(run.run, run.trials.length),
-      on_finish: (data: Record<string, unknown>) => indexRecord(design, run.run, run.trials.length, data),
+      on_finish: (data: Record<string, unknown>) => indexRecord(ctx, run.run, run.trials.length, data),
     });
     // after the last run the page waits only if the operator may retake it (the server answers at once otherwise)
     body.push({ type: ScannerWaitPlugin, run: run.run + 1, n_runs: nRuns, on_start: () => (skipUpTo = undefined) });

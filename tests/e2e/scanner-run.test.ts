@@ -212,6 +212,12 @@ test("operator console: live state, start and abort a run from the admin page", 
   assert.match(await row.innerText(), /aborted by the operator/);
   await page.waitForFunction("window.advsight.queue.status().pending === 0", undefined, { timeout: 20_000 });
   const rows = (await getJson(`${server.url}/api/export/sessions/${sessionId}/trials.json`)) as Record<string, unknown>[];
+  // every row passes the record contract, the trials not shown after the abort included
+  assert.ok(rows.some((r) => r.kind === "scanner" && r.skipped === true), "some trials were skipped after the abort");
+  for (const r of rows) {
+    const verdict = checkRecord(r);
+    assert.ok(verdict.ok, verdict.ok ? "" : `the record contract (study/trial-record.ts) is broken: ${verdict.error}`);
+  }
   assert.equal(rows.find((r) => r.kind === "scanner-run" && r.run === 1)?.aborted, true);
   const runs = (await getJson(`${server.url}/api/scanner/sessions/${sessionId}/runs`)) as { status: string }[];
   assert.deepEqual(runs.map((r) => r.status), ["aborted"]);

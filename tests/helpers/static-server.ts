@@ -1,0 +1,24 @@
+/** A tiny static file server for browser tests of pages that are not advsight's own (URL path -> file or text). */
+import { createServer } from "node:http";
+import { readFileSync } from "node:fs";
+import { extname } from "node:path";
+import type { AddressInfo } from "node:net";
+
+const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".map": "application/json" };
+
+export type Route = { file: string } | { text: string; type: string };
+
+export async function serveStatic(routes: Record<string, Route>): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer((req, res) => {
+    const route = routes[new URL(req.url ?? "/", "http://x").pathname];
+    if (!route) {
+      res.writeHead(404).end();
+      return;
+    }
+    const [body, type] = "file" in route ? [readFileSync(route.file), TYPES[extname(route.file)] ?? "application/octet-stream"] : [route.text, route.type];
+    res.writeHead(200, { "content-type": type }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
