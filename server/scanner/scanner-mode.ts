@@ -52,7 +52,10 @@ export function createScannerMode(io: SocketServer, options: ScannerModeOptions)
     // the body is optional (an empty POST is fine); a non-empty one must be JSON
     const hasBody = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
     if (hasBody && !req.is("application/json")) throw new UserError("send the body as JSON (Content-Type: application/json), or no body", 415);
-    const checked = checkMessage(ConsoleMessages["run:start"], "run:start", { sessionId: req.params.sessionId, ...(req.body ?? {}) });
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    // the session is the one in the path; a body naming another would be ambiguous
+    if (typeof body === "object" && body !== null && Object.hasOwn(body, "sessionId")) throw new UserError("the session comes from the path (/sessions/:sessionId/...); leave sessionId out of the body");
+    const checked = checkMessage(ConsoleMessages["run:start"], "run:start", { ...body, sessionId: req.params.sessionId });
     if (!checked.ok) throw new UserError(checked.error);
     return checked.value;
   };

@@ -11,18 +11,24 @@ import { tokenMatchesHash, type AdminAuth } from "../auth.ts";
 import type { ScannerHub } from "./scanner-hub.ts";
 import type { Store } from "../../storage/store.ts";
 import type { z } from "../../common/schema.ts";
+import { ConnectionWarnings, loggable } from "../connection-warnings.ts";
 
 type Schemas = Record<string, z.ZodType>;
 
-/** Registers one validated handler per message; its return value (or error) goes back as the ack. */
-function handle<S extends Schemas>(socket: Socket, schemas: S, handlers: { [K in keyof S]: (m: z.infer<S[K]>) => unknown }, onError: (e: string) => void): void {
+/**
+ * Registers one validated handler per message; its return value (or error) goes back as the ack.
+ * Malformed and unknown messages are warned about once per connection (ConnectionWarnings), not echoed.
+ */
+function handle<S extends Schemas>(socket: Socket, schemas: S, handlers: { [K in keyof S]: (m: z.infer<S[K]>) => unknown }, who: string): void {
+  const warnings = new ConnectionWarnings(`scanner: ${who}`);
+  socket.on("disconnect", () => warnings.close());
   for (const event of Object.keys(schemas)) {
     socket.on(event, (payload: unknown, ack?: unknown) => {
       const reply = (a: Ack) => (typeof ack === "function" ? (ack as (a: Ack) => void)(a) : a.ok ? undefined : socket.emit("scanner:error", { event, error: a.error }));
       const checked = checkMessage(schemas[event]!, event, payload);
       if (!checked.ok) {
-        onError(checked.error);
-        reply(checked);
+        warnings.warn(event, checked.error);
+        reply({ ok: false, error: loggable(checked.error, 500) });
         return;
       }
       try {
@@ -35,30 +41,33 @@ function handle<S extends Schemas>(socket: Socket, schemas: S, handlers: { [K in
       }
     });
   }
-  // anything else a client sends is not ours to act on; say so once per socket and ignore it
-  socket.onAny((event: string) => {
-    if (!(event in schemas)) {
-      onError(`unknown message "${event}"`);
-      socket.emit("scanner:error", { event, error: `unknown message "${event}"` });
+  // anything else a client sends is not ours to act on: warn once per kind, answer with the name cut short
+  socket.onAny((event: unknown) => {
+    const name = String(event);
+    if (!Object.hasOwn(schemas, name)) {
+      warnings.warn(`unknown ${name}`, `unknown message "${name}"`);
+      socket.emit("scanner:error", { event: loggable(name, 64), error: `unknown message "${loggable(name, 64)}"` });
     }
   });
 }
 
 export function attachScanner(io: SocketServer, hub: ScannerHub, store: Store, auth: AdminAuth): void {
-  const complain = (who: string) => (error: string) => console.warn(`advsight scanner: ${who}: ${error} (ignored)`);
-
   const pages = io.of(SCANNER_NAMESPACE);
   pages.use((socket, next) => {
     const { sessionId, token } = (socket.handshake.auth ?? {}) as { sessionId?: unknown; token?: unknown };
     if (typeof sessionId !== "string" || typeof token !== "string") return next(new Error("send { sessionId, token } as auth"));
-    store
-      .getSession(sessionId)
-      .then((session) => {
-        if (!session || !tokenMatchesHash(token, session.tokenHash)) return next(new Error("session or token wrong"));
-        socket.data.session = session;
-        next();
-      })
-      .catch(() => next(new Error("session lookup failed")));
+    const address = socket.handshake.address;
+    void (async () => {
+      const wait = await auth.attempts.waitSeconds(address);
+      if (wait > 0) return next(new Error(`too many failed token checks from this address; try again in ${wait} s`));
+      const session = await store.getSession(sessionId);
+      if (!session || !tokenMatchesHash(token, session.tokenHash)) {
+        await auth.attempts.failed(address);
+        return next(new Error("session or token wrong"));
+      }
+      socket.data.session = session;
+      next();
+    })().catch(() => next(new Error("session lookup failed")));
   });
   pages.on("connection", (socket) => {
     const session = socket.data.session;
@@ -89,7 +98,7 @@ export function attachScanner(io: SocketServer, hub: ScannerHub, store: Store, a
         "run:end": (m) => hub.runs.endRun(sid, m.runId, m.aborted),
         "pulse:key": (m) => ({ stored: hub.runs.keyPulse(sid, m) }),
       },
-      complain(`page of session ${sid}`),
+      `page of session ${sid}`,
     );
   });
 
@@ -114,7 +123,7 @@ export function attachScanner(io: SocketServer, hub: ScannerHub, store: Store, a
         },
         "relay:status": (m) => hub.sourceStatus("relay", `relay: serial ${m.state}`, m.detail, m.state !== "open"),
       },
-      complain("relay"),
+      "relay",
     );
   });
 
@@ -130,7 +139,7 @@ export function attachScanner(io: SocketServer, hub: ScannerHub, store: Store, a
         "run:retake": (m) => hub.runs.retakeRun(m.sessionId),
         "runs:finish": (m) => hub.runs.finishRuns(m.sessionId),
       },
-      complain("console"),
+      "console",
     );
   });
 }

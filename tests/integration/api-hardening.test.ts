@@ -328,3 +328,64 @@ describe("files", () => {
     assert.ok(lines[1]!.includes("a b c d"));
   });
 });
+
+describe("scanner channels", () => {
+  const SCANNER = join(PACKAGE_ROOT, "tests/fixtures/studies/scanner-sim.json");
+
+  test("unknown or malformed socket messages are logged once per kind and connection, shortened, then counted", async () => {
+    const { io } = await import("socket.io-client");
+    const scanner = await startServer([SCANNER]);
+    const lines: string[] = [];
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
+    try {
+      const res = await fetch(`${scanner.url}/api/sessions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ studyId: "scanner-sim" }) });
+      const s = (await res.json()) as { sessionId: string; token: string };
+      const socket = io(`${scanner.url}/scanner`, { auth: s, transports: ["websocket"], reconnection: false });
+      await new Promise((r) => socket.once("connect", r));
+      const answers: string[] = [];
+      socket.on("scanner:error", (e: { error: string }) => answers.push(e.error));
+      const huge = "x".repeat(500_000);
+      for (let i = 0; i < 20; i++) socket.emit(`${huge}\r\n${i}`, {});
+      for (let i = 0; i < 20; i++) socket.emit("run:ready", { run: huge });
+      await socket.timeout(30_000).emitWithAck("clock:ping", { t0: 1 }); // (messages arrive in order: the server has seen them all)
+      socket.close();
+      for (let i = 0; i < 50 && !lines.some((l) => l.includes("more ignored")); i++) await new Promise((r) => setTimeout(r, 100));
+      const logged = lines.filter((l) => l.includes(s.sessionId));
+      assert.ok(logged.length <= 3, `${logged.length} lines:\n${logged.join("\n").slice(0, 500)}`);
+      assert.ok(logged.join("").length < 2000, `${logged.join("").length} characters logged`);
+      assert.ok(!logged.some((l) => /[\r\n]/.test(l)), "control characters are escaped");
+      assert.ok(logged.some((l) => /38 more ignored message\(s\)/.test(l)), logged.map((l) => l.slice(0, 150)).join("\n"));
+      assert.ok(answers.length > 0 && answers.every((a) => a.length < 700), "the answers are shortened too");
+    } finally {
+      console.warn = warn;
+      await scanner.server.close();
+    }
+  });
+
+  test("a scanner start names its session in the path only; wrong page tokens count as failed checks", async () => {
+    const { io } = await import("socket.io-client");
+    const scanner = await startServer([SCANNER], undefined, { limits: { failedAuthAttempts: 3 } });
+    try {
+      const res = await fetch(`${scanner.url}/api/sessions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ studyId: "scanner-sim" }) });
+      const s = (await res.json()) as { sessionId: string; token: string };
+      const start = await fetch(`${scanner.url}/api/scanner/sessions/${s.sessionId}/runs/start`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN}` },
+        body: JSON.stringify({ sessionId: "00000000-0000-0000-0000-000000000000" }),
+      });
+      assert.equal(start.status, 400);
+      assert.match(((await start.json()) as { error: string }).error, /the session comes from the path/);
+      const connect = (token: string) =>
+        new Promise<string>((resolve) => {
+          const socket = io(`${scanner.url}/scanner`, { auth: { sessionId: s.sessionId, token }, transports: ["websocket"], reconnection: false });
+          socket.once("connect", () => (socket.close(), resolve("connected")));
+          socket.once("connect_error", (e) => (socket.close(), resolve(e.message)));
+        });
+      for (let i = 0; i < 3; i++) assert.match(await connect(`wrong-${i}`), /session or token wrong/);
+      assert.match(await connect(s.token), /too many failed token checks/, "even the right token waits now");
+    } finally {
+      await scanner.server.close();
+    }
+  });
+});
