@@ -1,4 +1,5 @@
-import { existsSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { writeFileAtomic } from "../common/atomic-write-node.ts";
 import { join, resolve } from "node:path";
 import { UserError } from "../common/errors.ts";
 import { exportRows, toCsv, toJson } from "../storage/export.ts";
@@ -74,9 +75,7 @@ export const command: Command = {
       }
       const text = format === "csv" ? toCsv(rows) : toJson(rows);
       if (values.out) {
-        const tmp = `${values.out}.tmp-${process.pid}`;
-        writeFileSync(tmp, text);
-        renameSync(tmp, values.out);
+        writeFileAtomic(values.out, text);
         console.error(`wrote ${rows.length} trial(s) to ${values.out}`);
       } else {
         process.stdout.write(text);
