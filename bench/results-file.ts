@@ -1,5 +1,6 @@
 /** bench/RESULTS.md: each benchmark owns one "## Heading" section and replaces only that one. */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { writeFileAtomic } from "../common/atomic-write-node.ts";
 import { join } from "node:path";
 
 const PATH = join(new URL("..", import.meta.url).pathname, "bench/RESULTS.md");
@@ -10,11 +11,11 @@ export function writeResultsSection(heading: string, section: string): string {
   const body = `${section.trim()}\n`;
   const start = old.search(new RegExp(`^## ${heading.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\s*$`, "m"));
   if (start < 0) {
-    writeFileSync(PATH, `${old.trimEnd()}\n\n${body}`);
+    writeFileAtomic(PATH, `${old.trimEnd()}\n\n${body}`);
   } else {
     const rest = old.slice(start + 1);
     const end = rest.search(/^## /m);
-    writeFileSync(PATH, old.slice(0, start) + body + (end >= 0 ? `\n${rest.slice(end)}` : ""));
+    writeFileAtomic(PATH, old.slice(0, start) + body + (end >= 0 ? `\n${rest.slice(end)}` : ""));
   }
   return PATH;
 }

@@ -1,5 +1,5 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { resolve } from "node:path";
+import { writeFilesAtomic } from "../common/atomic-write-node.ts";
 import { UserError } from "../common/errors.ts";
 import { encodeNpy } from "../common/npy.ts";
 import { readNpy, writeNpy } from "../common/npy-file.ts";
@@ -55,23 +55,6 @@ function readInputs(model: Model, values: { images?: string[]; tensor?: string; 
   return { tensor: imagesToTensor(decoded, profile, model.inputShape), rows: files };
 }
 
-/** Write files into `dir` only once all of them are ready: temp names first, then renames. */
-function writeAll(dir: string, files: Record<string, Uint8Array | string>): void {
-  mkdirSync(dir, { recursive: true });
-  const written: string[] = [];
-  try {
-    for (const [name, content] of Object.entries(files)) {
-      const tmp = join(dir, `.${name}.tmp-${process.pid}`);
-      writeFileSync(tmp, content);
-      written.push(tmp);
-    }
-    for (const [name] of Object.entries(files)) renameSync(join(dir, `.${name}.tmp-${process.pid}`), join(dir, name));
-  } catch (e) {
-    for (const tmp of written) rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-
 function predictionsTsv(rows: string[], probs: Tensor): string {
   const top = topK(probs, 5);
   const header = ["row", "image", ...[1, 2, 3, 4, 5].flatMap((k) => [`top${k}_index`, `top${k}_wnid`, `top${k}_label`, `top${k}_prob`])];
@@ -101,7 +84,7 @@ async function runVerb(argv: string[]): Promise<number> {
     for (const name of names) files[`${name.replace(/[^\w.-]+/g, "_")}.npy`] = encodeNpy(acts[name]!);
     files["images.tsv"] = `row\tsource\n${inputs.rows.map((r, i) => `${i}\t${r}`).join("\n")}\n`;
     files["predictions.tsv"] = predictionsTsv(inputs.rows, probs);
-    writeAll(out, files);
+    writeFilesAtomic(out, files);
     console.error(`${inputs.rows.length} image(s), ${names.length} layer(s) on ${model.runtime} in ${Date.now() - started} ms -> ${out}`);
   } finally {
     await model.release();
@@ -137,7 +120,6 @@ async function gradVerb(argv: string[]): Promise<number> {
     const inputs = readInputs(model, values, positionals, usages.grad);
     const started = Date.now();
     const gradient = await model.inputGradient(inputs.tensor, { layer, unit, position, logSoftmax: values["log-softmax"] });
-    mkdirSync(dirname(out), { recursive: true });
     writeNpy(out, { data: gradient.data, shape: gradient.shape });
     const what = values.class !== undefined ? `${values["log-softmax"] ? "log-softmax" : "logit"} ${unit} of ${layer}` : `unit ${values.unit} of ${layer}`;
     console.error(`d(${what})/d(input) for ${inputs.rows.length} image(s) on ${model.runtime} in ${Date.now() - started} ms -> ${out}`);

@@ -1,6 +1,7 @@
-import { createWriteStream, existsSync, renameSync, rmSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { writeStreamAtomic } from "../common/atomic-write-node.ts";
 import { join, resolve } from "node:path";
 import { UserError } from "../common/errors.ts";
 import { exportChunks, type ExportFormat } from "../storage/export.ts";
@@ -76,19 +77,11 @@ export const command: Command = {
       }
       // streamed a page of records at a time: a study of any size exports in bounded memory
       let nRows = 0;
-      const chunks = () => Readable.from(exportChunks(store, sessions, { format: format as ExportFormat, raw: values.raw, onRows: (n) => (nRows = n) }));
       if (values.out) {
-        const tmp = `${values.out}.tmp-${process.pid}`;
-        try {
-          await pipeline(chunks(), createWriteStream(tmp));
-          renameSync(tmp, values.out);
-        } catch (e) {
-          rmSync(tmp, { force: true });
-          throw e;
-        }
+        await writeStreamAtomic(values.out, exportChunks(store, sessions, { format: format as ExportFormat, raw: values.raw, onRows: (n) => (nRows = n) }));
         console.error(`wrote ${nRows} trial(s) of ${sessions.length} session(s) to ${values.out}`);
       } else {
-        await pipeline(chunks(), process.stdout, { end: false });
+        await pipeline(Readable.from(exportChunks(store, sessions, { format: format as ExportFormat, raw: values.raw })), process.stdout, { end: false });
       }
     } finally {
       await store.close();

@@ -1,5 +1,5 @@
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
+import { writeFileAtomic } from "../common/atomic-write-node.ts";
 import { UserError } from "../common/errors.ts";
 import { loadModelFile } from "../cnn/model-file-node.ts";
 import { DEFAULT_MODELS_DIR, KNOWN_MODELS } from "../cnn/registry.ts";
@@ -33,10 +33,7 @@ async function synthVerb(argv: string[]): Promise<number> {
   const out = resolve(requireOption(values.out, "out", usages.synth));
   const started = Date.now();
   const bytes = makeSyntheticAlexNet({ arch, seed });
-  mkdirSync(dirname(out), { recursive: true });
-  const tmp = `${out}.tmp-${process.pid}`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, out);
+  writeFileAtomic(out, bytes);
   console.error(`wrote ${syntheticModelId(arch, seed)} (${arch} topology, synthetic weights, ${(bytes.length / 1e6).toFixed(1)} MB) to ${out} in ${Date.now() - started} ms`);
   return 0;
 }

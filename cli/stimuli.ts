@@ -1,11 +1,8 @@
 import { UserError } from "../common/errors.ts";
 import { PROFILE_NAMES, profileByName } from "../cnn/preprocess.ts";
 import { BACKEND_CHOICES, type BackendChoice } from "../cnn/runtime-node.ts";
-import { AN_DEFAULTS } from "../stimuli/generate/an-logit-ascent.ts";
-import { PGD_DEFAULTS } from "../stimuli/generate/ai-pgd-linf.ts";
-import { CW_DEFAULTS } from "../stimuli/generate/ai-cw-l2.ts";
-import { AI_METHODS, type AiMethod, type GenerateConfig } from "../stimuli/generate/generate.ts";
-import { parseTargetRule } from "../stimuli/generate/targets.ts";
+import { AI_METHODS, AttackParamError, attackConfig, type AttackParam } from "../stimuli/generate/attack-params.ts";
+import type { GenerateConfig } from "../stimuli/generate/generate.ts";
 import { generateSetFiles } from "../stimuli/generate-set-file.ts";
 import { checkSetFiles } from "../stimuli/check-set-file.ts";
 import { parseOptions, requireOption, verbCommand, type Command } from "./command.ts";
@@ -21,14 +18,11 @@ const usages = {
 };
 const usage = Object.values(usages).join("\n       ");
 
-/** "8/255" or a fraction such as 0.0314, as /255 units. */
-export function parseEps(value: string): number {
-  const frac = /^\s*(\d+(?:\.\d+)?)\s*\/\s*255\s*$/.exec(value);
-  const eps255 = frac ? Number(frac[1]) : Number(value) * 255;
-  if (!frac && !(Number(value) > 0 && Number(value) < 1)) throw new UserError(`--eps is written as N/255 (e.g. 8/255) or as a fraction of the 0-1 range (e.g. 0.0314), got "${value}"`);
-  if (!(eps255 >= 1 && eps255 <= 64)) throw new UserError(`--eps must be between 1/255 and 64/255 (8/255 is usual), got ${value} = ${+eps255.toFixed(2)}/255`);
-  return eps255;
-}
+/** The command line's name of each attack parameter (attack-params.ts names them without flags). */
+const FLAGS: Record<AttackParam, string> = {
+  eps: "--eps", confidence: "--confidence", seed: "--seed", target: "--target", aiMethod: "--ai-method", aiIterations: "--ai-iterations",
+  anIterations: "--an-iterations", anRestarts: "--an-restarts", anStep: "--an-step", l2Decay: "--l2-decay",
+};
 
 function numberOption(value: string | undefined, name: string, fallback: number, check: (n: number) => boolean, what: string): number {
   if (value === undefined) return fallback;
@@ -47,41 +41,45 @@ const generateOptions = {
   name: { type: "string" }, backend: { type: "string" },
 } as const;
 
+type GenerateValues = ReturnType<typeof parseOptions<typeof generateOptions>>["values"];
+
+/** The generator's configuration from the options: parsed and checked by attack-params.ts, its messages with our flag names. */
+function generateConfig(values: GenerateValues): GenerateConfig {
+  const both = !values.an && !values.ai;
+  try {
+    return attackConfig({
+      an: both || !!values.an,
+      ai: both || !!values.ai,
+      eps: values.eps,
+      confidence: values.confidence,
+      seed: values.seed,
+      target: values.target,
+      aiMethod: values["ai-method"],
+      aiIterations: values["ai-iterations"],
+      anIterations: values["an-iterations"],
+      anRestarts: values["an-restarts"],
+      anStep: values["an-step"],
+      l2Decay: values["l2-decay"],
+      natural: values.natural,
+      anControl: values["an-control"],
+      aiControl: values["ai-control"],
+    });
+  } catch (e) {
+    if (e instanceof AttackParamError) throw new UserError(e.namedAs(FLAGS[e.param]));
+    throw e;
+  }
+}
+
+/** The options of `stimuli generate` (argv without the verb) as the generator's configuration (tests compare it with the page's). */
+export function generateConfigFromArgs(argv: string[]): GenerateConfig {
+  return generateConfig(parseOptions(argv, generateOptions, usages.generate).values);
+}
+
 async function generateVerb(argv: string[]): Promise<number> {
   const { values, positionals } = parseOptions(argv, generateOptions, usages.generate);
   const images = [...(values.images ?? []), ...positionals];
   if (images.length === 0) throw new UserError(`missing --images\n\nusage: ${usages.generate}`);
-  const aiMethod = (values["ai-method"] ?? "pgd") as AiMethod;
-  if (!Object.hasOwn(AI_METHODS, aiMethod)) throw new UserError(`--ai-method must be one of ${Object.keys(AI_METHODS).join(", ")}, got "${aiMethod}"`);
-  const both = !values.an && !values.ai;
-  const confidence = numberOption(values.confidence, "confidence", 0.99, (n) => n > 0 && n < 1, "between 0 and 1");
-  const eps255 = values.eps === undefined ? PGD_DEFAULTS.eps255 : parseEps(values.eps);
-  const config: GenerateConfig = {
-    an: both || !!values.an,
-    ai: both || !!values.ai,
-    aiMethod,
-    confidence,
-    seed: numberOption(values.seed, "seed", 1, (n) => Number.isInteger(n) && n >= 0, "a whole number >= 0"),
-    anParams: {
-      ...AN_DEFAULTS,
-      confidence,
-      iterations: numberOption(values["an-iterations"], "an-iterations", AN_DEFAULTS.iterations, positiveInt, "a positive integer"),
-      restarts: numberOption(values["an-restarts"], "an-restarts", AN_DEFAULTS.restarts, positiveInt, "a positive integer"),
-      stepSize: numberOption(values["an-step"], "an-step", AN_DEFAULTS.stepSize, (n) => n > 0 && n <= 64, "in (0, 64] (0-255 units)"),
-      l2Decay: numberOption(values["l2-decay"], "l2-decay", AN_DEFAULTS.l2Decay, (n) => n >= 0 && n < 1, "in [0, 1)"),
-      natural: !!values.natural,
-    },
-    pgdParams: {
-      ...PGD_DEFAULTS,
-      confidence,
-      eps255,
-      iterations: numberOption(values["ai-iterations"], "ai-iterations", Math.max(PGD_DEFAULTS.iterations, Math.ceil(5 * eps255)), positiveInt, "a positive integer"),
-    },
-    cwParams: { ...CW_DEFAULTS, confidence, iterations: numberOption(values["ai-iterations"], "ai-iterations", CW_DEFAULTS.iterations, positiveInt, "a positive integer") },
-    target: parseTargetRule(values.target ?? "random"),
-    anControl: !!values["an-control"],
-    aiControl: !!values["ai-control"],
-  };
+  const config = generateConfig(values);
   const backend = (values.backend ?? "auto") as BackendChoice;
   const progress = progressReporter("sources");
   const onSigint = () => {

@@ -4,7 +4,7 @@
  * progress bar with ETA on a terminal.
  */
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, mkdirSync, openSync, closeSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { createReadStream, existsSync, fsyncSync, mkdirSync, openSync, closeSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { join, resolve } from "node:path";
 import cliProgress from "cli-progress";
 import { UserError } from "../common/errors.ts";
@@ -86,6 +86,8 @@ async function downloadTo(url: string, part: string, model: KnownModel, options:
   } finally {
     clearTimeout(timer);
     bar.stop();
+    // on disk before the sha256 check and the rename, so a crash cannot leave a verified name on lost bytes
+    fsyncSync(fd);
     closeSync(fd);
   }
 }
@@ -121,6 +123,8 @@ export async function fetchModel(model: KnownModel, options: FetchOptions): Prom
       rmSync(part, { force: true });
       throw new UserError(`the download of ${model.id} from ${url} is corrupt (sha256 ${digest}, expected ${model.sha256}); it was deleted: run the command again`);
     }
+    // not writeFileAtomic: the download streams into a .part file that is kept between runs (to resume),
+    // and only a complete, sha256-verified one is renamed into place
     renameSync(part, target);
     log(`saved ${target} (${(statSync(target).size / 1e6).toFixed(1)} MB, sha256 verified)`);
     return target;

@@ -1,8 +1,9 @@
 /** Node-only: the synthetic AlexNets as files in .cache/models (git-ignored), written once and shared by the
  * demo, the analysis demo, the tests and the benchmarks. The name carries the generator version, so a new
  * generator writes a new file instead of reusing a stale one. */
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomic } from "../common/atomic-write-node.ts";
 import { PACKAGE_ROOT } from "../common/package-root-node.ts";
 import { makeSyntheticAlexNet, SYNTHETIC_GENERATOR, syntheticModelId, type SyntheticArch } from "./synthetic.ts";
 
@@ -10,11 +11,7 @@ export const MODELS_CACHE = join(PACKAGE_ROOT, ".cache/models");
 
 export function syntheticModelFile(arch: SyntheticArch = "torchvision", seed = 1): string {
   const path = join(MODELS_CACHE, `${syntheticModelId(arch, seed)}.${SYNTHETIC_GENERATOR.replace(/\W+/g, "-")}.onnx`);
-  if (!existsSync(path)) {
-    mkdirSync(MODELS_CACHE, { recursive: true });
-    const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, makeSyntheticAlexNet({ arch, seed }));
-    renameSync(tmp, path);
-  }
+  // processes racing here each write their own temporary; the last rename wins with identical bytes
+  if (!existsSync(path)) writeFileAtomic(path, makeSyntheticAlexNet({ arch, seed }));
   return path;
 }

@@ -1,5 +1,6 @@
-/** Node-only adapter: .npy files on disk, written atomically (temp file, then rename). */
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+/** Node-only adapter: .npy files on disk, written atomically (writeFileAtomic). */
+import { readFileSync } from "node:fs";
+import { writeFileAtomic } from "./atomic-write-node.ts";
 import { UserError } from "./errors.ts";
 import { decodeNpy, encodeNpy, type NpyArray } from "./npy.ts";
 
@@ -14,7 +15,5 @@ export function readNpy(path: string): NpyArray {
 }
 
 export function writeNpy(path: string, array: NpyArray): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, encodeNpy(array));
-  renameSync(tmp, path);
+  writeFileAtomic(path, encodeNpy(array));
 }

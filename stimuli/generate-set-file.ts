@@ -15,7 +15,8 @@ import type { BackendChoice } from "../cnn/runtime-node.ts";
 import { argmax, PixelClassifier } from "./generate/classifier.ts";
 import { pixelsFromRgba } from "./generate/pixels.ts";
 import { classIndexOf, classInfo } from "./generate/targets.ts";
-import { checkConfig, generateSources, type Failure, type GenerateConfig, type Photo } from "./generate/generate.ts";
+import { generateSources, type Failure, type GenerateConfig, type Photo } from "./generate/generate.ts";
+import { checkConfig } from "./generate/attack-params.ts";
 import { readCategories } from "./categories-file.ts";
 import { nodePngCodec } from "./png-codec-node.ts";
 import { SetWriter, setNameFor } from "./set-writer-file.ts";
@@ -52,7 +53,7 @@ function sourceName(file: string): string {
   return basename(file, extname(file)).replace(/[^A-Za-z0-9_.-]+/g, "_").slice(0, 100) || "image";
 }
 
-/** A given --target must differ from every photo's category (known before anything is written). */
+/** A given AI target must differ from every photo's category (known before anything is written). */
 async function checkGivenTarget(classifier: PixelClassifier, photos: Photo[], config: GenerateConfig): Promise<void> {
   const rule = config.target;
   if (!config.ai || rule.kind !== "class") return;
@@ -61,7 +62,7 @@ async function checkGivenTarget(classifier: PixelClassifier, photos: Photo[], co
     const logits = await classifier.logits(chunk.map((p) => pixelsFromRgba(p.image, classifier.size)));
     chunk.forEach((p, k) => {
       const trueClass = p.category ? classIndexOf(p.category, p.file) : argmax(logits[k]!);
-      if (trueClass === rule.index) throw new UserError(`--target ${classInfo(rule.index).wnid} is the true category of ${p.file}; an AI image must be driven to another class (leave that photo out or choose another --target)`);
+      if (trueClass === rule.index) throw new UserError(`the AI target ${classInfo(rule.index).wnid} is the true category of ${p.file}; an AI image must be driven to another class (leave that photo out or choose another target)`);
     });
   }
 }

@@ -5,8 +5,9 @@
  * in SETDIR.partial/.tmp-assemble/ and renamed to SETDIR in one step.
  */
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
+import { buildDirAtomic, writeFileAtomic } from "../common/atomic-write-node.ts";
 import { UserError } from "../common/errors.ts";
 import { IMAGENET_CLASSES } from "../cnn/classes.ts";
 import { encodePng, decodePng } from "../common/png-node.ts";
@@ -59,8 +60,7 @@ export class SetWriter {
     } else {
       rmSync(this.partial, { recursive: true, force: true });
       mkdirSync(join(this.partial, "items"), { recursive: true });
-      writeFileSync(`${runFile}.tmp`, wanted);
-      renameSync(`${runFile}.tmp`, runFile);
+      writeFileAtomic(runFile, wanted);
     }
     return new Set(this.done);
   }
@@ -70,14 +70,8 @@ export class SetWriter {
     if (this.done.size === 0) rmSync(this.partial, { recursive: true, force: true });
   }
 
-  /** One source's images and report, all or nothing. */
+  /** One source's images and report, all or nothing (built in a .tmp- folder, which open() clears on resume). */
   writeSource(generated: GeneratedSource): void {
-    const tmp = join(this.partial, `.tmp-${generated.source}-${process.pid}`);
-    rmSync(tmp, { recursive: true, force: true });
-    for (const f of generated.files) {
-      mkdirSync(dirname(join(tmp, f.path)), { recursive: true });
-      writeFileSync(join(tmp, f.path), f.bytes);
-    }
     const hashes = new Map(generated.files.map((f) => [f.path, createHash("sha256").update(f.bytes).digest("hex")]));
     const stored: StoredSource = {
       source: generated.source,
@@ -85,10 +79,15 @@ export class SetWriter {
       failures: generated.failures,
       files: generated.files.map((f) => f.path),
     };
-    writeFileSync(join(tmp, "item.json"), JSON.stringify(stored));
-    const final = join(this.partial, "items", generated.source);
-    rmSync(final, { recursive: true, force: true });
-    renameSync(tmp, final);
+    const build = (tmp: string) => {
+      mkdirSync(tmp);
+      for (const f of generated.files) {
+        mkdirSync(dirname(join(tmp, f.path)), { recursive: true });
+        writeFileSync(join(tmp, f.path), f.bytes);
+      }
+      writeFileSync(join(tmp, "item.json"), JSON.stringify(stored));
+    };
+    buildDirAtomic(join(this.partial, "items", generated.source), build, { tmp: join(this.partial, `.tmp-${generated.source}-${process.pid}`), replace: () => true });
     this.done.add(generated.source);
   }
 
@@ -109,10 +108,9 @@ export class SetWriter {
       { schema: "advsight.stimulus-set/1", name: header.name, model: header.model, generator: header.generator, categories, items, failures },
       join(this.out, "stimuli.json"),
     );
-    // inside .partial, so an interrupted assembly leaves nothing beside the set and is cleared on resume
-    const assemble = join(this.partial, ".tmp-assemble");
-    rmSync(assemble, { recursive: true, force: true });
-    try {
+    // built inside .partial, so an interrupted assembly leaves nothing beside the set and is cleared on resume
+    buildDirAtomic(this.out, (assemble) => {
+      mkdirSync(assemble);
       for (const s of stored) {
         for (const f of s.files) {
           mkdirSync(dirname(join(assemble, f)), { recursive: true });
@@ -129,11 +127,7 @@ export class SetWriter {
         }),
       }));
       writeFileSync(join(assemble, "contact-sheet.png"), encodePng(contactSheet(rows, size)));
-      renameSync(assemble, this.out);
-    } catch (e) {
-      rmSync(assemble, { recursive: true, force: true });
-      throw e;
-    }
+    }, { tmp: join(this.partial, ".tmp-assemble") });
     rmSync(this.partial, { recursive: true, force: true });
     return { set, failures };
   }

@@ -1,6 +1,7 @@
 /** Node-only: gathers a session's BIDS files from the stores and writes them under a BIDS root. */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeFilesAtomic } from "../common/atomic-write-node.ts";
 import { UserError } from "../common/errors.ts";
 import { bidsFiles, bidsLabel, datasetDescription } from "./bids-export.ts";
 import type { ScannerStore } from "./scanner-store-sqlite.ts";
@@ -32,15 +33,9 @@ export function checkBidsSubjects(sessions: SessionRow[], sessionLabel: string |
   );
 }
 
-/** Each file goes to a temporary name first, so a reader never sees half a file. */
+/** All files are written under temporary names first, so a reader never sees half a file and a failed export changes none. */
 export function writeBidsFiles(root: string, files: Record<string, string>, datasetName: string): string[] {
   const all = { "dataset_description.json": datasetDescription(datasetName, SOFTWARE_VERSION), ...files };
-  for (const [path, text] of Object.entries(all)) {
-    const target = join(root, path);
-    mkdirSync(dirname(target), { recursive: true });
-    const tmp = `${target}.tmp-${process.pid}`;
-    writeFileSync(tmp, text);
-    renameSync(tmp, target);
-  }
+  writeFilesAtomic(root, all);
   return Object.keys(all);
 }

@@ -3,8 +3,8 @@
  * the demo stimulus set, a synthetic AlexNet (cached in .cache/models), simulated fMRI (.npy + ids TSV per
  * subject and ROI) and simulated behaviour (an export CSV), plus the analysis config that reads them back.
  */
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { writeFileAtomic } from "../../common/atomic-write-node.ts";
 import { encodeNpy } from "../../common/npy.ts";
 import { toCsv } from "../../storage/export.ts";
 import { ensureDemoSet } from "../../stimuli/demo/demo-set-file.ts";
@@ -22,13 +22,6 @@ import { DEFAULT_BEHAVIOUR_SIMULATION, DEFAULT_FMRI_SIMULATION, simulateBehaviou
 function modelForSet(model: { id: string; synthetic: boolean } | undefined): string {
   const m = model?.synthetic ? /^alexnet-synth-(caffe|torchvision)-s(\d+)$/.exec(model.id) : null;
   return m ? syntheticModelFile(m[1] as SyntheticArch, Number(m[2])) : syntheticModelFile();
-}
-
-function write(path: string, content: string | Uint8Array): void {
-  mkdirSync(join(path, ".."), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, path);
 }
 
 export const DEMO_LAYERS = ["conv1", "conv3", "conv5", "fc7"];
@@ -52,11 +45,11 @@ export async function writeDemoDataset(dir: string, seed: number, log: (line: st
   const fmri = simulateFmri(features.layers, set.items, fmriSpec);
   const entries = fmri.map((f) => {
     const base = `fmri/${f.subject}/${f.roi}`;
-    write(join(dir, `${base}.npy`), encodeNpy({ data: f.patterns.data, shape: [f.patterns.rows, f.patterns.cols] }));
-    write(join(dir, `${base}.ids.tsv`), `stimulus_id\trun\n${f.patterns.ids.map((id, i) => `${id}\t${f.runs[i]}`).join("\n")}\n`);
+    writeFileAtomic(join(dir, `${base}.npy`), encodeNpy({ data: f.patterns.data, shape: [f.patterns.rows, f.patterns.cols] }));
+    writeFileAtomic(join(dir, `${base}.ids.tsv`), `stimulus_id\trun\n${f.patterns.ids.map((id, i) => `${id}\t${f.runs[i]}`).join("\n")}\n`);
     return { subject: f.subject, roi: f.roi, matrix: `${base}.npy`, ids: `${base}.ids.tsv` };
   });
-  write(join(dir, "behaviour/trials.csv"), toCsv(simulateBehaviour(set.items, set.categories, behaviourSpec)));
+  writeFileAtomic(join(dir, "behaviour/trials.csv"), toCsv(simulateBehaviour(set.items, set.categories, behaviourSpec)));
   const config = {
     schema: "advsight.analysis/1",
     title: `advsight demo: simulated dataset (seed ${seed})`,
@@ -78,6 +71,6 @@ export async function writeDemoDataset(dir: string, seed: number, log: (line: st
     },
   };
   const configPath = join(dir, "analysis.json");
-  write(configPath, `${JSON.stringify(config, null, 2)}\n`);
+  writeFileAtomic(configPath, `${JSON.stringify(config, null, 2)}\n`);
   return configPath;
 }

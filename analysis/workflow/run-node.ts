@@ -1,28 +1,15 @@
 /** Node-only: run an analysis config and write its results folder (files first under temp names, then renamed). */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { resolve } from "node:path";
 import cliProgress from "cli-progress";
+import { writeFilesAtomic } from "../../common/atomic-write-node.ts";
 import { renderReport } from "../report/report-html.ts";
 import { loadInputs, readConfig } from "./inputs-node.ts";
 import { runAnalysis, type AnalysisResults, type Progress } from "./pipeline.ts";
 import { resultFiles } from "./results-files.ts";
 
+/** All result files appear together: none is renamed into place before every one is written. */
 export function writeResults(outDir: string, files: Record<string, string | Uint8Array>): void {
-  const out = resolve(outDir);
-  const temps: [string, string][] = [];
-  try {
-    for (const [name, content] of Object.entries(files)) {
-      const path = join(out, name);
-      mkdirSync(dirname(path), { recursive: true });
-      const tmp = `${path}.tmp-${process.pid}`;
-      writeFileSync(tmp, content);
-      temps.push([tmp, path]);
-    }
-    for (const [tmp, path] of temps) renameSync(tmp, path);
-  } catch (e) {
-    for (const [tmp] of temps) rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeFilesAtomic(resolve(outDir), files);
 }
 
 /** A progress bar with ETA on stderr when it is a terminal; nothing otherwise. */

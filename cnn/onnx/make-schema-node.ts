@@ -1,7 +1,7 @@
 // Regenerates onnx-schema.json (protobufjs JSON descriptor) from onnx.proto:
 //   npx tsx cnn/onnx/make-schema-node.ts
 // The descriptor is committed so that the browser bundle needs no .proto parser.
-import { writeFileSync } from "node:fs";
+import { writeFileAtomic } from "../../common/atomic-write-node.ts";
 import protobuf from "protobufjs";
 
 const here = new URL(".", import.meta.url).pathname;
@@ -13,6 +13,6 @@ export function onnxSchemaJson(): string {
 }
 
 if (process.argv[1] === new URL(import.meta.url).pathname) {
-  writeFileSync(`${here}onnx-schema.json`, onnxSchemaJson());
+  writeFileAtomic(`${here}onnx-schema.json`, onnxSchemaJson());
   console.log(`wrote ${here}onnx-schema.json`);
 }

@@ -2,9 +2,10 @@
  * Node-only: makes the demo set in .cache/demo-set with the stimulus generator, once: the AN and AI
  * images come from the synthetic AlexNet (itself cached in .cache/models). Rebuilt when DEMO_VERSION,
  * the synthetic-model generator or the stimulus generator changes. Built in a folder of its own and
- * renamed into place, so concurrent first runs (tests, two servers) never see a half-written set.
+ * renamed into place (buildDirAtomic), so concurrent first runs (tests, two servers) never see a
+ * half-written set.
  */
-import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
 import { loadModel } from "../../cnn/model.ts";
@@ -12,6 +13,7 @@ import { PROFILES } from "../../cnn/preprocess.ts";
 import { selectRuntime } from "../../cnn/runtime-node.ts";
 import { SYNTHETIC_GENERATOR, syntheticModelId } from "../../cnn/synthetic.ts";
 import { syntheticModelFile } from "../../cnn/synthetic-file-node.ts";
+import { buildDirAtomic } from "../../common/atomic-write-node.ts";
 import { PACKAGE_ROOT } from "../../common/package-root-node.ts";
 import { progressReporter } from "../../common/progress-node.ts";
 import { PixelClassifier } from "../generate/classifier.ts";
@@ -40,41 +42,43 @@ export async function writeDemoSet(dir: string, log: (line: string) => void = (l
   const modelPath = syntheticModelFile(DEMO_MODEL.arch, DEMO_MODEL.seed);
   const bytes = readFileSync(modelPath);
   const model = await loadModel(new Uint8Array(bytes), { runtime: await selectRuntime("auto"), name: modelPath });
-  const build = `${dir}.build-${process.pid}`;
   const progress = progressReporter("demo sources");
   try {
     const classifier = new PixelClassifier(model, PROFILES[DEMO_MODEL.arch]);
     const identity = { id: syntheticModelId(DEMO_MODEL.arch, DEMO_MODEL.seed), sha256: createHash("sha256").update(bytes).digest("hex"), profile: DEMO_MODEL.arch, synthetic: true };
     const photos = demoPhotos();
     const config = demoConfig();
-    rmSync(`${build}.partial`, { recursive: true, force: true });
-    const writer = new SetWriter(build, { key: DEMO_KEY, pid: process.pid });
-    writer.open();
     progress.update({ done: 0, total: photos.length });
     const generated = await generateSources(classifier, photos, config, {
       model: identity,
       codec: nodePngCodec,
       onStep: (s) => progress.update({ done: 0, total: photos.length, ...s }),
     });
-    generated.forEach((g) => writer.writeSource(g));
     progress.update({ done: photos.length, total: photos.length });
-    const { failures } = writer.finish(photos.map((p) => p.source), {
-      name: "demo",
-      model: identity,
-      generator: { name: `${GENERATOR_NAME} (demo set: procedural pictures, synthetic AlexNet)`, key: DEMO_KEY, version: DEMO_VERSION, seed: config.seed, config },
-    });
     progress.stop();
+    const { failures } = buildDirAtomic(
+      dir,
+      (build) => {
+        const writer = new SetWriter(build, { key: DEMO_KEY, pid: process.pid });
+        try {
+          writer.open();
+          generated.forEach((g) => writer.writeSource(g));
+          return writer.finish(photos.map((p) => p.source), {
+            name: "demo",
+            model: identity,
+            generator: { name: `${GENERATOR_NAME} (demo set: procedural pictures, synthetic AlexNet)`, key: DEMO_KEY, version: DEMO_VERSION, seed: config.seed, config },
+          });
+        } finally {
+          rmSync(writer.partial, { recursive: true, force: true });
+        }
+      },
+      // another process may have finished first: keep its set (the same), replace a stale one
+      { replace: (existing) => cachedKey(existing) !== DEMO_KEY },
+    );
     if (failures.length > 0) log(`demo set: ${failures.length} image(s) did not reach the target: ${failures.map((f) => `${f.item} (${f.reason})`).join("; ")}`);
-    // another process may have finished first: keep one, drop the other
-    if (cachedKey(dir) !== DEMO_KEY) {
-      rmSync(dir, { recursive: true, force: true });
-      renameSync(build, dir);
-    }
     log(`demo stimulus set ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } finally {
     progress.stop();
-    rmSync(build, { recursive: true, force: true });
-    rmSync(`${build}.partial`, { recursive: true, force: true });
     await model.release();
   }
 }

@@ -8,9 +8,7 @@
 import { makeRng } from "../../common/random.ts";
 import type { StimulusSet } from "../../study/stimulus-set.ts";
 import type { GenerateConfig, Photo } from "../generate/generate.ts";
-import { AN_DEFAULTS } from "../generate/an-logit-ascent.ts";
-import { PGD_DEFAULTS } from "../generate/ai-pgd-linf.ts";
-import { CW_DEFAULTS } from "../generate/ai-cw-l2.ts";
+import { AN_DEFAULTS, PGD_DEFAULTS, CW_DEFAULTS } from "../generate/attack-params.ts";
 import { DEMO_CATEGORIES } from "./pictures.ts";
 
 export const DEMO_SIZE = 224;

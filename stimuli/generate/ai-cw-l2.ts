@@ -4,10 +4,11 @@
  * z_j - z_t, -kappa) over w, and a binary search over the constant c looks for the smallest
  * perturbation whose 8-bit version reaches p(target) >= confidence. Isomorphic.
  */
-import { UserError } from "../../common/errors.ts";
 import { bestOther, softmax, type PixelClassifier } from "./classifier.ts";
 import { MilestoneTracker, type AttackJob, type AttackResult, type StepListener } from "./attack.ts";
 import { quantise } from "./pixels.ts";
+// defaults and the parameter rules: attack-params.ts
+import { checkCwParams } from "./attack-params.ts";
 
 export interface CwParams {
   confidence: number;
@@ -21,15 +22,6 @@ export interface CwParams {
   kappa: number;
   /** Adam learning rate (in tanh space) */
   learningRate: number;
-}
-
-export const CW_DEFAULTS: CwParams = { confidence: 0.99, iterations: 100, searchSteps: 5, initialConstant: 1, kappa: 5, learningRate: 0.01 };
-
-export function checkCwParams(p: CwParams): void {
-  for (const key of ["iterations", "searchSteps"] as const) {
-    if (!Number.isInteger(p[key]) || p[key] < 1) throw new UserError(`C&W ${key} must be a positive integer, got ${p[key]}`);
-  }
-  if (!(p.initialConstant > 0) || !(p.learningRate > 0) || !(p.kappa >= 0)) throw new UserError("C&W constant and learning rate must be > 0 and kappa >= 0");
 }
 
 interface State {

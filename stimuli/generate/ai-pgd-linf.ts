@@ -5,10 +5,11 @@
  * image that was classified. Stops early once p(target) >= confidence. Isomorphic.
  */
 import { makeRng } from "../../common/random.ts";
-import { UserError } from "../../common/errors.ts";
 import type { PixelClassifier } from "./classifier.ts";
 import { MilestoneTracker, type AttackJob, type AttackResult, type StepListener } from "./attack.ts";
 import { clip255 } from "./pixels.ts";
+// defaults and the parameter rules (eps range, step budget): attack-params.ts
+import { checkPgdParams } from "./attack-params.ts";
 
 export interface PgdParams {
   confidence: number;
@@ -16,7 +17,7 @@ export interface PgdParams {
   eps255: number;
   /** step in /255 units */
   step255: number;
-  /** gradient steps at most (at least min(eps + 4, 1.25 eps), Kurakin et al.'s rule) */
+  /** gradient steps at most (at least min(eps + 4, 1.25 eps), Kurakin et al.'s rule; see attack-params.ts) */
   iterations: number;
   /** 0: PGD; > 0: MI-FGSM's decay factor mu (1.0 in its paper) */
   momentum: number;
@@ -24,29 +25,6 @@ export interface PgdParams {
   randomStart: boolean;
   /** further attempts from new random starts when one fails */
   restarts: number;
-}
-
-export const PGD_DEFAULTS: PgdParams = {
-  confidence: 0.99,
-  eps255: 8,
-  step255: 1,
-  iterations: 40,
-  momentum: 0,
-  randomStart: true,
-  restarts: 1,
-};
-
-/** Kurakin et al. (2017): enough steps of 1/255 to reach the bound's edge and move along it. */
-export function minimumIterations(eps255: number): number {
-  return Math.ceil(Math.min(eps255 + 4, 1.25 * eps255));
-}
-
-export function checkPgdParams(p: PgdParams): void {
-  if (!(p.eps255 >= 1 && p.eps255 <= 64)) throw new UserError(`--eps must be between 1/255 and 64/255 (an L-infinity bound people do not notice is usually 4/255 to 16/255), got ${p.eps255}/255`);
-  if (!Number.isInteger(p.step255) || p.step255 < 1 || p.step255 > p.eps255) throw new UserError(`the PGD step must be a whole number of 8-bit levels between 1/255 and eps, got ${p.step255}/255`);
-  if (!Number.isInteger(p.iterations) || p.iterations < minimumIterations(p.eps255)) {
-    throw new UserError(`--ai-iterations must be at least min(eps + 4, 1.25 eps) = ${minimumIterations(p.eps255)} for eps ${p.eps255}/255, got ${p.iterations}`);
-  }
 }
 
 interface State {

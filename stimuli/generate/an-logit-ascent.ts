@@ -32,19 +32,6 @@ export interface AnParams {
   jitter: number;
 }
 
-export const AN_DEFAULTS: AnParams = {
-  confidence: 0.99,
-  iterations: 200,
-  restarts: 3,
-  stepSize: 2,
-  l2Decay: 0,
-  noiseSd: 48,
-  natural: false,
-  blurSigma: 0.5,
-  blurEvery: 4,
-  jitter: 4,
-};
-
 interface State {
   job: AttackJob;
   rng: ReturnType<typeof makeRng>;

@@ -10,17 +10,17 @@ import type { StimulusItem } from "../../study/stimulus-set.ts";
 import { argmax, bestOther, softmax, type PixelClassifier } from "./classifier.ts";
 import type { AttackJob, AttackResult, StepListener } from "./attack.ts";
 import { anLogitAscent, type AnParams } from "./an-logit-ascent.ts";
-import { aiPgdLinf, checkPgdParams, type PgdParams } from "./ai-pgd-linf.ts";
-import { aiCwL2, checkCwParams, type CwParams } from "./ai-cw-l2.ts";
+import { aiPgdLinf, type PgdParams } from "./ai-pgd-linf.ts";
+import { aiCwL2, type CwParams } from "./ai-cw-l2.ts";
+import { AI_METHODS, checkConfig, type AiMethod } from "./attack-params.ts";
 import { phaseScrambled, signFlipped } from "./controls.ts";
 import { luminanceMetrics, perturbationMetrics } from "./metrics.ts";
 import { pixelsFromRgba, pixelsToRgba, type ImageSize } from "./pixels.ts";
 import { chooseTarget, classIndexOf, classInfo, type TargetRule } from "./targets.ts";
 
-export const AI_METHODS = { pgd: "ai-pgd-linf", "mi-fgsm": "ai-mi-fgsm-linf", "cw-l2": "ai-cw-l2" } as const;
-export type AiMethod = keyof typeof AI_METHODS;
 export const AN_METHOD = "an-logit-ascent";
 
+/** What the generator makes and how; attack-params.ts makes one from what a person chose and checks it. */
 export interface GenerateConfig {
   an: boolean;
   ai: boolean;
@@ -90,13 +90,6 @@ export function derivedSeed(seed: number, name: string): number {
   let h = 2166136261 ^ (seed >>> 0);
   for (const ch of `${seed}/${name}`) h = Math.imul(h ^ ch.charCodeAt(0), 16777619);
   return (h >>> 0) % 2 ** 31;
-}
-
-export function checkConfig(config: GenerateConfig): void {
-  if (!config.an && !config.ai) throw new UserError("nothing to make: give --an, --ai or both");
-  if (!(config.confidence > 0 && config.confidence < 1)) throw new UserError(`--confidence must be between 0 and 1 (e.g. 0.99), got ${config.confidence}`);
-  if (config.ai && config.aiMethod !== "cw-l2") checkPgdParams(config.pgdParams);
-  if (config.ai && config.aiMethod === "cw-l2") checkCwParams(config.cwParams);
 }
 
 /** The AI method's parameters as run (and recorded): every parameter, the confidence, MI-FGSM's momentum. */

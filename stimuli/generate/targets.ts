@@ -7,23 +7,25 @@ export type TargetRule = { kind: "random" } | { kind: "least-likely" } | { kind:
 
 const WNID = /^n\d{8}$/;
 
+/** Class index of a WordNet id among the 1000 ImageNet classes, or undefined. */
+export function findClassIndex(wnid: string): number | undefined {
+  return IMAGENET_CLASSES.find((c) => c.wnid === wnid)?.index;
+}
+
+/** Why a well-formed WordNet id is refused (the fix included). */
+export const notAClass = (wnid: string) => `WordNet id ${wnid} is not one of the 1000 ImageNet classes AlexNet knows; see cnn/imagenet-classes.json`;
+
 /** Class index of a WordNet id among the 1000 ImageNet classes; `where` names the source of the id. */
 export function classIndexOf(wnid: string, where: string): number {
   if (!WNID.test(wnid)) throw new UserError(`${where}: "${wnid}" is not a WordNet id (n followed by 8 digits, e.g. n02123045)`);
-  const found = IMAGENET_CLASSES.find((c) => c.wnid === wnid);
-  if (!found) throw new UserError(`${where}: WordNet id ${wnid} is not one of the 1000 ImageNet classes AlexNet knows; see cnn/imagenet-classes.json`);
-  return found.index;
-}
-
-export function parseTargetRule(value: string): TargetRule {
-  if (value === "random" || value === "least-likely") return { kind: value };
-  if (WNID.test(value)) return { kind: "class", index: classIndexOf(value, "--target") };
-  throw new UserError(`--target must be random, least-likely or a WordNet id (e.g. n04398044), got "${value}"`);
+  const index = findClassIndex(wnid);
+  if (index === undefined) throw new UserError(`${where}: ${notAClass(wnid)}`);
+  return index;
 }
 
 export function chooseTarget(rule: TargetRule, trueClass: number, logits: ArrayLike<number>, seed: number, source: string): number {
   if (rule.kind === "class") {
-    if (rule.index === trueClass) throw new UserError(`--target ${IMAGENET_CLASSES[rule.index]?.wnid} is the true category of ${source}; an AI image must be driven to another class`);
+    if (rule.index === trueClass) throw new UserError(`the AI target ${IMAGENET_CLASSES[rule.index]?.wnid} is the true category of ${source}; an AI image must be driven to another class: choose another target`);
     return rule.index;
   }
   if (rule.kind === "least-likely") {

@@ -8,9 +8,7 @@ import { loadModel, type Model } from "../../cnn/model.ts";
 import { PROFILES, type ProfileName } from "../../cnn/preprocess.ts";
 import { webRuntime } from "../../cnn/runtime-web.ts";
 import type { StimulusItem } from "../../study/stimulus-set.ts";
-import { AN_DEFAULTS } from "../generate/an-logit-ascent.ts";
-import { PGD_DEFAULTS } from "../generate/ai-pgd-linf.ts";
-import { CW_DEFAULTS } from "../generate/ai-cw-l2.ts";
+import { attackConfig, parseEps, pgdIterations } from "../generate/attack-params.ts";
 import { PixelClassifier } from "../generate/classifier.ts";
 import { generateSources, type Failure, type GenerateConfig, type ImageCodec } from "../generate/generate.ts";
 import { $, decodeImage, status } from "../../common/page-dom.ts";
@@ -56,26 +54,30 @@ async function sha256(bytes: Uint8Array): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+const field = (id: string) => $<HTMLInputElement>(id).value;
+
+/** The form as the generator's configuration: the same parsing and rules as the command line (attack-params.ts). */
 function readConfig(): GenerateConfig {
-  const number = (id: string, ok: (n: number) => boolean, what: string) => {
-    const n = Number($<HTMLInputElement>(id).value);
-    if (!ok(n)) throw new Error(`${id} must be ${what}, got "${$<HTMLInputElement>(id).value}"`);
-    return n;
-  };
-  const confidence = number("confidence", (n) => n > 0 && n < 1, "between 0 and 1");
-  return {
+  return attackConfig({
     an: $<HTMLInputElement>("an").checked,
     ai: $<HTMLInputElement>("ai").checked,
-    aiMethod: "pgd",
-    confidence,
-    seed: number("seed", (n) => Number.isInteger(n) && n >= 0, "a whole number"),
-    anParams: { ...AN_DEFAULTS, confidence },
-    pgdParams: { ...PGD_DEFAULTS, confidence, eps255: number("eps", (n) => n >= 1 && n <= 64, "between 1 and 64 (/255)") },
-    cwParams: CW_DEFAULTS,
-    target: { kind: $<HTMLSelectElement>("target").value as "random" | "least-likely" },
-    anControl: false,
-    aiControl: false,
-  };
+    eps: field("eps"),
+    epsPer255: true,
+    confidence: field("confidence"),
+    seed: field("seed"),
+    target: $<HTMLSelectElement>("target").value,
+  });
+}
+
+/** Next to eps: the PGD step budget it gives (as on the command line), or what is wrong with it. */
+function showAiSteps(): void {
+  let text: string;
+  try {
+    text = `(at most ${pgdIterations(parseEps(field("eps"), { per255: true }))} steps)`;
+  } catch (e) {
+    text = (e as Error).message;
+  }
+  $("ai-steps").textContent = text;
 }
 
 let model: Model | undefined;
@@ -92,7 +94,6 @@ async function run(): Promise<void> {
     if (!file) throw new Error("choose a model file (.onnx) first");
     if (files.length === 0) throw new Error("choose one or more images");
     const config = readConfig();
-    if (!config.an && !config.ai) throw new Error("tick AN, AI or both");
     const params = new URLSearchParams(location.search);
     if (file !== modelFile) {
       await model?.release();
@@ -176,4 +177,6 @@ function show(results: StimuliPageResults, files: { path: string; bytes: Uint8Ar
 }
 
 $("run").addEventListener("click", () => void run());
+$("eps").addEventListener("input", showAiSteps);
+showAiSteps();
 status("choose a model and images, then Generate");

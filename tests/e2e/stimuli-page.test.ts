@@ -13,6 +13,7 @@ import { servedPages } from "../helpers/served-pages.ts";
 import { syntheticModelPath } from "../helpers/cnn-models.ts";
 import { photoFolder } from "../helpers/stimuli-photos.ts";
 import { tempDir } from "../helpers/server.ts";
+import { generateConfigFromArgs } from "../../cli/stimuli.ts";
 
 const pages = servedPages();
 
@@ -64,6 +65,45 @@ test("the page generates AN and AI images on wasm, with progress; Node confirms 
       assert.ok(linf >= 1 && linf <= 4, `${item.id}: L-inf ${linf}`);
     }
   });
+  await page.close();
+});
+
+test("eps 40/255 works on the page, with the command line's step budget; a bad eps is named without a flag", { timeout: 300_000 }, async () => {
+  const photos = photoFolder([224]);
+  const page = await pages.browser.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${pages.server.url}/assets/stimuli.html?backend=wasm`);
+  await page.setInputFiles("#model", syntheticModelPath("torchvision"));
+  await page.setInputFiles("#images", [...photos.wnids.keys()].map((f) => join(photos.images, f)));
+  await page.uncheck("#an");
+  await page.fill("#eps", "40");
+  // max(40, ceil(5 * 40)) = 200, by hand; the command line gives the same for --eps 40/255
+  const cliSteps = generateConfigFromArgs(["--eps", "40/255"]).pgdParams.iterations;
+  assert.equal(cliSteps, 200);
+  assert.equal(await page.textContent("#ai-steps"), `(at most ${cliSteps} steps)`);
+  await page.click("#run");
+  await page.waitForFunction(() => window.advsightStimuli?.done === true, undefined, { timeout: 240_000 });
+  const results = (await page.evaluate(() => window.advsightStimuli)) as StimuliPageResults;
+  assert.equal(results.error, undefined, results.error);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(results.failures, []);
+  assert.deepEqual(results.items.map((i) => i.condition), ["regular", "AI"]);
+  const generation = results.items[1]!.generation as unknown as { params: { eps255: number; iterations: number }; metrics: { linf255: number }; success: boolean };
+  assert.equal(generation.params.eps255, 40);
+  assert.equal(generation.params.iterations, cliSteps, "the recorded step budget is the command line's");
+  assert.equal(results.progress.at(-1)![1], cliSteps, "the progress bar counts the same budget");
+  assert.ok(generation.success);
+  assert.ok(generation.metrics.linf255 >= 1 && generation.metrics.linf255 <= 40, `L-inf ${generation.metrics.linf255}`);
+
+  // out of range: the live hint and the run both name eps and the fix, no command-line flag
+  await page.fill("#eps", "100");
+  assert.match((await page.textContent("#ai-steps")) ?? "", /^eps must be between 1\/255 and 64\/255/);
+  await page.click("#run");
+  await page.waitForFunction(() => window.advsightStimuli?.done === true);
+  const status = (await page.textContent("#status")) ?? "";
+  assert.match(status, /^eps must be between 1\/255 and 64\/255 \(.*4\/255 to 16\/255\), got 100\/255$/);
+  assert.doesNotMatch(status, /--/);
   await page.close();
 });
 

@@ -5,9 +5,7 @@ import { makeRng } from "../../common/random.ts";
 import { encodePng } from "../../common/png-node.ts";
 import { DEMO_CATEGORIES } from "../../stimuli/demo/pictures.ts";
 import { tempDir } from "./server.ts";
-import { AN_DEFAULTS } from "../../stimuli/generate/an-logit-ascent.ts";
-import { PGD_DEFAULTS } from "../../stimuli/generate/ai-pgd-linf.ts";
-import { CW_DEFAULTS } from "../../stimuli/generate/ai-cw-l2.ts";
+import { AN_DEFAULTS, PGD_DEFAULTS, CW_DEFAULTS } from "../../stimuli/generate/attack-params.ts";
 import type { GenerateConfig } from "../../stimuli/generate/generate.ts";
 
 export interface PhotoFolder {

@@ -342,7 +342,7 @@ describe("scanner channels", () => {
       const res = await fetch(`${scanner.url}/api/sessions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ studyId: "scanner-sim" }) });
       const s = (await res.json()) as { sessionId: string; token: string };
       const socket = io(`${scanner.url}/scanner`, { auth: s, transports: ["websocket"], reconnection: false });
-      await new Promise((r) => socket.once("connect", r));
+      await new Promise<void>((r) => socket.once("connect", () => r()));
       const answers: string[] = [];
       socket.on("scanner:error", (e: { error: string }) => answers.push(e.error));
       const huge = "x".repeat(500_000);
