@@ -13,6 +13,8 @@ export function securityHeaders() {
         // jsPsych and the plugins size elements with style attributes
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:"],
+        // jsPsych's stylesheet embeds its font
+        "font-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
         "worker-src": ["'self'", "blob:"],
         "object-src": ["'none'"],

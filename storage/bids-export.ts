@@ -163,7 +163,8 @@ export function bidsFiles(input: BidsInput): Record<string, string> {
     const trials = input.trials.filter((t) => t.data.kind === "main" || t.data.kind === "practice" || t.data.kind === "attention");
     const rows = trials.map((t) => ({
       onset: seconds(Number(t.data.onset_ms ?? NaN) - Number(trials[0]?.data.onset_ms ?? NaN)),
-      duration: seconds(t.data.actual_duration_ms === undefined ? null : Number(t.data.actual_duration_ms)),
+      // (records stored before advsight 0.2 call it actual_duration_ms)
+      duration: seconds(Number(t.data.duration_ms ?? t.data.actual_duration_ms ?? NaN)),
       trial_type: t.data.kind === "attention" ? "attention" : t.data.condition,
       stim_file: t.data.stimulus,
       response: t.data.response_value ?? t.data.response,

@@ -83,11 +83,11 @@ export const RECOGNITION_PLUGIN_FIELDS = {
   frame_ms: { type: "number", unit: "ms", doc: "display frame duration measured before the experiment" },
   planned_duration_ms: { type: "number", unit: "ms", doc: "image duration as planned, in whole frames" },
   planned_duration_frames: { type: "int", unit: "frames", doc: "image duration as planned" },
-  actual_duration_ms: { type: "number", unit: "ms", doc: "offset_ms - onset_ms" },
-  actual_duration_frames: { type: "int", unit: "frames", doc: "frame callbacks while the image was up" },
+  duration_ms: { type: "number", unit: "ms", doc: "offset_ms - onset_ms" },
+  duration_frames: { type: "int", unit: "frames", doc: "frame callbacks while the image was up" },
   fixation_onset_ms: { type: "number", unit: "ms", doc: "fixation cross onset" },
   planned_fixation_ms: { type: "number", unit: "ms", doc: "fixation duration as planned, in whole frames" },
-  actual_fixation_ms: { type: "number", unit: "ms", doc: "onset_ms - fixation_onset_ms" },
+  fixation_ms: { type: "number", unit: "ms", doc: "onset_ms - fixation_onset_ms" },
 } as const satisfies Fields;
 
 /** Added by the online timeline to practice and main trials. */
@@ -134,9 +134,9 @@ export const SCANNER_TRIAL_PLUGIN_FIELDS = {
   onset_rel_ms: { type: "number", nullable: true, unit: "ms", doc: "onset_ms - t0_page_ms" },
   onset_error_ms: { type: "number", nullable: true, unit: "ms", doc: "onset_ms - (t0_page_ms + planned_onset_ms)" },
   offset_ms: { type: "number", nullable: true, unit: "ms", doc: "image offset on the page clock" },
-  duration_ms: { type: "number", nullable: true, unit: "ms", doc: "offset_ms - onset_ms" },
   planned_duration_ms: { type: "number", nullable: true, unit: "ms", doc: "image duration as planned, in whole frames" },
   planned_duration_frames: { type: "int", nullable: true, unit: "frames", doc: "image duration as planned" },
+  duration_ms: { type: "number", nullable: true, unit: "ms", doc: "offset_ms - onset_ms" },
   duration_frames: { type: "int", nullable: true, unit: "frames", doc: "frame callbacks while the image was up" },
   frame_ms: { type: "number", nullable: true, unit: "ms", doc: "display frame duration measured before the run" },
   response: { type: "string", nullable: true, doc: "the first button-box key after onset" },
@@ -185,12 +185,15 @@ export const SCANNER_RUN_PLUGIN_FIELDS = {
   pulses: { type: "array", doc: "every pulse the page holds: {seq, t_server_ms, t_page_ms, received_ms, via, volume}" },
 } as const satisfies Fields;
 
-/** The fields of each kind of record, in the order an analyst reads them (and the export's column order). */
-export const RECORD_FIELDS: Record<RecordKind, Fields> = {
-  environment: { ...PAGE_FIELDS, ...ENVIRONMENT_FIELDS },
-  practice: { ...PAGE_FIELDS, ...ONLINE_TRIAL_FIELDS, ...STIMULUS_FIELDS, ...RECOGNITION_PLUGIN_FIELDS },
-  main: { ...PAGE_FIELDS, ...ONLINE_TRIAL_FIELDS, ...STIMULUS_FIELDS, ...RECOGNITION_PLUGIN_FIELDS },
-  attention: { ...PAGE_FIELDS, ...ATTENTION_FIELDS },
-  scanner: { ...PAGE_FIELDS, ...SCANNER_TRIAL_FIELDS, ...STIMULUS_FIELDS, ...SCANNER_TRIAL_PLUGIN_FIELDS },
-  "scanner-run": { ...PAGE_FIELDS, ...SCANNER_RUN_FIELDS, ...SCANNER_RUN_PLUGIN_FIELDS },
+/** The tables each kind of record is made of, in the order an analyst reads them (and the export's column order). */
+export const RECORD_GROUPS: Record<RecordKind, readonly Fields[]> = {
+  environment: [PAGE_FIELDS, ENVIRONMENT_FIELDS],
+  practice: [PAGE_FIELDS, ONLINE_TRIAL_FIELDS, STIMULUS_FIELDS, RECOGNITION_PLUGIN_FIELDS],
+  main: [PAGE_FIELDS, ONLINE_TRIAL_FIELDS, STIMULUS_FIELDS, RECOGNITION_PLUGIN_FIELDS],
+  attention: [PAGE_FIELDS, ATTENTION_FIELDS],
+  scanner: [PAGE_FIELDS, SCANNER_TRIAL_FIELDS, STIMULUS_FIELDS, SCANNER_TRIAL_PLUGIN_FIELDS],
+  "scanner-run": [PAGE_FIELDS, SCANNER_RUN_FIELDS, SCANNER_RUN_PLUGIN_FIELDS],
 };
+
+/** The fields of each kind of record, merged from its tables. */
+export const RECORD_FIELDS = Object.fromEntries(RECORD_KINDS.map((kind) => [kind, Object.assign({}, ...RECORD_GROUPS[kind]) as Fields])) as Record<RecordKind, Fields>;

@@ -68,11 +68,11 @@ export function recognitionRecord(setup: RecognitionSetup, times: FrameTimes, an
     frame_ms: setup.frameMs,
     planned_duration_ms: setup.stimulusFrames * setup.frameMs,
     planned_duration_frames: setup.stimulusFrames,
-    actual_duration_ms: offset - onset,
-    actual_duration_frames: times.frames,
+    duration_ms: offset - onset,
+    duration_frames: times.frames,
     fixation_onset_ms: times.first,
     planned_fixation_ms: setup.fixationFrames * setup.frameMs,
-    actual_fixation_ms: onset - times.first,
+    fixation_ms: onset - times.first,
   };
 }
 

@@ -72,18 +72,18 @@ test("data-only simulation of the demo study online: every record passes the con
     const offset = r.offset_ms as number;
     const frame = r.frame_ms as number;
     assert.ok(onset < offset, at);
-    assert.ok(near(r.actual_duration_ms as number, offset - onset), at);
-    assert.equal(r.actual_duration_frames, Math.round((offset - onset) / frame), at);
-    assert.equal(r.actual_duration_frames, r.planned_duration_frames, `${at}: a simulated screen drops no frame`);
+    assert.ok(near(r.duration_ms as number, offset - onset), at);
+    assert.equal(r.duration_frames, Math.round((offset - onset) / frame), at);
+    assert.equal(r.duration_frames, r.planned_duration_frames, `${at}: a simulated screen drops no frame`);
     // the fixation's frames are counted from its first callback; the image is revealed in the last and stamped at the next
-    assert.equal(Math.round((r.actual_fixation_ms as number) / frame), Math.round((r.planned_fixation_ms as number) / frame) + 1, at);
-    assert.ok(near(onset - (r.fixation_onset_ms as number), r.actual_fixation_ms as number), at);
+    assert.equal(Math.round((r.fixation_ms as number) / frame), Math.round((r.planned_fixation_ms as number) / frame) + 1, at);
+    assert.ok(near(onset - (r.fixation_onset_ms as number), r.fixation_ms as number), at);
     const answer = options.find((o) => o.value === r.response_value);
     assert.equal(r.timed_out, r.response_value === null, at);
     if (answer) {
       // the options come up at the offset; the answer within the window after that
       const rt = r.rt as number;
-      assert.ok(rt >= (r.actual_duration_ms as number) - 0.5 && rt <= (r.actual_duration_ms as number) + windowMs + 0.5, `${at}: rt ${rt}`);
+      assert.ok(rt >= (r.duration_ms as number) - 0.5 && rt <= (r.duration_ms as number) + windowMs + 0.5, `${at}: rt ${rt}`);
       assert.equal(r.response_label, answer.label, at);
       assert.equal(r.response, r.response_source === "key" ? answer.key : null, at);
       assert.ok(typeof r.confidence === "number" && r.confidence >= 1 && r.confidence <= study.task.confidence.labels.length, at);

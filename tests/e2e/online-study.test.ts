@@ -70,7 +70,7 @@ test("a participant does the whole demo study; the export holds every trial with
   assert.deepEqual(new Set(trials.filter((r) => r.kind === "main").map((r) => r.condition)), new Set(["regular", "AN", "AI"]));
 
   for (const r of trials) {
-    for (const field of ["stimulus_id", "condition", "category", "options", "response_value", "response_label", "response_source", "rt", "onset_ms", "offset_ms", "planned_duration_ms", "actual_duration_ms", "planned_duration_frames", "actual_duration_frames", "confidence", "trial_index", "time_elapsed", "pid", "prolific_pid", "seed"]) {
+    for (const field of ["stimulus_id", "condition", "category", "options", "response_value", "response_label", "response_source", "rt", "onset_ms", "offset_ms", "planned_duration_ms", "duration_ms", "planned_duration_frames", "duration_frames", "confidence", "trial_index", "time_elapsed", "pid", "prolific_pid", "seed"]) {
       assert.ok(r[field] !== null && r[field] !== undefined && r[field] !== "", `record ${String(r.record_index)} lacks ${field}`);
     }
     assert.equal(typeof r.correct, "boolean");
@@ -80,7 +80,7 @@ test("a participant does the whole demo study; the export holds every trial with
     assert.equal(r.study_param, "s1");
     assert.ok(Number(r.offset_ms) > Number(r.onset_ms));
     // 500 ms at the measured refresh rate: the image stays up for the planned number of frames (one frame of slack)
-    assert.ok(Math.abs(Number(r.actual_duration_frames) - Number(r.planned_duration_frames)) <= 1, `frames ${String(r.actual_duration_frames)} vs ${String(r.planned_duration_frames)}`);
+    assert.ok(Math.abs(Number(r.duration_frames) - Number(r.planned_duration_frames)) <= 1, `frames ${String(r.duration_frames)} vs ${String(r.planned_duration_frames)}`);
     assert.ok(Number(r.rt) > 0);
   }
   const onsets = trials.map((r) => Number(r.onset_ms));

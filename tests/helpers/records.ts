@@ -37,11 +37,11 @@ export function mainTrialData(recordIndex: number, extra: Record<string, unknown
     frame_ms: 16.7,
     planned_duration_ms: 501,
     planned_duration_frames: 30,
-    actual_duration_ms: 500.1,
-    actual_duration_frames: 30,
+    duration_ms: 500.1,
+    duration_frames: 30,
     fixation_onset_ms: 4049.7,
     planned_fixation_ms: 951,
-    actual_fixation_ms: 950.5,
+    fixation_ms: 950.5,
     ...extra,
   };
 }

@@ -100,7 +100,7 @@ test("pulses read by the relay reach the page as relay pulses, TR apart", { time
   // an online session too, for the beh export
   const onlineSession = async (pid: string): Promise<string> => {
     const online = (await (await fetch(`${server.url}/api/sessions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ studyId: "fast", participant: { pid } }) })).json()) as { sessionId: string; token: string };
-    const record = mainRecord(1, { stimulus: "/stimuli/demo/regular/s01.png", condition: "regular", stimulus_id: "s01-regular", category: "n02123045", onset_ms: 1000, actual_duration_ms: 100, rt: 650, response_value: "n02123045", correct: true, reported_nothing: false });
+    const record = mainRecord(1, { stimulus: "/stimuli/demo/regular/s01.png", condition: "regular", stimulus_id: "s01-regular", category: "n02123045", onset_ms: 1000, duration_ms: 100, rt: 650, response_value: "n02123045", correct: true, reported_nothing: false });
     const stored = await fetch(`${server.url}/api/sessions/${online.sessionId}/trials`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${online.token}` }, body: JSON.stringify({ records: [record] }) });
     assert.equal(stored.status, 200);
     return online.sessionId;

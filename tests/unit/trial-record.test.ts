@@ -46,3 +46,14 @@ test("every kind carries the page's fields and none of the server's, each field 
     }
   }
 });
+
+test("docs/records.md is what the record contract prints (run `npx tsx scripts/record-table.ts` after changing a field)", async () => {
+  const { readFileSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { PACKAGE_ROOT } = await import("../../common/package-root-node.ts");
+  const { recordTableMarkdown } = await import("../../study/record-table.ts");
+  const printed = recordTableMarkdown();
+  assert.ok(!printed.includes("| ?"), "every table of the contract has a title in study/record-table.ts");
+  for (const kind of RECORD_KINDS) for (const name of Object.keys(RECORD_FIELDS[kind])) assert.ok(printed.includes(`| \`${name}\` |`), `${name} is in the table`);
+  assert.equal(readFileSync(join(PACKAGE_ROOT, "docs/records.md"), "utf8"), printed, "docs/records.md is stale: npx tsx scripts/record-table.ts");
+});
