@@ -8,12 +8,13 @@ import { makeSyntheticAlexNet, SYNTHETIC_GENERATOR, syntheticModelId, type Synth
 
 export const MODELS_CACHE = join(PACKAGE_ROOT, ".cache/models");
 
-export function syntheticModelFile(arch: SyntheticArch = "torchvision", seed = 1): string {
-  const path = join(MODELS_CACHE, `${syntheticModelId(arch, seed)}.${SYNTHETIC_GENERATOR.replace(/\W+/g, "-")}.onnx`);
+/** `width` divides the channel counts (see makeSyntheticAlexNet); 1 is the full-size network. */
+export function syntheticModelFile(arch: SyntheticArch = "torchvision", seed = 1, width = 1): string {
+  const path = join(MODELS_CACHE, `${syntheticModelId(arch, seed, width)}.${SYNTHETIC_GENERATOR.replace(/\W+/g, "-")}.onnx`);
   if (!existsSync(path)) {
     mkdirSync(MODELS_CACHE, { recursive: true });
     const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, makeSyntheticAlexNet({ arch, seed }));
+    writeFileSync(tmp, makeSyntheticAlexNet({ arch, seed, width }));
     renameSync(tmp, path);
   }
   return path;
