@@ -64,8 +64,7 @@ before(async () => {
   writeFileSync(join(dir, "study.json"), JSON.stringify(study));
   browser = await launchChromium();
   server = await startServer([join(dir, "study.json")], dir);
-  operator = await consoleClient(server.url);
-  operator.on("scanner:state", (s) => states.push(s));
+  operator = await consoleClient(server.url, (socket) => socket.on("scanner:state", (s) => states.push(s)));
 });
 after(async () => {
   if (socat) await stopSocat(socat);
