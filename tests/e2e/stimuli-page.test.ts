@@ -10,7 +10,7 @@ import { IMAGENET_CLASSES } from "../../cnn/classes.ts";
 import { decodePng } from "../../common/png-node.ts";
 import type { StimuliPageResults } from "../../stimuli/page/main.ts";
 import { servedPages } from "../helpers/served-pages.ts";
-import { syntheticModelPath } from "../helpers/cnn-models.ts";
+import { REDUCED, syntheticModelPath } from "../helpers/cnn-models.ts";
 import { photoFolder } from "../helpers/stimuli-photos.ts";
 import { tempDir } from "../helpers/server.ts";
 
@@ -22,7 +22,7 @@ test("the page generates AN and AI images on wasm, with progress; Node confirms 
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
   await page.goto(`${pages.server.url}/assets/stimuli.html?backend=wasm`);
-  await page.setInputFiles("#model", syntheticModelPath("torchvision"));
+  await page.setInputFiles("#model", syntheticModelPath("torchvision", REDUCED));
   await page.setInputFiles("#images", [...photos.wnids.keys()].map((f) => join(photos.images, f)));
   await page.fill("#eps", "4");
   await page.click("#run");
@@ -48,7 +48,7 @@ test("the page generates AN and AI images on wasm, with progress; Node confirms 
     writeFileSync(join(dir, item.file.replace("/", "-")), bytes);
     return decodePng(bytes);
   });
-  const model = await loadModelFile(syntheticModelPath("torchvision"), { backend: "node" });
+  const model = await loadModelFile(syntheticModelPath("torchvision", REDUCED), { backend: "node" });
   const probs = (await model.run(imagesToTensor(decoded, PROFILES.torchvision, model.inputShape), ["prob"])).prob!;
   await model.release();
   results.items.forEach((item, k) => {
