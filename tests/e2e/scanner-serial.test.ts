@@ -1,3 +1,5 @@
+// test: exclusive
+// Run alone (scripts/test.ts), as it measures timing: onsets within one frame of plan, paced by pulses through a serial pty.
 /**
  * The serial trigger source through a socat pseudo-terminal pair: the server reads one end, the test
  * writes "5" to the other at TR intervals. Also bad input: a serial path that does not exist yet (a

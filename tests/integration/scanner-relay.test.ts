@@ -1,3 +1,5 @@
+// test: exclusive
+// Run alone (scripts/test.ts), as it measures timing: relayed pulses TR apart within 40 ms on the server clock.
 /**
  * `advsight relay` between a socat pty pair and the server: pulses written to the box end reach a
  * page's socket with source "relay", in order, TR apart on the server clock; other bytes are ignored.
