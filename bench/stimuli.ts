@@ -20,7 +20,7 @@ import { anLogitAscent } from "../stimuli/generate/an-logit-ascent.ts";
 import { aiPgdLinf } from "../stimuli/generate/ai-pgd-linf.ts";
 import { pixelsFromRgba } from "../stimuli/generate/pixels.ts";
 import { demoPhotos } from "../stimuli/demo/demo-set.ts";
-import { syntheticModelBytes } from "../tests/helpers/cnn-models.ts";
+import { FULL, syntheticModelBytes } from "../tests/helpers/cnn-models.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const repeatsArg = process.argv.indexOf("--repeats");
@@ -46,7 +46,7 @@ interface Row {
 }
 
 async function bench(arch: SyntheticArch, runtime: Runtime, label: string, rows: Row[]) {
-  const model = await loadModel(syntheticModelBytes(arch), { runtime, batchSize: BATCH });
+  const model = await loadModel(syntheticModelBytes(arch, FULL), { runtime, batchSize: BATCH });
   const classifier = new PixelClassifier(model, PROFILES[arch]);
   const photos = demoPhotos().map((p) => ({ ...p, pixels: pixelsFromRgba(p.image, classifier.size) }));
   const xs = photos.map((p) => p.pixels);

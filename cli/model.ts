@@ -5,12 +5,12 @@ import { loadModelFile } from "../cnn/model-file-node.ts";
 import { DEFAULT_MODELS_DIR, KNOWN_MODELS } from "../cnn/registry.ts";
 import { fetchModel } from "../cnn/registry-fetch-node.ts";
 import { BACKEND_CHOICES, type BackendChoice } from "../cnn/runtime-node.ts";
-import { makeSyntheticAlexNet, SYNTHETIC_ARCHS, syntheticModelId, type SyntheticArch } from "../cnn/synthetic.ts";
+import { makeSyntheticAlexNet, SYNTHETIC_ARCHS, SYNTHETIC_WIDTHS, syntheticModelId, type SyntheticArch } from "../cnn/synthetic.ts";
 import { intOption, parseOptions, requireOption, verbCommand } from "./command.ts";
 
 const usages = {
   fetch: `advsight model fetch ${Object.keys(KNOWN_MODELS).join("|")} [--dir DIR (default ${DEFAULT_MODELS_DIR})] [--url MIRROR_URL]`,
-  synth: `advsight model synth --arch ${SYNTHETIC_ARCHS.join("|")} --seed N --out FILE.onnx`,
+  synth: `advsight model synth --arch ${SYNTHETIC_ARCHS.join("|")} --seed N [--width ${SYNTHETIC_WIDTHS.join("|")} (channels divided by it; default 1, full size)] --out FILE.onnx`,
   layers: `advsight model layers --model FILE.onnx [--raw] [--backend ${BACKEND_CHOICES.join("|")}]`,
 };
 const usage = Object.values(usages).join("\n       ");
@@ -26,15 +26,16 @@ async function fetchVerb(argv: string[]): Promise<number> {
 }
 
 async function synthVerb(argv: string[]): Promise<number> {
-  const { values } = parseOptions(argv, { arch: { type: "string" }, seed: { type: "string" }, out: { type: "string" } }, usages.synth);
+  const { values } = parseOptions(argv, { arch: { type: "string" }, seed: { type: "string" }, width: { type: "string" }, out: { type: "string" } }, usages.synth);
   const arch = requireOption(values.arch, "arch", usages.synth) as SyntheticArch;
   if (!SYNTHETIC_ARCHS.includes(arch)) throw new UserError(`--arch must be one of ${SYNTHETIC_ARCHS.join(", ")}, got "${arch}"`);
   const seed = intOption(requireOption(values.seed, "seed", usages.synth), "seed", 0);
+  const width = intOption(values.width, "width", 1);
   const out = resolve(requireOption(values.out, "out", usages.synth));
   const started = Date.now();
-  const bytes = makeSyntheticAlexNet({ arch, seed });
+  const bytes = makeSyntheticAlexNet({ arch, seed, width });
   writeFileAtomic(out, bytes);
-  console.error(`wrote ${syntheticModelId(arch, seed)} (${arch} topology, synthetic weights, ${(bytes.length / 1e6).toFixed(1)} MB) to ${out} in ${Date.now() - started} ms`);
+  console.error(`wrote ${syntheticModelId(arch, seed, width)} (${arch} topology${width === 1 ? "" : `, channels / ${width}`}, synthetic weights, ${(bytes.length / 1e6).toFixed(1)} MB) to ${out} in ${Date.now() - started} ms`);
   return 0;
 }
 

@@ -9,9 +9,10 @@ import { makeSyntheticAlexNet, SYNTHETIC_GENERATOR, syntheticModelId, type Synth
 
 export const MODELS_CACHE = join(PACKAGE_ROOT, ".cache/models");
 
-export function syntheticModelFile(arch: SyntheticArch = "torchvision", seed = 1): string {
-  const path = join(MODELS_CACHE, `${syntheticModelId(arch, seed)}.${SYNTHETIC_GENERATOR.replace(/\W+/g, "-")}.onnx`);
+/** `width` divides the channel counts (see makeSyntheticAlexNet); 1 is the full-size network. */
+export function syntheticModelFile(arch: SyntheticArch = "torchvision", seed = 1, width = 1): string {
+  const path = join(MODELS_CACHE, `${syntheticModelId(arch, seed, width)}.${SYNTHETIC_GENERATOR.replace(/\W+/g, "-")}.onnx`);
   // processes racing here each write their own temporary; the last rename wins with identical bytes
-  if (!existsSync(path)) writeFileAtomic(path, makeSyntheticAlexNet({ arch, seed }));
+  if (!existsSync(path)) writeFileAtomic(path, makeSyntheticAlexNet({ arch, seed, width }));
   return path;
 }

@@ -4,6 +4,12 @@
  * opset 12) and torchvision's export (opset 14, Flatten, logits output). Weights are deterministic in
  * (arch, seed) and scaled He-style so activations neither vanish nor explode for that topology's
  * preprocessed input. Isomorphic: returns the .onnx bytes.
+ *
+ * `width` divides every layer's channel and fc-unit count (conv1..fc7; fc8 keeps the 1000 ImageNet
+ * classes) and keeps the topology: the same op sequence and tensor names, a 3x224x224 input, so layers
+ * are found and preprocessed as in the full network. Such a net runs tens of times faster; the tests use
+ * it wherever full size proves nothing more. Width 1 (the default) gives the full network, byte for byte
+ * what this generator always wrote.
  */
 import { UserError } from "../common/errors.ts";
 import { floatTensor, floatValueInfo, int64Tensor, node } from "./onnx/build.ts";
@@ -13,8 +19,12 @@ export type SyntheticArch = "caffe" | "torchvision";
 export const SYNTHETIC_ARCHS: readonly SyntheticArch[] = ["caffe", "torchvision"];
 export const SYNTHETIC_GENERATOR = "advsight synthetic AlexNet v1";
 
-export function syntheticModelId(arch: SyntheticArch, seed: number): string {
-  return `alexnet-synth-${arch}-s${seed}`;
+/** Channel divisors a synthetic AlexNet may have (each divides every layer's width, also per group). */
+export const SYNTHETIC_WIDTHS = [1, 2, 4, 8] as const;
+
+/** e.g. alexnet-synth-torchvision-s1 (full size) or alexnet-synth-torchvision-w8-s1 (channels / 8). */
+export function syntheticModelId(arch: SyntheticArch, seed: number, width = 1): string {
+  return `alexnet-synth-${arch}${width === 1 ? "" : `-w${width}`}-s${seed}`;
 }
 
 /** sfc32: small, fast and good enough for weights; one stream per tensor so order does not matter. */
@@ -118,12 +128,24 @@ const ARCHS: Record<SyntheticArch, ArchSpec> = {
 export interface SyntheticOptions {
   arch: SyntheticArch;
   seed: number;
+  /** divisor of the channel and fc-unit counts (see SYNTHETIC_WIDTHS); 1 = full size */
+  width?: number;
 }
 
-export function makeSyntheticAlexNet({ arch, seed }: SyntheticOptions): Uint8Array {
-  const spec = ARCHS[arch];
-  if (!spec) throw new UserError(`--arch must be one of ${SYNTHETIC_ARCHS.join(", ")}, got "${arch}"`);
+/** The architecture with every width divided by `width`, except the classifier's 1000 outputs. */
+function narrowed(full: ArchSpec, width: number): ArchSpec {
+  const convs = full.convs.map((c, i) => ({ ...c, out: c.out / width, in: i === 0 ? c.in : c.in / width }));
+  const fc = full.fc.map(([fanIn, out], j): [number, number] => [fanIn / width, j === full.fc.length - 1 ? out : out / width]);
+  return { ...full, convs, fc };
+}
+
+export function makeSyntheticAlexNet({ arch, seed, width = 1 }: SyntheticOptions): Uint8Array {
+  const full = ARCHS[arch];
+  if (!full) throw new UserError(`--arch must be one of ${SYNTHETIC_ARCHS.join(", ")}, got "${arch}"`);
   if (!Number.isInteger(seed) || seed < 0) throw new UserError(`--seed must be a non-negative integer, got ${seed}`);
+  if (!(SYNTHETIC_WIDTHS as readonly number[]).includes(width)) throw new UserError(`--width must be one of ${SYNTHETIC_WIDTHS.join(", ")}, got ${width}`);
+  const spec = narrowed(full, width);
+  const id = syntheticModelId(arch, seed, width);
   const nodes: NodeProto[] = [];
   const inits: TensorProto[] = [];
   const caffe = arch === "caffe";
@@ -164,7 +186,7 @@ export function makeSyntheticAlexNet({ arch, seed }: SyntheticOptions): Uint8Arr
     }
   }
   if (caffe) {
-    inits.push(int64Tensor("OC2_DUMMY_1", [2], [1, 9216]));
+    inits.push(int64Tensor("OC2_DUMMY_1", [2], [1, spec.fc[0]![0]]));
     nodes.push(node("Reshape", [x, "OC2_DUMMY_1"], ["OC2_DUMMY_0"]));
     x = "OC2_DUMMY_0";
   } else {
@@ -201,9 +223,9 @@ export function makeSyntheticAlexNet({ arch, seed }: SyntheticOptions): Uint8Arr
     opsetImport: [{ domain: "", version: spec.opset }],
     producerName: "advsight",
     producerVersion: SYNTHETIC_GENERATOR,
-    docString: `Synthetic-weight AlexNet (${arch} topology, seed ${seed}): architecture only, not a trained network.`,
+    docString: `Synthetic-weight AlexNet (${arch} topology, ${width === 1 ? "" : `channels / ${width}, `}seed ${seed}): architecture only, not a trained network.`,
     graph: {
-      name: syntheticModelId(arch, seed),
+      name: id,
       node: nodes,
       initializer: inits,
       input: [floatValueInfo(spec.input, [1, 3, 224, 224])],
@@ -211,11 +233,13 @@ export function makeSyntheticAlexNet({ arch, seed }: SyntheticOptions): Uint8Arr
     },
     metadataProps: [
       { key: "advsight.synthetic", value: "true" },
-      { key: "advsight.model_id", value: syntheticModelId(arch, seed) },
+      { key: "advsight.model_id", value: id },
       { key: "advsight.arch", value: arch },
       { key: "advsight.profile", value: arch },
       { key: "advsight.seed", value: String(seed) },
       { key: "advsight.generator", value: SYNTHETIC_GENERATOR },
+      // only on reduced-width nets: the full-size bytes (and so the cached files' hashes) stay as they were
+      ...(width === 1 ? [] : [{ key: "advsight.width", value: String(width) }]),
     ],
   };
   return encodeModel(model);

@@ -20,8 +20,8 @@ import { DEFAULT_BEHAVIOUR_SIMULATION, DEFAULT_FMRI_SIMULATION, simulateBehaviou
 
 /** The model a stimulus set was made with when it is a synthetic AlexNet, else torchvision seed 1. */
 function modelForSet(model: { id: string; synthetic: boolean } | undefined): string {
-  const m = model?.synthetic ? /^alexnet-synth-(caffe|torchvision)-s(\d+)$/.exec(model.id) : null;
-  return m ? syntheticModelFile(m[1] as SyntheticArch, Number(m[2])) : syntheticModelFile();
+  const m = model?.synthetic ? /^alexnet-synth-(caffe|torchvision)(?:-w(\d+))?-s(\d+)$/.exec(model.id) : null;
+  return m ? syntheticModelFile(m[1] as SyntheticArch, Number(m[3]), Number(m[2] ?? 1)) : syntheticModelFile();
 }
 
 export const DEMO_LAYERS = ["conv1", "conv3", "conv5", "fc7"];

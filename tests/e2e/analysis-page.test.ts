@@ -10,7 +10,7 @@ import { writeDemoDataset } from "../../analysis/workflow/demo-node.ts";
 import { loadInputs, readConfig } from "../../analysis/workflow/inputs-node.ts";
 import { runAnalysis } from "../../analysis/workflow/pipeline.ts";
 import { servedPages } from "../helpers/served-pages.ts";
-import { syntheticModelPath } from "../helpers/cnn-models.ts";
+import { REDUCED, syntheticModelPath } from "../helpers/cnn-models.ts";
 import { tempDir } from "../helpers/server.ts";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -22,7 +22,7 @@ test("the page runs the demo analysis in the browser and recovers the built-in a
   page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
   page.on("pageerror", (e) => errors.push(e.message));
   await page.goto(`${pages.server.url}/assets/analysis.html?backend=wasm`);
-  await page.setInputFiles("#model", syntheticModelPath("torchvision"));
+  await page.setInputFiles("#model", syntheticModelPath("torchvision", REDUCED));
   await page.setInputFiles("#stimuli", await ensureDemoSet());
   await page.fill("#seed", "2");
   await page.fill("#n", "200");
@@ -65,13 +65,15 @@ test("on chosen files (fMRI folder, behaviour export) the page gives the numbers
   const { config, dir } = readConfig(configPath);
   const layers = ["conv1", "fc7"];
   const settings = { ...config.settings, inference: { ...config.settings.inference, seed: 7, nPerm: 100, nBoot: 100 } };
-  const node = await runAnalysis({ ...(await loadInputs({ ...config, model: { ...config.model, layers } }, dir)), settings });
+  // both sides analyse with the reduced-width model (the dataset itself was simulated from the demo's full-size one)
+  const model = { ...config.model, file: syntheticModelPath("torchvision", REDUCED), layers };
+  const node = await runAnalysis({ ...(await loadInputs({ ...config, model }, dir)), settings });
 
   const page = await pages.browser.newPage();
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
   await page.goto(`${pages.server.url}/assets/analysis.html?backend=wasm`);
-  await page.setInputFiles("#model", syntheticModelPath("torchvision"));
+  await page.setInputFiles("#model", syntheticModelPath("torchvision", REDUCED));
   await page.setInputFiles("#stimuli", await ensureDemoSet());
   await page.fill("#layers", layers.join(","));
   await page.uncheck("#demo");
@@ -105,7 +107,7 @@ test("on chosen files (fMRI folder, behaviour export) the page gives the numbers
 test("a folder without stimuli.json gets a clear message", async () => {
   const page = await pages.browser.newPage();
   await page.goto(`${pages.server.url}/assets/analysis.html?backend=wasm`);
-  await page.setInputFiles("#model", syntheticModelPath("torchvision"));
+  await page.setInputFiles("#model", syntheticModelPath("torchvision", REDUCED));
   const dir = tempDir("not-a-set-");
   writeFileSync(join(dir, "readme.txt"), "no manifest here");
   await page.setInputFiles("#stimuli", dir);

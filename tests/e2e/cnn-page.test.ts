@@ -15,7 +15,7 @@ import { encodePng } from "../../common/png-node.ts";
 import { servedPages } from "../helpers/served-pages.ts";
 import { relativeError } from "../helpers/cnn-graphs.ts";
 import { blockyImages } from "../helpers/cnn-images.ts";
-import { PACKAGE_ROOT, syntheticModelBytes, syntheticModelPath } from "../helpers/cnn-models.ts";
+import { PACKAGE_ROOT, REDUCED, syntheticModelBytes, syntheticModelPath } from "../helpers/cnn-models.ts";
 import { tempDir } from "../helpers/server.ts";
 
 const pages = servedPages();
@@ -30,7 +30,7 @@ test("the page computes top-5 and layer summaries in the browser, matching Node"
     writeFileSync(path, encodePng({ width: size, height: size, rgba: img.rgba as Uint8Array }));
     return path;
   });
-  const modelPath = syntheticModelPath("caffe");
+  const modelPath = syntheticModelPath("caffe", REDUCED);
 
   const page = await pages.browser.newPage();
   const errors: string[] = [];
@@ -51,7 +51,7 @@ test("the page computes top-5 and layer summaries in the browser, matching Node"
   assert.match(text!, /conv1_pre/);
 
   // the same files through Node (pngjs decoding, onnxruntime-node)
-  const model = await loadModel(syntheticModelBytes("caffe"), { runtime: await selectRuntime("node") });
+  const model = await loadModel(syntheticModelBytes("caffe", REDUCED), { runtime: await selectRuntime("node") });
   const input = imagesToTensor(files.map(readImage), PROFILES.caffe, model.inputShape);
   const acts = await model.run(input, "all");
   assert.ok(relativeError(results.outputs.fc8!, acts.fc8!.data) < 1e-4, `fc8 differs by ${relativeError(results.outputs.fc8!, acts.fc8!.data)}`);

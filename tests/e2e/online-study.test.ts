@@ -1,3 +1,5 @@
+// test: exclusive
+// Run alone (scripts/test.ts), as it measures timing: shown durations within one frame of plan, RTs inside the key-press window.
 /**
  * The whole demo study in Debian's Chromium, played as a participant would (keys and clicks), then the
  * export checked: one row per trial, fields filled, onsets increasing, RTs consistent with key times.

@@ -1,3 +1,5 @@
+// test: exclusive
+// Run alone (scripts/test.ts), as it measures timing: onsets within one frame of plan, measured TR within 2 ms, t0 within 3 ms of its pulse.
 /**
  * Scanner runs in Debian's Chromium against the simulated scanner: onsets in events.tsv within one
  * frame of plan, nothing flagged without faults, exactly the injected drop and duplicate flagged with

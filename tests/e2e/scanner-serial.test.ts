@@ -1,3 +1,5 @@
+// test: exclusive
+// Run alone (scripts/test.ts), as it measures timing: onsets within one frame of plan, paced by pulses through a serial pty.
 /**
  * The serial trigger source through a socat pseudo-terminal pair: the server reads one end, the test
  * writes "5" to the other at TR intervals. Also bad input: a serial path that does not exist yet (a
@@ -64,11 +66,7 @@ before(async () => {
   writeFileSync(join(dir, "study.json"), JSON.stringify(study));
   browser = await launchChromium();
   server = await startServer([join(dir, "study.json")], dir);
-  operator = await consoleClient(server.url);
-  operator.on("scanner:state", (s) => states.push(s));
-  // the state sent on connection can come in with the connect packet, before the listener above is
-  // attached; read it once over HTTP so a source state that does not change again is still seen
-  states.push((await getJson(`${server.url}/api/scanner/state`)) as (typeof states)[number]);
+  operator = await consoleClient(server.url, (socket) => socket.on("scanner:state", (s) => states.push(s)));
 });
 after(async () => {
   if (socat) await stopSocat(socat);

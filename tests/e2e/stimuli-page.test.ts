@@ -10,7 +10,7 @@ import { IMAGENET_CLASSES } from "../../cnn/classes.ts";
 import { decodePng } from "../../common/png-node.ts";
 import type { StimuliPageResults } from "../../stimuli/page/main.ts";
 import { servedPages } from "../helpers/served-pages.ts";
-import { syntheticModelPath } from "../helpers/cnn-models.ts";
+import { REDUCED, syntheticModelPath } from "../helpers/cnn-models.ts";
 import { photoFolder } from "../helpers/stimuli-photos.ts";
 import { tempDir } from "../helpers/server.ts";
 import { generateConfigFromArgs } from "../../cli/stimuli.ts";
@@ -23,7 +23,7 @@ test("the page generates AN and AI images on wasm, with progress; Node confirms 
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
   await page.goto(`${pages.server.url}/assets/stimuli.html?backend=wasm`);
-  await page.setInputFiles("#model", syntheticModelPath("torchvision"));
+  await page.setInputFiles("#model", syntheticModelPath("torchvision", REDUCED));
   await page.setInputFiles("#images", [...photos.wnids.keys()].map((f) => join(photos.images, f)));
   await page.fill("#eps", "4");
   await page.click("#run");
@@ -49,7 +49,7 @@ test("the page generates AN and AI images on wasm, with progress; Node confirms 
     writeFileSync(join(dir, item.file.replace("/", "-")), bytes);
     return decodePng(bytes);
   });
-  const model = await loadModelFile(syntheticModelPath("torchvision"), { backend: "node" });
+  const model = await loadModelFile(syntheticModelPath("torchvision", REDUCED), { backend: "node" });
   const probs = (await model.run(imagesToTensor(decoded, PROFILES.torchvision, model.inputShape), ["prob"])).prob!;
   await model.release();
   results.items.forEach((item, k) => {
@@ -74,7 +74,7 @@ test("eps 40/255 works on the page, with the command line's step budget; a bad e
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
   await page.goto(`${pages.server.url}/assets/stimuli.html?backend=wasm`);
-  await page.setInputFiles("#model", syntheticModelPath("torchvision"));
+  await page.setInputFiles("#model", syntheticModelPath("torchvision", REDUCED));
   await page.setInputFiles("#images", [...photos.wnids.keys()].map((f) => join(photos.images, f)));
   await page.uncheck("#an");
   await page.fill("#eps", "40");

@@ -3,8 +3,14 @@ import type { Browser, Page } from "playwright";
 import { io, type Socket } from "socket.io-client";
 import { ADMIN } from "./server.ts";
 
-export function consoleClient(url: string): Promise<Socket> {
+/**
+ * An operator console connection. `listen` adds event listeners before it connects: the server sends its
+ * state on connection, and a listener added after `connect` may miss it (socket.io-client can deliver the
+ * connect and that first event from one network read, before the awaiting code resumes).
+ */
+export function consoleClient(url: string, listen: (socket: Socket) => void = () => {}): Promise<Socket> {
   const socket = io(`${url}/console`, { auth: { token: ADMIN }, transports: ["websocket"] });
+  listen(socket);
   return new Promise((resolve, reject) => {
     socket.once("connect", () => resolve(socket));
     socket.once("connect_error", reject);

@@ -1,7 +1,7 @@
 /**
  * For the tests of advsight's browser pages (cnn, stimuli, analysis): before the file's tests, build the
- * bundle (npm test builds first; this keeps a file runnable alone), start a server and Chromium; close
- * both after. Use the returned object inside tests, once `before` has run.
+ * bundle (unless scripts/test.ts built it: ADVSIGHT_TEST_BUILT=1; this keeps a file runnable alone), start
+ * a server and Chromium; close both after. Use the returned object inside tests, once `before` has run.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -20,8 +20,12 @@ export interface ServedPages {
 export function servedPages(): ServedPages {
   const ctx = {} as ServedPages;
   before(async () => {
-    const build = spawnSync(process.execPath, ["--import", "tsx", join(PACKAGE_ROOT, "scripts/build.ts")], { cwd: PACKAGE_ROOT, encoding: "utf8" });
-    assert.equal(build.status, 0, build.stderr);
+    // under scripts/test.ts the bundle is built once before the files start: a rebuild here would rewrite
+    // dist/public while a file running alongside loads pages from it
+    if (process.env.ADVSIGHT_TEST_BUILT !== "1") {
+      const build = spawnSync(process.execPath, ["--import", "tsx", join(PACKAGE_ROOT, "scripts/build.ts")], { cwd: PACKAGE_ROOT, encoding: "utf8" });
+      assert.equal(build.status, 0, build.stderr);
+    }
     ctx.server = await startServer();
     ctx.browser = await launchChromium();
   });

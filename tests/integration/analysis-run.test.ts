@@ -14,7 +14,7 @@ import { makeRng } from "../../common/random.ts";
 import { SqliteStore } from "../../storage/store-sqlite.ts";
 import { ensureDemoSet } from "../../stimuli/demo/demo-set-file.ts";
 import { loadStimulusSet } from "../../study/stimulus-set-file.ts";
-import { syntheticModelPath } from "../helpers/cnn-models.ts";
+import { REDUCED, syntheticModelPath } from "../helpers/cnn-models.ts";
 import { tempDir } from "../helpers/server.ts";
 
 test("NIfTI + crossnobis + database behaviour: the pipeline's RDMs equal crossnobis on the written patterns", { timeout: 180_000 }, async () => {
@@ -69,7 +69,7 @@ test("NIfTI + crossnobis + database behaviour: the pipeline's RDMs equal crossno
     schema: "advsight.analysis/1",
     stimulusSet: setDir,
     behaviour: { database: "advsight.db", study: "demo" },
-    model: { file: syntheticModelPath("torchvision"), layers: ["conv1", "fc7"] },
+    model: { file: syntheticModelPath("torchvision", REDUCED), layers: ["conv1", "fc7"] },
     fmri,
     settings: { rsa: { rdm: "crossnobis", comparison: "corr" }, inference: { nPerm: 50, nBoot: 50, seed: 4 } },
   };

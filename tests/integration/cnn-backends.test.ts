@@ -1,6 +1,6 @@
 // The two runtimes behind the one interface agree (activations, logits and input gradients within
-// relative 1e-4), batching does not change results, and both reproduce PyTorch's own numbers for the
-// model PyTorch exported.
+// relative 1e-4; full size in cnn-backends.full.test.ts), batching does not change results, and both
+// reproduce PyTorch's own numbers for the model PyTorch exported.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -9,37 +9,16 @@ import { webRuntime } from "../../cnn/runtime-web.ts";
 import { selectRuntime } from "../../cnn/runtime-node.ts";
 import type { Tensor } from "../../cnn/runtime.ts";
 import { relativeError } from "../helpers/cnn-graphs.ts";
-import { maxPoolDisagreements } from "../helpers/cnn-kinks.ts";
+import { checkBackendsAgree } from "../helpers/cnn-backends-check.ts";
 import { blockyPictures as images } from "../helpers/cnn-images.ts";
-import { syntheticModelBytes, TORCH_FIXTURE, TORCH_FIXTURE_EXPECTED } from "../helpers/cnn-models.ts";
+import { REDUCED, syntheticModelBytes, TORCH_FIXTURE, TORCH_FIXTURE_EXPECTED } from "../helpers/cnn-models.ts";
 
 for (const arch of ["caffe", "torchvision"] as const) {
-  test(`${arch}: onnxruntime-web (wasm) and onnxruntime-node agree on every layer and on gradients`, async () => {
-    const bytes = syntheticModelBytes(arch);
-    const node = await loadModel(bytes, { runtime: await selectRuntime("node"), batchSize: 2 });
-    const web = await loadModel(bytes, { runtime: webRuntime(), batchSize: 16 });
-    // pictures on which both runtimes pick the same max-pool winners: at a near-tie the gradient is not unique
-    let input: Tensor | undefined;
-    for (let k = 0; k < 8 && !input; k++) {
-      const candidate = images(`${arch}-${k}`, 3, arch);
-      if ((await maxPoolDisagreements([node, web], bytes, candidate)) === 0) input = candidate;
-    }
-    assert.ok(input, "no kink-free pictures among 8");
-    const [a, b] = await Promise.all([node.run(input, "all"), web.run(input, "all")]);
-    const errors: Record<string, number> = {};
-    for (const l of node.layers) errors[l.name] = relativeError(a[l.name]!.data, b[l.name]!.data);
-    const ga = await node.inputGradient(input, { class: [281, 849, 1], logSoftmax: true });
-    const gb = await web.inputGradient(input, { class: [281, 849, 1], logSoftmax: true });
-    errors["d log p / d input"] = relativeError(ga.data, gb.data);
-    errors["log p"] = relativeError(ga.objective, gb.objective);
-    console.log(`${arch} node vs wasm, largest relative difference: ${Object.entries(errors).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(", ")}`);
-    for (const [k, v] of Object.entries(errors)) assert.ok(v < 1e-4, `${k}: ${v}`);
-    await Promise.all([node.release(), web.release()]);
-  });
+  test(`${arch} (channels / ${REDUCED}): onnxruntime-web (wasm) and onnxruntime-node agree on every layer and on gradients`, () => checkBackendsAgree(arch, REDUCED));
 }
 
 test("batching: splitting a batch gives the images' results unchanged, in order", async () => {
-  const bytes = syntheticModelBytes("torchvision");
+  const bytes = syntheticModelBytes("torchvision", REDUCED);
   const input = images("batching", 5, "torchvision");
   const model = await loadModel(bytes, { runtime: webRuntime(), batchSize: 2 });
   const all = await model.run(input, ["fc8", "conv2"]);
@@ -48,7 +27,7 @@ test("batching: splitting a batch gives the images' results unchanged, in order"
     const one = await model.run({ data: input.data.subarray(i * each, (i + 1) * each), shape: [1, 3, 224, 224] }, ["fc8"]);
     assert.ok(relativeError(all.fc8!.data.subarray(i * 1000, (i + 1) * 1000), one.fc8!.data) < 1e-6, `image ${i}`);
   }
-  assert.deepEqual(all.conv2!.shape, [5, 192, 27, 27]);
+  assert.deepEqual(all.conv2!.shape, [5, 192 / REDUCED, 27, 27]);
   await model.release();
 });
 

@@ -13,7 +13,7 @@ import { loadModel } from "../../cnn/model.ts";
 import { webRuntime } from "../../cnn/runtime-web.ts";
 import { GraphSpec, relativeError, rngFor } from "../helpers/cnn-graphs.ts";
 import { blockyImages } from "../helpers/cnn-images.ts";
-import { PACKAGE_ROOT, syntheticModelPath, TORCH_FIXTURE } from "../helpers/cnn-models.ts";
+import { PACKAGE_ROOT, REDUCED, syntheticModelPath, TORCH_FIXTURE } from "../helpers/cnn-models.ts";
 import { tempDir } from "../helpers/server.ts";
 
 function advsight(...args: string[]) {
@@ -34,7 +34,7 @@ function pictures(): { dir: string; files: string[] } {
   return { dir, files: [join(dir, "a.png"), files[0]!, join(dir, "c.jpg")] };
 }
 
-const model = syntheticModelPath("torchvision");
+const model = syntheticModelPath("torchvision", REDUCED);
 
 test("cnn run writes <layer>.npy, images.tsv and predictions.tsv that agree with each other", () => {
   const { dir } = pictures();
@@ -45,7 +45,7 @@ test("cnn run writes <layer>.npy, images.tsv and predictions.tsv that agree with
   const conv1 = readNpy(join(out, "conv1.npy"));
   const fc8 = readNpy(join(out, "fc8.npy"));
   assert.ok(conv1.data instanceof Float32Array && fc8.data instanceof Float32Array);
-  assert.deepEqual(conv1.shape, [3, 64, 55, 55]);
+  assert.deepEqual(conv1.shape, [3, 64 / REDUCED, 55, 55]);
   assert.deepEqual(fc8.shape, [3, 1000]);
   // a folder is read in name order; that order is every file's row order
   assert.equal(readFileSync(join(out, "images.tsv"), "utf8"), `row\tsource\n0\t${join(dir, "a.png")}\n1\t${join(dir, "b.png")}\n2\t${join(dir, "c.jpg")}\n`);

@@ -1,3 +1,5 @@
+// test: exclusive
+// Run alone (scripts/test.ts), as it measures timing: relayed pulses TR apart within 40 ms on the server clock.
 /**
  * `advsight relay` between a socat pty pair and the server: pulses written to the box end reach a
  * page's socket with source "relay", in order, TR apart on the server clock; other bytes are ignored.
@@ -59,7 +61,7 @@ test("relay refuses a serial port that does not exist, naming it", () => {
   assert.match(r.stderr, /serial port .*nope does not exist; plug the trigger box in or give the right --serial/);
 });
 
-test("pulses read by the relay reach the page as relay pulses, TR apart", { timeout: 60_000 }, async () => {
+test("pulses read by the relay reach the page as relay pulses, TR apart", { timeout: 60_000 }, async (ctx) => {
   relay = spawn(process.execPath, [join(PACKAGE_ROOT, "bin/advsight.js"), "relay", "--serial", devEnd, "--to", server.url, "--token", ADMIN, "--bytes", "5"], { cwd: PACKAGE_ROOT, stdio: ["ignore", "pipe", "pipe"] });
   relay.stderr!.on("data", (c: Buffer) => (relayLog += c.toString()));
   await waitFor("the relay to connect and sync", () => /clock offset/.test(relayLog) && /open at/.test(relayLog), 20_000);
@@ -67,6 +69,8 @@ test("pulses read by the relay reach the page as relay pulses, TR apart", { time
   const res = await fetch(`${server.url}/api/sessions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ studyId: "scanner-relay", participant: { pid: "R1" } }) });
   const session = (await res.json()) as { sessionId: string; token: string };
   const page = io(`${server.url}/scanner`, { auth: { sessionId: session.sessionId, token: session.token }, transports: ["websocket"] });
+  // also when an assertion fails: an open socket would keep the server's close() (the after hook) waiting forever
+  ctx.after(() => page.close());
   const pulses: { seq: number; source: string; tServer: number; runId: string }[] = [];
   page.on("pulse", (p) => pulses.push(p));
   await new Promise<void>((r) => page.once("connect", () => r()));

@@ -1,4 +1,5 @@
-// The attacks' building blocks on a synthetic AlexNet: the pixel-space gradient (chain rule through
+// The attacks' building blocks on a reduced-width synthetic AlexNet (the full-size gradients are checked in
+// cnn-gradient-alexnet.full.test.ts): the pixel-space gradient (chain rule through
 // each profile, BGR included) against finite differences of the logits, and the failure path: an
 // attack without enough budget is reported as failed (in the set, under "failures", exit code 3),
 // with its restarts and steps counted.
@@ -13,12 +14,12 @@ import { selectRuntime } from "../../cnn/runtime-node.ts";
 import { makeRng } from "../../common/random.ts";
 import { PixelClassifier } from "../../stimuli/generate/classifier.ts";
 import { checkSetFiles } from "../../stimuli/check-set-file.ts";
-import { PACKAGE_ROOT, syntheticModelBytes, syntheticModelPath } from "../helpers/cnn-models.ts";
+import { PACKAGE_ROOT, REDUCED, syntheticModelBytes, syntheticModelPath } from "../helpers/cnn-models.ts";
 import { photoFolder } from "../helpers/stimuli-photos.ts";
 
 for (const arch of ["caffe", "torchvision"] as const) {
   test(`${arch}: d logit / d pixel matches central differences in pixel space`, async () => {
-    const model = await loadModel(syntheticModelBytes(arch), { runtime: await selectRuntime("auto") });
+    const model = await loadModel(syntheticModelBytes(arch, REDUCED), { runtime: await selectRuntime("auto") });
     const c = new PixelClassifier(model, PROFILES[arch]);
     const rng = makeRng(`fd-${arch}`);
     const x = Float32Array.from({ length: 3 * 224 * 224 }, () => 40 + 170 * rng.next());
@@ -46,7 +47,7 @@ for (const arch of ["caffe", "torchvision"] as const) {
 test("an attack that runs out of budget is listed as a failure, never hidden", { timeout: 300_000 }, async () => {
   const photos = photoFolder([224]);
   const out = join(photos.dir, "set");
-  const model = syntheticModelPath("torchvision");
+  const model = syntheticModelPath("torchvision", REDUCED);
   const r = spawnSync(
     process.execPath,
     [join(PACKAGE_ROOT, "bin/advsight.js"), "stimuli", "generate", "--model", model, "--images", photos.images, "--out", out, "--an",

@@ -13,7 +13,7 @@ import { loadStimulusSet } from "../../study/stimulus-set-file.ts";
 import { DEMO_KEY, ensureDemoSet } from "../../stimuli/demo/demo-set-file.ts";
 import { makeDemoSet } from "../../stimuli/demo/demo-set.ts";
 import { DEMO_CATEGORIES } from "../../stimuli/demo/pictures.ts";
-import { syntheticModelPath } from "../helpers/cnn-models.ts";
+import { FULL, syntheticModelPath } from "../helpers/cnn-models.ts";
 import { tempDir } from "../helpers/server.ts";
 
 test("the demo set is generated (not placeholders), keeps its layout and is cached", { timeout: 300_000 }, async () => {
@@ -32,7 +32,7 @@ test("the demo set is generated (not placeholders), keeps its layout and is cach
   assert.equal((set as { generator?: { key?: string } }).generator?.key, DEMO_KEY);
   assert.deepEqual(set.model && { id: set.model.id, profile: set.model.profile, synthetic: set.model.synthetic }, { id: "alexnet-synth-torchvision-s1", profile: "torchvision", synthetic: true });
 
-  const model = await loadModelFile(syntheticModelPath("torchvision"));
+  const model = await loadModelFile(syntheticModelPath("torchvision", FULL));
   const probs = (await model.run(imagesToTensor(set.items.map((i) => readImage(join(dir, i.file))), PROFILES.torchvision, model.inputShape), ["prob"])).prob!;
   await model.release();
   set.items.forEach((item, k) => {

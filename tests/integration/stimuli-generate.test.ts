@@ -1,4 +1,4 @@
-// `stimuli generate` on synthetic AlexNets of both topologies: AN images reach p >= 0.99 and AI images
+// `stimuli generate` on (reduced-width) synthetic AlexNets of both topologies: AN images reach p >= 0.99 and AI images
 // are classified as their target within the L-inf bound, judged from the PNG files on disk through the
 // CNN core's own image path (readImage + imagesToTensor + model.run), independently of the generator.
 import { test } from "node:test";
@@ -16,7 +16,7 @@ import { loadStimulusSet } from "../../study/stimulus-set-file.ts";
 import { PGD_DEFAULTS, CW_DEFAULTS } from "../../stimuli/generate/attack-params.ts";
 import { generateSetFiles } from "../../stimuli/generate-set-file.ts";
 import { checkSetFiles } from "../../stimuli/check-set-file.ts";
-import { PACKAGE_ROOT, syntheticModelPath } from "../helpers/cnn-models.ts";
+import { PACKAGE_ROOT, REDUCED, syntheticModelPath } from "../helpers/cnn-models.ts";
 import { config, photoFolder } from "../helpers/stimuli-photos.ts";
 
 const wnidIndex = (wnid: string) => IMAGENET_CLASSES.findIndex((c) => c.wnid === wnid);
@@ -27,7 +27,7 @@ for (const arch of ["caffe", "torchvision"] as const) {
   const eps255 = arch === "caffe" ? 8 : 3;
   test(`${arch}: AN reach p >= 0.99 and AI hit their target within ${eps255}/255, read back from the PNG files`, { timeout: 300_000 }, async () => {
     const photos = photoFolder([224, 300, 224]);
-    const modelPath = syntheticModelPath(arch);
+    const modelPath = syntheticModelPath(arch, REDUCED);
     const out = join(photos.dir, "set");
     const result = await generateSetFiles({
       model: modelPath, images: [photos.images], out, categories: photos.categories, backend: "auto",
@@ -99,7 +99,7 @@ for (const arch of ["caffe", "torchvision"] as const) {
 
 test("MI-FGSM and the C&W L2 attack also reach their targets; C&W records its constant", { timeout: 300_000 }, async () => {
   const photos = photoFolder([224]);
-  const modelPath = syntheticModelPath("torchvision");
+  const modelPath = syntheticModelPath("torchvision", REDUCED);
   for (const aiMethod of ["mi-fgsm", "cw-l2"] as const) {
     const out = join(photos.dir, aiMethod);
     const result = await generateSetFiles({
@@ -123,7 +123,7 @@ test("the command line writes a set and prints where; --help lists the options",
   const photos = photoFolder([224, 224]);
   const out = join(photos.dir, "cli-set");
   const cli = (args: string[]) => spawnSync(process.execPath, [join(PACKAGE_ROOT, "bin/advsight.js"), "stimuli", ...args], { encoding: "utf8" });
-  const r = cli(["generate", "--model", syntheticModelPath("torchvision"), "--images", photos.images, "--out", out, "--categories", photos.categories, "--eps", "4/255", "--seed", "3", "--target", "n04398044"]);
+  const r = cli(["generate", "--model", syntheticModelPath("torchvision", REDUCED), "--images", photos.images, "--out", out, "--categories", photos.categories, "--eps", "4/255", "--seed", "3", "--target", "n04398044"]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /wrote 6 images to .*cli-set/);
   assert.match(r.stderr, /2\/2 sources/);
@@ -135,7 +135,7 @@ test("the command line writes a set and prints where; --help lists the options",
     assert.equal(item.cnn.top1, "n04398044");
     assert.equal(item.generation.target.rule, "class");
   }
-  const check = cli(["check", out, "--model", syntheticModelPath("torchvision")]);
+  const check = cli(["check", out, "--model", syntheticModelPath("torchvision", REDUCED)]);
   assert.equal(check.status, 0, check.stdout + check.stderr);
   assert.match(check.stderr, /6 item\(s\) checked, 0 problem\(s\)/);
   assert.match(cli(["generate", "--help"]).stdout, /--target random\|least-likely\|WNID/);

@@ -14,11 +14,12 @@ import { makeRng } from "../../common/random.ts";
 import { generateSetFiles, type GenerateSetOptions } from "../../stimuli/generate-set-file.ts";
 import { checkSetFiles } from "../../stimuli/check-set-file.ts";
 import { GraphSpec } from "../helpers/cnn-graphs.ts";
-import { PACKAGE_ROOT, syntheticModelPath } from "../helpers/cnn-models.ts";
+import { PACKAGE_ROOT, REDUCED, syntheticModelPath } from "../helpers/cnn-models.ts";
 import { config, photoFolder } from "../helpers/stimuli-photos.ts";
 import { pythonJson, skipWithoutNumpy } from "../helpers/python-ref.ts";
 
-const MODEL = syntheticModelPath("torchvision");
+// reduced width: resuming, errors and the report do not depend on the network's size
+const MODEL = syntheticModelPath("torchvision", REDUCED);
 const nothingWritten = (out: string) => {
   assert.equal(existsSync(out), false, `${out} must not exist`);
   assert.equal(existsSync(`${out}.partial`), false, `${out}.partial must not exist`);
