@@ -48,7 +48,7 @@ for (let s = 0; s < nSessions; s++) {
     const ack = await emitAck(operator, "run:start", { sessionId });
     if (!ack.ok) throw new Error(ack.error);
     if (run === 2) await finishSession(page, 90_000);
-    else await page.waitForFunction("document.querySelector('.advsight-scanner-wait') === null", undefined, { timeout: 30_000 });
+    else await page.waitForFunction(() => document.querySelector('.advsight-scanner-wait') === null, undefined, { timeout: 30_000 });
   }
   for (const [receivedAt, tServer] of (await page.evaluate("window.__lat")) as [number, number][]) latencies.push(receivedAt + trueOffset - tServer);
   const rows = (await (await fetch(`${url}/api/export/sessions/${sessionId}/trials.json`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as Record<string, unknown>[];

@@ -14,6 +14,19 @@ import { ScannerLink } from "./scanner/scanner-link.ts";
 import { buildScannerTimeline } from "./scanner/timeline.ts";
 import { UploadQueue } from "./upload-queue.ts";
 
+/** What the page exposes as window.advsight, for tests and benchmarks that drive it in a browser. */
+export interface PageHooks {
+  queue: UploadQueue;
+  design: { records: unknown[] };
+  session: SessionInfo;
+  scanner: ScannerLink | undefined;
+}
+declare global {
+  interface Window {
+    advsight?: PageHooks;
+  }
+}
+
 const PLATFORM_PARAMS = ["PROLIFIC_PID", "STUDY_ID", "SESSION_ID", "pid"] as const;
 const api = new ApiClient();
 // not id="advsight": the browser would expose that element as window.advsight, the name of the test hooks below
@@ -103,7 +116,7 @@ async function run(): Promise<void> {
   });
   queue.kick();
   const link = study.scanner ? new ScannerLink(info, study.scanner, study.triggerKeys) : undefined;
-  (window as unknown as { advsight: unknown }).advsight = { queue, design, session: info, scanner: link };
+  window.advsight = { queue, design, session: info, scanner: link };
 
   const known = [...session.stored, ...queue.pending.map((r) => r.recordIndex)];
   const resumeAt = known.length > 0 ? Math.max(...known) + 1 : 0;

@@ -8,6 +8,7 @@ import { monitorPulses, volumeTime } from "../scanner-sync/pulse-monitor.ts";
 import type { Pulse } from "../scanner-sync/protocol.ts";
 import type { RunRow } from "./scanner-store-sqlite.ts";
 import type { SessionRow, StoredTrial } from "./store.ts";
+import type { AttentionField, EnvironmentField, OnlineTrialField, RecordData, ScannerTrialField } from "../study/record-fields.ts";
 
 export interface BidsRun {
   row: RunRow;
@@ -64,13 +65,13 @@ const EVENT_COLUMNS: Record<string, string> = {
 
 const PULSE_COLUMNS = ["seq", "source", "t_server_ms", "onset", "volume", "status", "missed_before", "key"];
 
-function runFiles(input: BidsInput, base: string, run: BidsRun, trials: StoredTrial[], environment: Record<string, unknown> | undefined): Record<string, string> {
+function runFiles(input: BidsInput, base: string, run: BidsRun, trials: StoredTrial[], environment: RecordData<EnvironmentField> | undefined): Record<string, string> {
   const { row } = run;
   const verdicts = monitorPulses(run.pulses.map((p) => ({ seq: p.seq, t: p.tServer })), { trMs: row.trMs }).verdicts;
   const summary: MonitorSummary = row.monitor ?? monitorPulses(run.pulses.map((p) => ({ seq: p.seq, t: p.tServer })), { trMs: row.trMs }).summary;
   const t0Server = volumeTime(verdicts, row.dummyVolumes + 1, row.trMs) ?? null;
   const events = trials
-    .map((t) => t.data)
+    .map((t) => ({ ...(t.data as RecordData<ScannerTrialField>), recordIndex: t.recordIndex }))
     .filter((d) => d.skipped !== true && typeof d.onset_rel_ms === "number" && Number.isFinite(d.onset_rel_ms)) // not shown: no event
     .sort((a, b) => Number(a.planned_onset_ms) - Number(b.planned_onset_ms))
     .map((d) => ({
@@ -90,7 +91,7 @@ function runFiles(input: BidsInput, base: string, run: BidsRun, trials: StoredTr
       trial_in_run: d.trial_in_run,
       is_repeat: d.is_repeat,
       correct: d.correct,
-      record_index: d.record_index,
+      record_index: d.recordIndex,
     }));
   const byVerdict = new Map(verdicts.map((v) => [v.seq, v]));
   const pulses = run.pulses.map((p) => {
@@ -151,7 +152,7 @@ export function bidsFiles(input: BidsInput): Record<string, string> {
   const ses = input.sessionLabel === undefined ? undefined : `ses-${bidsLabel(input.sessionLabel)}`;
   const dir = ses ? `${sub}/${ses}` : sub;
   const task = ses ? `${ses}_task-${bidsLabel(input.taskName)}` : `task-${bidsLabel(input.taskName)}`;
-  const environment = input.trials.find((t) => t.data.kind === "environment")?.data;
+  const environment = input.trials.find((t) => t.data.kind === "environment")?.data as RecordData<EnvironmentField> | undefined;
   const files: Record<string, string> = {};
   const scannerTrials = input.trials.filter((t) => t.data.kind === "scanner");
   if (input.runs.length > 0) {
@@ -161,20 +162,21 @@ export function bidsFiles(input: BidsInput): Record<string, string> {
     }
   } else {
     const trials = input.trials.filter((t) => t.data.kind === "main" || t.data.kind === "practice" || t.data.kind === "attention");
-    const rows = trials.map((t) => ({
-      onset: seconds(Number(t.data.onset_ms ?? NaN) - Number(trials[0]?.data.onset_ms ?? NaN)),
+    const dataOf = (t: StoredTrial) => t.data as RecordData<OnlineTrialField | AttentionField>;
+    const rows = trials.map((t) => ({ d: dataOf(t), t })).map(({ d, t }) => ({
+      onset: seconds(Number(d.onset_ms ?? NaN) - Number((trials[0] && dataOf(trials[0]).onset_ms) ?? NaN)),
       // (records stored before advsight 0.2 call it actual_duration_ms)
-      duration: seconds(Number(t.data.duration_ms ?? t.data.actual_duration_ms ?? NaN)),
-      trial_type: t.data.kind === "attention" ? "attention" : t.data.condition,
-      stim_file: t.data.stimulus,
-      response: t.data.response_value ?? t.data.response,
-      response_time: seconds(t.data.rt === null || t.data.rt === undefined ? null : Number(t.data.rt)),
-      kind: t.data.kind,
-      stimulus_id: t.data.stimulus_id,
-      category: t.data.category,
-      cnn_target: t.data.cnn_target,
-      correct: t.data.correct,
-      confidence: t.data.confidence,
+      duration: seconds(Number(d.duration_ms ?? t.data.actual_duration_ms ?? NaN)),
+      trial_type: d.kind === "attention" ? "attention" : d.condition,
+      stim_file: d.stimulus,
+      response: d.response_value ?? d.response,
+      response_time: seconds(d.rt === null || d.rt === undefined ? null : Number(d.rt)),
+      kind: d.kind,
+      stimulus_id: d.stimulus_id,
+      category: d.category,
+      cnn_target: d.cnn_target,
+      correct: d.correct,
+      confidence: d.confidence,
       record_index: t.recordIndex,
     }));
     const columns = ["onset", "duration", "trial_type", "stim_file", "response", "response_time", "kind", "stimulus_id", "category", "cnn_target", "correct", "confidence", "record_index"];

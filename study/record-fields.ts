@@ -197,3 +197,13 @@ export const RECORD_GROUPS: Record<RecordKind, readonly Fields[]> = {
 
 /** The fields of each kind of record, merged from its tables. */
 export const RECORD_FIELDS = Object.fromEntries(RECORD_KINDS.map((kind) => [kind, Object.assign({}, ...RECORD_GROUPS[kind]) as Fields])) as Record<RecordKind, Fields>;
+
+/** Field names, as types: code that reads records names fields these allow, so a renamed field is a compile error. */
+export type ServerField = keyof typeof SERVER_FIELDS;
+export type OnlineTrialField = keyof typeof PAGE_FIELDS | keyof typeof ONLINE_TRIAL_FIELDS | keyof typeof STIMULUS_FIELDS | keyof typeof RECOGNITION_PLUGIN_FIELDS;
+export type AttentionField = keyof typeof PAGE_FIELDS | keyof typeof ATTENTION_FIELDS;
+export type EnvironmentField = keyof typeof PAGE_FIELDS | keyof typeof ENVIRONMENT_FIELDS;
+export type ScannerTrialField = keyof typeof PAGE_FIELDS | keyof typeof SCANNER_TRIAL_FIELDS | keyof typeof STIMULUS_FIELDS | keyof typeof SCANNER_TRIAL_PLUGIN_FIELDS;
+
+/** A record's data (or an export row) as read back, by declared field name; values are as stored, still to be checked. */
+export type RecordData<F extends string> = { readonly [K in F]?: unknown };

@@ -4,7 +4,7 @@
  * are analysed; practice, attention and environment records are counted and left out. Isomorphic.
  */
 import { UserError } from "../../common/errors.ts";
-import type { ExportRow } from "../../study/trial-record.ts";
+import type { ExportRow, OnlineTrialField, RecordData, ServerField } from "../../study/trial-record.ts";
 import { parseCsv } from "./csv.ts";
 
 export interface BehaviourTrial {
@@ -27,7 +27,8 @@ export interface BehaviourTrial {
   options: string[] | null;
 }
 
-const REQUIRED = ["kind", "stimulus_id", "condition", "category", "response_value", "correct", "rt"];
+// (typed by the record contract: a renamed field is a compile error here)
+const REQUIRED: readonly OnlineTrialField[] = ["kind", "stimulus_id", "condition", "category", "response_value", "correct", "rt"];
 
 /** Rows from the text of an export file: JSON (an array of rows) or CSV. */
 export function parseExportText(text: string, name = "behaviour export"): ExportRow[] {
@@ -82,7 +83,8 @@ export function trialsFromRows(rows: readonly ExportRow[], name = "behaviour exp
     throw new UserError(`${name} lacks the column(s) ${missing.join(", ")}; give the trials file that "advsight export" writes (CSV or JSON)`);
   }
   const out: BehaviourTrial[] = [];
-  rows.forEach((r, i) => {
+  rows.forEach((row, i) => {
+    const r = row as RecordData<OnlineTrialField | ServerField>;
     if (r.kind !== "main") return;
     const session = String(r.session_id ?? "");
     const subject = present(r.pid) ? String(r.pid) : session;

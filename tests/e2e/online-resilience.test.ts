@@ -143,9 +143,9 @@ test("a reload mid-session resumes the same session after the last stored trial"
     await playParticipant(page, { stopAfter: 6 });
     const before = (await page.evaluate("window.advsight.session.sessionId")) as string;
     const nRecords = await designLength(page);
-    await page.waitForFunction("window.advsight.queue.pending.length === 0", undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => window.advsight!.queue.pending.length === 0, undefined, { timeout: 10_000 });
     await page.reload();
-    await page.waitForFunction("window.advsight !== undefined", undefined, { timeout: 20_000 });
+    await page.waitForFunction(() => window.advsight !== undefined, undefined, { timeout: 20_000 });
     assert.equal(await page.evaluate("window.advsight.session.sessionId"), before, "same session after the reload");
     await playParticipant(page);
     const { session, rows } = await sessionRows(url, "reloader");

@@ -129,14 +129,14 @@ test("simulated scanner: run 1 clean, run 2 with a dropped and a duplicated puls
 test("the socket drops mid-run: the run goes on, missed pulses are reconciled by seq", { timeout: 120_000 }, async () => {
   const { page, sessionId } = await openParticipant("scanner-sim", "drop1");
   assert.equal((await emitAck(operator, "run:start", { sessionId })).ok, true);
-  await page.waitForFunction("window.advsight.scanner.run && window.advsight.scanner.run.t0 && window.advsight.scanner.run.pulses.size >= 6", undefined, { timeout: 20_000 });
+  await page.waitForFunction(() => window.advsight!.scanner!.run && window.advsight!.scanner!.run!.t0 && window.advsight!.scanner!.run!.pulses.size >= 6, undefined, { timeout: 20_000 });
   // cut the page's transport from the server side, as a network drop would; the client reconnects by itself
   const sockets = await server.server.io.of("/scanner").in(sessionId).fetchSockets();
   assert.equal(sockets.length, 1);
   const live = (await page.evaluate("window.advsight.scanner.run.pulses.size")) as number;
   (sockets[0] as unknown as { conn: { close(): void } }).conn.close();
   await waitingForScanner(page);
-  await page.waitForFunction("window.advsight.queue.status().pending === 0", undefined, { timeout: 20_000 });
+  await page.waitForFunction(() => window.advsight!.queue.status().pending === 0, undefined, { timeout: 20_000 });
   await page.close();
 
   const rows = (await getJson(`${server.url}/api/export/sessions/${sessionId}/trials.json`)) as Record<string, unknown>[];
@@ -212,7 +212,7 @@ test("operator console: live state, start and abort a run from the admin page", 
   await waitingForScanner(page); // the page moves on to run 2
   await row.locator("text=waiting for run 2").waitFor({ timeout: 10_000 });
   assert.match(await row.innerText(), /aborted by the operator/);
-  await page.waitForFunction("window.advsight.queue.status().pending === 0", undefined, { timeout: 20_000 });
+  await page.waitForFunction(() => window.advsight!.queue.status().pending === 0, undefined, { timeout: 20_000 });
   const rows = (await getJson(`${server.url}/api/export/sessions/${sessionId}/trials.json`)) as Record<string, unknown>[];
   // every row passes the record contract, the trials not shown after the abort included
   assert.ok(rows.some((r) => r.kind === "scanner" && r.skipped === true), "some trials were skipped after the abort");
@@ -240,7 +240,7 @@ async function reloadMidRun(page: Page, sessionId: string, runOver: () => Promis
   }
   await reloadAndRejoin(page);
   await runOver();
-  await page.waitForFunction("window.advsight.queue.status().pending === 0", undefined, { timeout: 20_000 });
+  await page.waitForFunction(() => window.advsight!.queue.status().pending === 0, undefined, { timeout: 20_000 });
 
   const rows = (await getJson(`${server.url}/api/export/sessions/${sessionId}/trials.json`)) as Record<string, unknown>[];
   const trials = rows.filter((r) => r.kind === "scanner" && r.run === 1);

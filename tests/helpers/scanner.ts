@@ -33,7 +33,7 @@ export function emitAck<T = Record<string, unknown>>(socket: Socket, event: stri
 }
 
 export async function sessionIdOf(page: Page): Promise<string> {
-  await page.waitForFunction("window.advsight && window.advsight.session", undefined, { timeout: 20_000 });
+  await page.waitForFunction(() => window.advsight && window.advsight!.session, undefined, { timeout: 20_000 });
   return (await page.evaluate("window.advsight.session.sessionId")) as string;
 }
 
@@ -51,7 +51,7 @@ async function clickThroughStart(page: Page): Promise<void> {
 
 /** Resolves once the page holds t0 of the run it is armed for. */
 export async function runT0(page: Page, timeout = 20_000): Promise<void> {
-  await page.waitForFunction("window.advsight.scanner.run && window.advsight.scanner.run.t0", undefined, { timeout });
+  await page.waitForFunction(() => window.advsight!.scanner!.run && window.advsight!.scanner!.run!.t0, undefined, { timeout });
 }
 
 /** Reloads the page mid-run, clicks back in, and resolves once it has rejoined the run (t0 known). */
@@ -72,7 +72,7 @@ export async function finishSession(page: Page, timeout = 60_000): Promise<void>
   };
   await page.waitForSelector(".jspsych-btn >> text=Finish", { timeout }).catch(explain);
   await page.click(".jspsych-btn >> text=Finish");
-  await page.waitForFunction("/All your answers are saved/.test(document.body.innerText)", undefined, { timeout: 30_000 }).catch(explain);
+  await page.waitForFunction(() => /All your answers are saved/.test(document.body.innerText), undefined, { timeout: 30_000 }).catch(explain);
 }
 
 export function parseTsv(text: string): Record<string, string>[] {

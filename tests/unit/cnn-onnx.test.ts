@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { onnxSchemaJson } from "../../cnn/onnx/make-schema-node.ts";
+import { onnxStaticModule } from "../../cnn/onnx/make-static-node.ts";
 import { decodeModel, encodeModel } from "../../cnn/onnx/proto.ts";
 import { floatTensor, tensorValues } from "../../cnn/onnx/build.ts";
 import { prepareModel, tappedModelBytes } from "../../cnn/graph/prepare.ts";
@@ -13,9 +13,10 @@ import { tempDir } from "../helpers/server.ts";
 
 const fixture = () => new Uint8Array(readFileSync(TORCH_FIXTURE));
 
-test("the committed schema descriptor is what onnx.proto generates", () => {
-  const committed = readFileSync(new URL("../../cnn/onnx/onnx-schema.json", import.meta.url), "utf8");
-  assert.equal(committed, onnxSchemaJson(), "run: npx tsx cnn/onnx/make-schema-node.ts");
+test("the committed static protobuf code is what onnx.proto generates, and it has no eval", async () => {
+  const committed = readFileSync(new URL("../../cnn/onnx/onnx-static.js", import.meta.url), "utf8");
+  assert.equal(committed, await onnxStaticModule(), "run: npx tsx cnn/onnx/make-static-node.ts");
+  assert.doesNotMatch(committed, /\bFunction\(|\beval\(/, "no code built from strings (the pages' CSP refuses it)");
 });
 
 test("decode then encode keeps every node, attribute and weight byte", () => {
