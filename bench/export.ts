@@ -90,10 +90,13 @@ async function uploaders(url: string, phase: () => string, stop: () => boolean) 
 }
 
 async function httpExport(server: ChildServer, format: "csv" | "json") {
-  let phase = "before";
+  // the first seconds of a fresh server (code compiled on first use, 50 sessions opened at once) are not the baseline
+  let phase = "warm-up";
   let stopped = false;
   const up = await uploaders(server.url, () => phase, () => stopped);
-  await new Promise((r) => setTimeout(r, 10_000));
+  await new Promise((r) => setTimeout(r, 5_000));
+  phase = "before";
+  await new Promise((r) => setTimeout(r, 15_000));
   const rssBefore = peakRssMb(server.process.pid!);
   phase = "during";
   const started = performance.now();
@@ -151,7 +154,7 @@ const f1 = (x: number) => x.toFixed(1);
 const lines = [
   "## Export (bench/export.ts)",
   "",
-  `${N_TRIALS.toLocaleString("en")} trials (${Math.ceil(N_TRIALS / PER_SESSION)} sessions of ${PER_SESSION}, ~1.2 kB of JSON each) in SQLite; ${UPLOADERS} participants upload one trial a second each throughout. Machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. Command: \`npx tsx bench/export.ts --trials ${N_TRIALS} --uploaders ${UPLOADERS} --write\`.`,
+  `${N_TRIALS.toLocaleString("en")} trials (${Math.ceil(N_TRIALS / PER_SESSION)} sessions of ${PER_SESSION}, ~1.2 kB of JSON each) in SQLite; ${UPLOADERS} participants upload one trial a second each throughout (their trials are in the export too: rows > trials). Baseline: the same uploads in the 15 s before the export (after 5 s of warm-up). A fresh server per HTTP format, so each peak RSS (VmHWM) is that export's; "idle peak" is VmHWM just before it. Machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. Command: \`npx tsx bench/export.ts --trials ${N_TRIALS} --uploaders ${UPLOADERS} --write\`.`,
   "",
   "| export | rows | MB | wall s | peak RSS MB (idle peak) | upload p50 / p99 ms before | during export | upload errors |",
   "|---|---|---|---|---|---|---|---|",

@@ -30,9 +30,16 @@ export function fieldsSchema(fields: Fields) {
   return z.looseObject(shapeOf(fields));
 }
 
-/** The schema of one kind of record: every declared field with its type; other fields are allowed (jsPsych may add some). */
-export function recordSchema(kind: RecordKind) {
+function buildRecordSchema(kind: RecordKind) {
   return z.looseObject({ ...shapeOf(RECORD_FIELDS[kind]), kind: z.literal(kind) });
+}
+
+// built once: a zod schema compiles its checks on first use, so a schema made per record costs ~100 times more
+const RECORD_SCHEMAS = new Map(RECORD_KINDS.map((kind) => [kind, buildRecordSchema(kind)]));
+
+/** The schema of one kind of record: every declared field with its type; other fields are allowed (jsPsych may add some). */
+export function recordSchema(kind: RecordKind): ReturnType<typeof buildRecordSchema> {
+  return RECORD_SCHEMAS.get(kind)!;
 }
 
 /** Any trial record, told apart by its kind. */
