@@ -46,7 +46,11 @@ function message(text: string, cls = ""): void {
 
 socket.on("connect", () => ($("connection").innerHTML = `<span class="ok">connected</span>`));
 socket.on("disconnect", () => ($("connection").innerHTML = `<span class="bad">disconnected from the server; reconnecting...</span>`));
-socket.on("connect_error", (e) => ($("connection").innerHTML = `<span class="bad">${esc(e.message)}</span>`));
+socket.on("connect_error", (e) => {
+  // the login ran out (12 h) or the server's token changed: back to the login form
+  if (/^admin only/.test(e.message)) location.reload();
+  else $("connection").innerHTML = `<span class="bad">${esc(e.message)}</span>`;
+});
 socket.on("scanner:error", (e: { event: string; error: string }) => message(`${e.event}: ${e.error}`, "bad"));
 socket.on("trials", (t: { pid: string; records: { kind: string; response: unknown }[] }) => message(`${t.pid}: ${t.records.length} record(s) stored`));
 

@@ -112,7 +112,7 @@ export function apiRouter({ store, studies, auth, sessionsPerMinute, events }: A
     // every record is checked before any is stored: a batch is taken whole or not at all
     const records = uploaded.map(({ recordIndex, data }) => {
       const verdict = checkUploadedData(data, { session_id: session.id, study_id: session.studyId, seed: session.seed, record_index: recordIndex }, limits);
-      if (!verdict.ok) throw new UserError(verdict.error, verdict.error.includes("bytes as JSON") ? 413 : 400);
+      if (!verdict.ok) throw new UserError(verdict.error, verdict.tooLarge ? 413 : 400);
       return { recordIndex, data: verdict.data };
     });
     const result = await store.appendTrials(session.id, records, { maxRecords: limits.maxRecordsPerSession, maxBytes: limits.maxSessionBytes });

@@ -51,7 +51,7 @@ export interface SessionEcho {
   record_index: number;
 }
 
-export type DataVerdict = { ok: true; data: Record<string, unknown>; json: string } | { ok: false; error: string };
+export type DataVerdict = { ok: true; data: Record<string, unknown>; json: string } | { ok: false; error: string; tooLarge?: true };
 
 /**
  * Checks one uploaded record's data. On success returns the data without the server-owned fields (the
@@ -74,7 +74,7 @@ export function checkUploadedData(raw: Record<string, unknown>, echo: SessionEch
   }
   const json = JSON.stringify(data);
   const bytes = utf8.encode(json).length;
-  if (bytes > limits.maxRecordBytes) return { ok: false, error: `${at}: data is ${bytes} bytes as JSON, over the limit of ${limits.maxRecordBytes} (limits.maxRecordBytes in the study)` };
+  if (bytes > limits.maxRecordBytes) return { ok: false, tooLarge: true, error: `${at}: data is ${bytes} bytes as JSON, over the limit of ${limits.maxRecordBytes} (limits.maxRecordBytes in the study)` };
   if (!(RECORD_KINDS as readonly unknown[]).includes(data.kind)) {
     return { ok: false, error: `${at}: "kind" must be one of ${RECORD_KINDS.join(", ")}, got ${JSON.stringify(data.kind)}` };
   }
