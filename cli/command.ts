@@ -1,5 +1,19 @@
+import { existsSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UserError } from "../common/errors.ts";
+
+/** The command line itself is wrong (an unknown option, a missing value, an output folder that is not there): exit code 2. */
+export class UsageError extends UserError {
+  override name = "UsageError";
+}
+
+/** Before any work: the folder a file option (--out) writes into exists, else a UsageError naming it and the fix. */
+export function checkOutputFolder(file: string, option = "out"): void {
+  const folder = dirname(file);
+  if (!existsSync(folder)) throw new UsageError(`folder ${folder} does not exist: create it or choose another --${option}`);
+  if (!statSync(folder).isDirectory()) throw new UsageError(`${folder} is a file, not a folder: choose another --${option}`);
+}
 
 /** One `advsight <area>` command: a summary line for the help and a runner returning the exit code. */
 export interface Command {

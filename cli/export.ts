@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { UserError } from "../common/errors.ts";
 import { exportChunks, type ExportFormat } from "../storage/export.ts";
 import { SqliteStore } from "../storage/store-sqlite.ts";
-import { parseOptions, requireOption, type Command } from "./command.ts";
+import { checkOutputFolder, parseOptions, requireOption, type Command } from "./command.ts";
 import { checkBidsSubjects, sessionBids, writeBidsFiles } from "../storage/bids-file.ts";
 import { ScannerStore } from "../storage/scanner-store-sqlite.ts";
 
@@ -56,6 +56,7 @@ export const command: Command = {
     const dbPath = resolve(values.db ?? join(values.data ?? process.env.ADVSIGHT_DATA ?? "advsight-data", "advsight.db"));
     if (!existsSync(dbPath)) throw new UserError(`no database at ${dbPath}; give --data DIR (as used by advsight serve) or --db FILE`);
     if (values.ses !== undefined && !values.bids) throw new UserError("--ses names a BIDS session: use it with --bids");
+    if (values.out !== undefined && !values.bids) checkOutputFolder(values.out);
     const store = new SqliteStore(dbPath);
     if (values.bids) {
       try {

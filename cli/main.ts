@@ -1,5 +1,5 @@
 import { isUserError } from "../common/errors.ts";
-import type { Command } from "./command.ts";
+import { UsageError, type Command } from "./command.ts";
 
 // `advsight <area> ...`: each area is its own module, loaded only when asked for, so that
 // `advsight export` does not pay for onnxruntime and `advsight serve` does not load the analysis.
@@ -46,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (isUserError(e)) {
       console.error(`advsight ${area}: ${e.message}`);
-      return 1;
+      return e instanceof UsageError ? 2 : 1;
     }
     throw e;
   }

@@ -46,14 +46,21 @@ export const SERVER_FIELDS = {
   received_at: { type: "string", doc: "when the server stored the record (ISO 8601, UTC)" },
 } as const satisfies Fields;
 
-/** On every record's data: the kind, and jsPsych's own fields. */
-export const PAGE_FIELDS = {
+/** On every record's data: what it is (first among the record's columns in the export). */
+export const KIND_FIELDS = {
   kind: { type: "string", values: RECORD_KINDS, doc: "what the record is: environment, practice, main, attention (online); scanner (one image of a run), scanner-run (one run)" },
+} as const satisfies Fields;
+
+/** On every record's data: jsPsych's own bookkeeping (last in the export). */
+export const JSPSYCH_FIELDS = {
   trial_type: { type: "string", doc: "jsPsych: the plugin that ran the trial" },
   trial_index: { type: "int", doc: "jsPsych: the trial's position in this page's timeline (restarts after a reload)" },
   plugin_version: { type: "string", nullable: true, doc: "jsPsych: the plugin's version" },
   time_elapsed: { type: "number", unit: "ms", doc: "jsPsych: time since the page's experiment started" },
 } as const satisfies Fields;
+
+/** On every record's data: the kind, and jsPsych's own fields. */
+export const PAGE_FIELDS = { ...KIND_FIELDS, ...JSPSYCH_FIELDS } as const satisfies Fields;
 
 /** The stimulus-set item a trial shows (online and scanner trials alike). */
 export const STIMULUS_FIELDS = {
@@ -103,8 +110,8 @@ export const ATTENTION_FIELDS = {
   correct: { type: "boolean", doc: "the expected key was pressed in time" },
   stimulus: { type: "string", doc: "jsPsych: the catch image" },
   response: { type: "string", nullable: true, doc: "jsPsych: the key pressed (null: none in time)" },
+  timed_out: { type: "boolean", optional: true, doc: "no key within the check's time (absent in records from advsight 0.2)" },
   rt: { type: "number", nullable: true, unit: "ms", doc: "jsPsych: from the star's onset to the key" },
-  rt_key_duration: { type: "number", nullable: true, optional: true, unit: "ms", doc: "jsPsych: how long the key was held (not measured here)" },
 } as const satisfies Fields;
 
 /** The first record of every session: the participant's display and browser (jsPsych's browser-check). */
@@ -185,7 +192,7 @@ export const SCANNER_RUN_PLUGIN_FIELDS = {
   pulses: { type: "array", doc: "every pulse the page holds: {seq, t_server_ms, t_page_ms, received_ms, via, volume}" },
 } as const satisfies Fields;
 
-/** The tables each kind of record is made of, in the order an analyst reads them (and the export's column order). */
+/** The tables each kind of record is made of (docs/records.md lists them per kind). */
 export const RECORD_GROUPS: Record<RecordKind, readonly Fields[]> = {
   environment: [PAGE_FIELDS, ENVIRONMENT_FIELDS],
   practice: [PAGE_FIELDS, ONLINE_TRIAL_FIELDS, STIMULUS_FIELDS, RECOGNITION_PLUGIN_FIELDS],
@@ -197,6 +204,31 @@ export const RECORD_GROUPS: Record<RecordKind, readonly Fields[]> = {
 
 /** The fields of each kind of record, merged from its tables. */
 export const RECORD_FIELDS = Object.fromEntries(RECORD_KINDS.map((kind) => [kind, Object.assign({}, ...RECORD_GROUPS[kind]) as Fields])) as Record<RecordKind, Fields>;
+
+/**
+ * The export's columns, in order; the one place the order is defined (storage/export.ts writes it,
+ * docs/records.md prints it, docs/api.md summarises it). The server's columns, then what the trial was
+ * and what the participant did, then timing, then the scanner's and the environment's fields, and
+ * jsPsych's bookkeeping last. A field declared in several tables takes its first place.
+ */
+export const EXPORT_COLUMN_ORDER: readonly string[] = [
+  ...new Set(
+    [
+      SERVER_FIELDS,
+      KIND_FIELDS,
+      ONLINE_TRIAL_FIELDS,
+      STIMULUS_FIELDS,
+      RECOGNITION_PLUGIN_FIELDS,
+      ATTENTION_FIELDS,
+      SCANNER_RUN_FIELDS,
+      SCANNER_TRIAL_FIELDS,
+      SCANNER_TRIAL_PLUGIN_FIELDS,
+      SCANNER_RUN_PLUGIN_FIELDS,
+      ENVIRONMENT_FIELDS,
+      JSPSYCH_FIELDS,
+    ].flatMap((table) => Object.keys(table)),
+  ),
+];
 
 /** Field names, as types: code that reads records names fields these allow, so a renamed field is a compile error. */
 export type ServerField = keyof typeof SERVER_FIELDS;
