@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { UserError } from "../common/errors.ts";
 import { exportChunks, type ExportFormat } from "../storage/export.ts";
 import { SqliteStore } from "../storage/store-sqlite.ts";
-import { checkOutputFolder, parseOptions, requireOption, type Command } from "./command.ts";
+import { checkOutputFolder, commandLine, parseOptions, requireOption, singleCommand } from "./command.ts";
 import { checkBidsSubjects, sessionBids, writeBidsFiles } from "../storage/bids-file.ts";
 import { ScannerStore } from "../storage/scanner-store-sqlite.ts";
 
@@ -28,29 +28,30 @@ async function exportBids(store: SqliteStore, root: string, studyId: string | un
   }
 }
 
-const usage =
-  "advsight export --study ID [--session ID] [--format csv|json] [--raw] [--data DIR | --db FILE] [--out FILE]\n" +
-  "       advsight export --bids DIR --study ID [--session ID [--ses LABEL]] [--data DIR | --db FILE]   (BIDS events/pulse logs, beh for online sessions)";
+const cli = commandLine({
+  name: "advsight export",
+  usage:
+    "advsight export --study ID [--session ID] [--format csv|json] [--raw] [--data DIR | --db FILE] [--out FILE]\n" +
+    "       advsight export --bids DIR --study ID [--session ID [--ses LABEL]] [--data DIR | --db FILE]   (BIDS events/pulse logs, beh for online sessions)",
+  options: {
+    study: { type: "string", value: "ID", help: "the study whose sessions to export (the id in its study file)" },
+    session: { type: "string", value: "ID", help: "export this one session instead (no --study needed)" },
+    format: { type: "string", value: "csv|json", default: "csv", help: "file format: CSV with a header, or a JSON array of rows" },
+    raw: { type: "boolean", help: "CSV: write text cells exactly as stored, without the ' that stops spreadsheets running formulas" },
+    data: { type: "string", value: "DIR", defaultText: "$ADVSIGHT_DATA, else advsight-data", help: "the data folder advsight serve used (reads DIR/advsight.db)" },
+    db: { type: "string", value: "FILE", help: "the database file itself, instead of --data" },
+    out: { type: "string", value: "FILE", defaultText: "standard output", help: "write the rows to FILE (its folder must exist)" },
+    bids: { type: "string", value: "DIR", help: "write BIDS files (events, pulse logs, sidecars) under DIR instead of rows" },
+    ses: { type: "string", value: "LABEL", help: "with --bids: the BIDS session label (ses-LABEL)" },
+  },
+});
+const usage = cli.usage;
 
-export const command: Command = {
-  summary: "Export trials straight from the database (one row per stored trial) as CSV or JSON, or sessions as BIDS files (--bids).",
-  usage,
-  async run(argv) {
-    const { values } = parseOptions(
-      argv,
-      {
-        study: { type: "string" },
-        session: { type: "string" },
-        format: { type: "string", default: "csv" },
-        data: { type: "string" },
-        db: { type: "string" },
-        out: { type: "string" },
-        bids: { type: "string" },
-        ses: { type: "string" },
-        raw: { type: "boolean", default: false },
-      },
-      usage,
-    );
+export const command = singleCommand(
+  "Export trials straight from the database (one row per stored trial) as CSV or JSON, or sessions as BIDS files (--bids).",
+  cli,
+  async (argv) => {
+    const { values } = parseOptions(argv, cli);
     const format = values.format!;
     if (format !== "csv" && format !== "json") throw new UserError(`--format must be csv or json, got "${format}"`);
     const dbPath = resolve(values.db ?? join(values.data ?? process.env.ADVSIGHT_DATA ?? "advsight-data", "advsight.db"));
@@ -89,4 +90,4 @@ export const command: Command = {
     }
     return 0;
   },
-};
+);
