@@ -20,7 +20,7 @@ const cli = commandLine({
     data: { type: "string", value: "DIR", defaultText: "$ADVSIGHT_DATA, else advsight-data", help: "folder for the database (advsight.db) and the admin token" },
     "admin-token": { type: "string", value: "T", defaultText: "$ADVSIGHT_ADMIN_TOKEN, else the one kept in DIR/admin-token (made once)", help: "the admin token, 16 characters or more" },
     "sessions-per-minute": { type: "string", value: "N", defaultText: String(DEFAULT_SERVER_LIMITS.sessionsPerMinute), help: "new sessions per minute from one address" },
-    "failed-auth-attempts": { type: "string", value: "N", defaultText: String(DEFAULT_SERVER_LIMITS.failedAuthAttempts), help: "failed token checks from one address before it is locked out for a while" },
+    "failed-auth-attempts": { type: "string", value: "N", defaultText: String(DEFAULT_SERVER_LIMITS.failedAuthAttempts), help: `failed token checks one address may make in ${DEFAULT_SERVER_LIMITS.failedAuthWindowSeconds / 60} minutes; more are refused (429)` },
     "trust-proxy": { type: "string", value: "HOPS", defaultText: "none", help: "reverse proxies in front of the server whose X-Forwarded-For to believe" },
     "allow-origin": { type: "string", multiple: true, value: "URL", defaultText: "the server's own origin only", help: "another origin whose pages may connect (repeat for several)" },
   },
