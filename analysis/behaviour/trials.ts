@@ -70,6 +70,11 @@ export function trialsFromRows(rows: readonly ExportRow[], name = "behaviour exp
   const columns = new Set(rows.flatMap((r) => Object.keys(r)));
   const missing = REQUIRED.filter((c) => !columns.has(c));
   if (missing.length > 0) {
+    // a spreadsheet in a comma-decimal locale saves "CSV" with ; (or a tab) between fields: one long column name
+    const separator = [";", "\t"].find((sep) => [...columns].some((c) => c.split(sep).length > 3));
+    if (separator) {
+      throw new UserError(`${name} has ${separator === ";" ? "semicolons" : "tabs"} between its fields, not commas (a spreadsheet's regional CSV); save it as "CSV UTF-8 (comma delimited)" or export it again with "advsight export"`);
+    }
     throw new UserError(`${name} lacks the column(s) ${missing.join(", ")}; give the trials file that "advsight export" writes (CSV or JSON)`);
   }
   const out: BehaviourTrial[] = [];

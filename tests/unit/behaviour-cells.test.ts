@@ -3,7 +3,11 @@
 // what would be accepted (a "yes" guessed as false would silently make accuracy 0).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadBehaviourExport } from "../../analysis/behaviour/behaviour-file-node.ts";
 import { isMissing, readBoolean, readNumber } from "../../analysis/behaviour/cells.ts";
+import { tempDir } from "../helpers/server.ts";
 import { parseCsv, parseExportText, trialsFromRows } from "../../analysis/index.ts";
 
 const at = { file: "t.csv", column: "correct", row: 3 };
@@ -45,4 +49,21 @@ test("a UTF-8 byte-order mark does not become part of the first column's name", 
   const rows = parseCsv("\uFEFFkind,pid\r\nmain,p1\r\n");
   assert.deepEqual(Object.keys(rows[0]!), ["kind", "pid"]);
   assert.deepEqual(parseExportText('\uFEFF[{"kind":"main"}]'), [{ kind: "main" }]);
+});
+
+test("files it cannot read are refused with what to do: semicolons, UTF-16, a regional code page", () => {
+  const dir = tempDir("behaviour-files-");
+  const header = "kind,pid,stimulus_id,condition,category,response_value,correct,rt";
+  const row = "main,p1,a,regular,n1,n1,TRUE,500";
+  const file = (name: string, content: string | Uint8Array) => {
+    writeFileSync(join(dir, name), content);
+    return join(dir, name);
+  };
+  assert.equal(loadBehaviourExport(file("ok.csv", `\uFEFF${header}\r\n${row}\r\n`)).length, 1);
+  assert.throws(() => loadBehaviourExport(file("semi.csv", `${header.replace(/,/g, ";")}\n${row.replace(/,/g, ";")}\n`)), /semi\.csv has semicolons between its fields, not commas .*save it as "CSV UTF-8 \(comma delimited\)"/);
+  assert.throws(() => loadBehaviourExport(file("tabs.csv", `${header.replace(/,/g, "\t")}\n${row.replace(/,/g, "\t")}\n`)), /has tabs between its fields/);
+  const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${header}\n${row}\n`, "utf16le")]);
+  assert.throws(() => loadBehaviourExport(file("u16.csv", utf16)), /u16\.csv is UTF-16 text; save it as "CSV UTF-8/);
+  const latin1 = Buffer.from(`${header}\n${row.replace("p1", "Ren\u00e9")}\n`, "latin1");
+  assert.throws(() => loadBehaviourExport(file("latin1.csv", latin1)), /latin1\.csv is not UTF-8 text/);
 });
