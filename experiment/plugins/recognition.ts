@@ -83,7 +83,7 @@ function setupOf(trial: Params): RecognitionSetup {
 
 /** Fixation for its whole frames (counted from the first callback), then the image for its frames. */
 function framePlan(setup: RecognitionSetup): FramePlan {
-  return { revealAt: (_ts, n) => n >= setup.fixationFrames, stimulusFrames: setup.stimulusFrames };
+  return { revealAt: (_ts, n) => n >= setup.fixationFrames, stimulusFrames: setup.stimulusFrames, frameMs: setup.frameMs };
 }
 
 export class RecognitionPlugin implements JsPsychPlugin<Info> {
