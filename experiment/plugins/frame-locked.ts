@@ -7,9 +7,10 @@
  * frame after the image was drawn); hiding it and stamping the offset work the same way. When to
  * reveal is the plugin's rule (a number of fixation frames, or the frame nearest a planned onset).
  * The image comes down by time, not by counting callbacks: it is hidden in the first callback by whose
- * next frame it will have been up for its planned frames (to within half a frame). A stalled renderer skips frames without calling
- * back, so a count of callbacks would keep the image up for longer than planned while reporting the
- * plan; frame-count.ts turns the timestamps into the frames shown and the frames dropped.
+ * next frame it will have been up for its planned frames (to within half a frame). A stalled renderer
+ * skips frames without calling back, so a count of callbacks would keep the image up for longer than
+ * planned while reporting the plan; frame-count.ts turns the timestamps into the frames shown and the
+ * frames dropped.
  * A virtual frame source runs the same machine without a screen (jsPsych's data-only simulation), so
  * simulated times follow the rules real ones do.
  */
@@ -156,7 +157,7 @@ export function presentFrames(stage: StageView, plan: FramePlan, frames: FrameSo
             return;
           }
       }
-      // hidden now, the image's last frame is the one on the screen from ts; its frames then end at ts + frameMs
+      // hidden in this callback, the image leaves the screen with the next frame, at about ts + frameMs
       if (phase === "image" && ts + plan.frameMs - times.onset! >= (plan.stimulusFrames - 0.5) * plan.frameMs) {
         stage.hideImage();
         phase = "hidden";
