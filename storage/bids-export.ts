@@ -23,10 +23,21 @@ export interface BidsRun {
   pulses: Pulse[];
 }
 
-/** The stimulus set the study ran with: its name and its files (relative to the set folder). */
+/** The stimulus set the study ran with: its name and its items' ids and files (relative to the set folder). */
 export interface BidsStimulusSet {
   name: string;
-  files: readonly string[];
+  items: readonly { id: string; file: string }[];
+}
+
+/** The set, looked up by file and by item id. */
+interface SetIndex {
+  name: string;
+  files: ReadonlySet<string>;
+  fileOf: ReadonlyMap<string, string>;
+}
+
+function indexOf(set: BidsStimulusSet): SetIndex {
+  return { name: set.name, files: new Set(set.items.map((i) => i.file)), fileOf: new Map(set.items.map((i) => [i.id, i.file])) };
 }
 
 export interface BidsInput {
@@ -77,20 +88,25 @@ export function tsv(table: ColumnTable, rows: Record<string, unknown>[]): string
 const seconds = (ms: number | null | undefined) => (ms === null || ms === undefined || !Number.isFinite(ms) ? null : Number((ms / 1000).toFixed(4)));
 
 /** stim_file of an image: <set>/<file>, checked against the set, so a wrong set is an error, not a dangling path. */
-function stimFile(set: BidsStimulusSet, files: ReadonlySet<string>, file: string, where: string): string {
-  if (!files.has(file)) {
+function stimFile(set: SetIndex, file: string, where: string): string {
+  if (!set.files.has(file)) {
     throw new UserError(`${where} shows ${JSON.stringify(file)}, which is not a file of stimulus set "${set.name}"; export with the stimulus set the study ran with`);
   }
   return `${set.name}/${file}`;
 }
 
-/** An online trial's image URL (/stimuli/<set>/<file>, or the attention star) as stim_file. */
-function onlineStimFile(set: BidsStimulusSet, files: ReadonlySet<string>, url: unknown, where: string): string {
+/**
+ * An online trial's image as stim_file: the item its stimulus_id names (so a page of your own, serving the
+ * images elsewhere, exports too), else its URL as advsight serves it (/stimuli/<set>/<file>), or the star.
+ */
+function onlineStimFile(set: SetIndex, stimulusId: unknown, url: unknown, where: string): string {
   if (url === CATCH_STAR.url) return CATCH_STAR.stimFile;
+  const byId = typeof stimulusId === "string" ? set.fileOf.get(stimulusId) : undefined;
+  if (byId !== undefined) return `${set.name}/${byId}`;
   const prefix = `/stimuli/${set.name}/`;
   const text = String(url);
-  if (!text.startsWith(prefix)) throw new UserError(`${where} shows ${JSON.stringify(url)}, which is not in stimulus set "${set.name}" (${prefix}...); export with the stimulus set the study ran with`);
-  return stimFile(set, files, text.slice(prefix.length), where);
+  if (!text.startsWith(prefix)) throw new UserError(`${where} shows ${JSON.stringify(url)} (stimulus_id ${JSON.stringify(stimulusId)}), which is not in stimulus set "${set.name}"; export with the stimulus set the study ran with`);
+  return stimFile(set, text.slice(prefix.length), where);
 }
 
 interface Names {
@@ -129,12 +145,12 @@ function usedStimuli(rows: Record<string, unknown>[], out: SessionBids): void {
   for (const r of rows) if (!out.stimuli.includes(`stimuli/${String(r.stim_file)}`)) out.stimuli.push(`stimuli/${String(r.stim_file)}`);
 }
 
-function eventRows(input: BidsInput, files: ReadonlySet<string>, view: AttemptView): Record<string, unknown>[] {
+function eventRows(input: BidsInput, set: SetIndex, view: AttemptView): Record<string, unknown>[] {
   return view.shown.map((d) => ({
     onset: seconds(Number(d.onset_rel_ms)),
     duration: seconds(Number(d.duration_ms)),
     trial_type: d.condition,
-    stim_file: stimFile(input.set, files, String(d.file), `session ${input.session.id} record ${String(d.record_index)}`),
+    stim_file: stimFile(set, String(d.file), `session ${input.session.id} record ${String(d.record_index)}`),
     response: d.response,
     response_time: seconds(d.rt === null ? null : Number(d.rt)),
     response_value: d.response_value,
@@ -206,7 +222,7 @@ function describeAttempt(a: RunAttempt<BidsRun>): string {
 }
 
 function scannerFiles(input: BidsInput, names: Names, out: SessionBids): void {
-  const setFiles = new Set(input.set.files);
+  const set = indexOf(input.set);
   const scannerTrials = input.trials.filter((t) => t.data.kind === "scanner");
   const environment = input.trials.find((t) => t.data.kind === "environment")?.data as RecordData<EnvironmentField> | undefined;
   const attempts = runAttempts(input.runs);
@@ -221,7 +237,7 @@ function scannerFiles(input: BidsInput, names: Names, out: SessionBids): void {
     let eventsFile: string | null = null;
     if (a.exported && view.shown.length > 0) {
       eventsFile = `${names.dir}/func/${runStem}_events.tsv`;
-      const rows = eventRows(input, setFiles, view);
+      const rows = eventRows(input, set, view);
       usedStimuli(rows, out);
       out.files[eventsFile] = tsv(EVENTS_COLUMNS, rows);
       out.files[eventsFile.replace(/\.tsv$/, ".json")] = eventsSidecar(input, a, view, nAttempts, attemptsFile, environment);
@@ -261,13 +277,13 @@ function scannerFiles(input: BidsInput, names: Names, out: SessionBids): void {
 }
 
 function onlineFiles(input: BidsInput, names: Names, trials: StoredTrial[], out: SessionBids): void {
-  const setFiles = new Set(input.set.files);
+  const set = indexOf(input.set);
   const environment = input.trials.find((t) => t.data.kind === "environment")?.data as RecordData<EnvironmentField> | undefined;
   const dataOf = (t: StoredTrial) => t.data as RecordData<OnlineTrialField | AttentionField>;
   const firstOnset = Number((trials[0] && dataOf(trials[0]).onset_ms) ?? NaN);
   const rows = trials.map((t) => {
     const d = dataOf(t);
-    const stim = onlineStimFile(input.set, setFiles, d.stimulus, `session ${input.session.id} record ${t.recordIndex}`);
+    const stim = onlineStimFile(set, d.kind === "attention" ? undefined : d.stimulus_id, d.stimulus, `session ${input.session.id} record ${t.recordIndex}`);
     return {
       onset: seconds(Number(d.onset_ms ?? NaN) - firstOnset),
       // (records stored before advsight 0.2 call it actual_duration_ms)

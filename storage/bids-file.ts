@@ -29,7 +29,7 @@ export interface BidsStudy {
 }
 
 function setOf(stimuli: LoadedStimulusSet): BidsStimulusSet {
-  return { name: stimuli.set.name, files: stimuli.set.items.map((i) => i.file) };
+  return { name: stimuli.set.name, items: stimuli.set.items };
 }
 
 /** Where the set's manifest goes: beside the data, not in stimuli/ (the validator wants every file there named by a stim_file). */
