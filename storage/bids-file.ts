@@ -115,3 +115,21 @@ export function writeBids(root: string, study: BidsStudy, bids: BidsExport): str
   writeFilesAtomic(root, files);
   return written;
 }
+
+/** What the export wrote, copied and skipped (and why), for the terminal. */
+export function bidsReport(root: string, written: string[], bids: BidsExport, nSessions: number): string {
+  const count = (re: RegExp) => written.filter((f) => re.test(f)).length;
+  const kinds = [
+    [count(/_events\.tsv$/), "events.tsv"],
+    [count(/_beh\.tsv$/), "beh.tsv"],
+    [count(/_pulses\.tsv$/), "pulse log(s) (sourcedata/)"],
+    [count(/_attempts\.tsv$/), "attempts table(s) (sourcedata/)"],
+  ].filter(([n]) => Number(n) > 0);
+  const lines = [
+    `wrote ${written.length} BIDS file(s) for ${nSessions} session(s) under ${root}: ${kinds.map(([n, k]) => `${n} ${k}`).join(", ") || "no data files"}, their JSON sidecars and the dataset's files`,
+    `copied ${bids.stimuli.filter((p) => p.startsWith("stimuli/")).length} image(s) shown to ${join(root, "stimuli")}${bids.stimuli.some((p) => p.startsWith("sourcedata/")) ? ", the set's stimuli.json to sourcedata/stimuli/" : ""}`,
+    bids.skipped.length === 0 ? "skipped nothing" : `skipped ${bids.skipped.length}:`,
+    ...bids.skipped.map((s) => `  ${s.what}: ${s.why}`),
+  ];
+  return lines.join("\n");
+}
