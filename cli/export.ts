@@ -7,21 +7,40 @@ import { UserError } from "../common/errors.ts";
 import { exportChunks, type ExportFormat } from "../storage/export.ts";
 import { SqliteStore } from "../storage/store-sqlite.ts";
 import { parseOptions, requireOption, type Command } from "./command.ts";
-import { checkBidsSubjects, sessionBids, writeBidsFiles } from "../storage/bids-file.ts";
+import { bidsReport, checkBidsSubjects, collectBids, writeBids, type BidsStudy } from "../storage/bids-file.ts";
+import { loadStudy, resolveStimulusSet } from "../server/studies.ts";
 import { ScannerStore } from "../storage/scanner-store-sqlite.ts";
 
-async function exportBids(store: SqliteStore, root: string, studyId: string | undefined, sessionId: string | undefined, sessionLabel: string | undefined): Promise<number> {
+/**
+ * The study and stimulus set of a BIDS export: --study FILE.json (the file advsight serve was given), or
+ * --stimuli DIR|builtin:demo beside --study ID or --session ID (resolved as a study file's stimulusSet).
+ */
+async function bidsStudy(study: string | undefined, stimuli: string | undefined): Promise<{ studyId?: string; study: BidsStudy }> {
+  if (study !== undefined && (/\.json$/i.test(study) || existsSync(study))) {
+    if (stimuli !== undefined) throw new UserError(`--stimuli is for --study ID; the study file ${study} names its own stimulus set`);
+    const loaded = await loadStudy(study);
+    return { studyId: loaded.config.id, study: { title: loaded.config.title, stimuli: loaded.stimuli } };
+  }
+  if (stimuli === undefined) {
+    throw new UserError("--bids copies the study's stimulus set into DIR/stimuli: give --study FILE.json (the study file advsight serve was given), or --stimuli DIR (or builtin:demo) with --study ID or --session ID");
+  }
+  const set = await resolveStimulusSet(stimuli.startsWith("builtin:") ? stimuli : resolve(stimuli), "--stimuli");
+  return { studyId: study, study: { title: study ?? set.set.name, stimuli: set } };
+}
+
+async function exportBids(store: SqliteStore, root: string, values: { study?: string; stimuli?: string; session?: string; ses?: string }): Promise<number> {
+  const { studyId, study } = await bidsStudy(values.study, values.stimuli);
   const scanner = new ScannerStore(store.path);
   try {
-    const session = sessionId ? await store.getSession(sessionId) : undefined;
-    if (sessionId && !session) throw new UserError(`no session "${sessionId}" in ${store.path}`);
+    const session = values.session ? await store.getSession(values.session) : undefined;
+    if (values.session && !session) throw new UserError(`no session "${values.session}" in ${store.path}`);
+    if (session && studyId !== undefined && session.studyId !== studyId) throw new UserError(`session "${session.id}" belongs to study "${session.studyId}", not "${studyId}"; give that study's file or set`);
     const sessions = session ? [session] : await store.listSessions(requireOption(studyId, "study", usage));
     if (sessions.length === 0) throw new UserError(`no sessions of study "${studyId}" in ${store.path}`);
-    checkBidsSubjects(sessions, sessionLabel);
-    let files: Record<string, string> = {};
-    for (const s of sessions) files = { ...files, ...(await sessionBids(store, scanner, s, sessionLabel)) };
-    const written = writeBidsFiles(resolve(root), files, sessions[0]!.studyId);
-    console.error(`wrote ${written.length} BIDS file(s) for ${sessions.length} session(s) under ${resolve(root)}`);
+    checkBidsSubjects(sessions, values.ses);
+    const bids = await collectBids(store, scanner, sessions, session && studyId === undefined ? { ...study, title: session.studyId } : study, values.ses);
+    const written = writeBids(resolve(root), study, bids);
+    console.error(bidsReport(resolve(root), written, bids, sessions.length));
     return 0;
   } finally {
     scanner.close();
@@ -30,7 +49,8 @@ async function exportBids(store: SqliteStore, root: string, studyId: string | un
 
 const usage =
   "advsight export --study ID [--session ID] [--format csv|json] [--raw] [--data DIR | --db FILE] [--out FILE]\n" +
-  "       advsight export --bids DIR --study ID [--session ID [--ses LABEL]] [--data DIR | --db FILE]   (BIDS events/pulse logs, beh for online sessions)";
+  "       advsight export --bids DIR (--study FILE.json | --study ID --stimuli DIR|builtin:demo) [--session ID [--ses LABEL]] [--data DIR | --db FILE]\n" +
+  "         (BIDS: events per scanner run, beh per online session, pulse logs and run attempts in sourcedata/, the stimulus set in stimuli/; docs/bids.md)";
 
 export const command: Command = {
   summary: "Export trials straight from the database (one row per stored trial) as CSV or JSON, or sessions as BIDS files (--bids).",
@@ -46,6 +66,7 @@ export const command: Command = {
         db: { type: "string" },
         out: { type: "string" },
         bids: { type: "string" },
+        stimuli: { type: "string" },
         ses: { type: "string" },
         raw: { type: "boolean", default: false },
       },
@@ -56,10 +77,11 @@ export const command: Command = {
     const dbPath = resolve(values.db ?? join(values.data ?? process.env.ADVSIGHT_DATA ?? "advsight-data", "advsight.db"));
     if (!existsSync(dbPath)) throw new UserError(`no database at ${dbPath}; give --data DIR (as used by advsight serve) or --db FILE`);
     if (values.ses !== undefined && !values.bids) throw new UserError("--ses names a BIDS session: use it with --bids");
+    if (values.stimuli !== undefined && !values.bids) throw new UserError("--stimuli names the stimulus set a BIDS export copies: use it with --bids");
     const store = new SqliteStore(dbPath);
     if (values.bids) {
       try {
-        return await exportBids(store, values.bids, values.study, values.session, values.ses);
+        return await exportBids(store, values.bids, values);
       } finally {
         await store.close();
       }

@@ -320,7 +320,7 @@ describe("files", () => {
       await own.server.close();
     }
     const out = join(data, "bids");
-    const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, "bin/advsight.js"), "export", "--bids", out, "--study", "fast", "--data", data], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, "bin/advsight.js"), "export", "--bids", out, "--study", "fast", "--stimuli", "builtin:demo", "--data", data], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     const lines = readFileSync(join(out, "sub-P9/beh/sub-P9_task-fast_beh.tsv"), "utf8").split("\n").filter(Boolean);
     assert.equal(lines.length, 3, "a header and two rows");
