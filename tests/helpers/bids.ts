@@ -80,7 +80,7 @@ export function scannerTrialData(spec: ScannerTrialSpec, armed: RunArmed, t0: { 
   const onset = (t0?.tPage ?? 0) + spec.plannedOnsetMs + (shown?.lateMs ?? 0);
   const frames = Math.max(1, Math.round(spec.plannedDurationMs / frameMs));
   const record = scannerTrialRecord(params, run, shown && {
-    times: { first: onset - 200, onset, offset: onset + frames * frameMs, frames },
+    times: { first: onset - 200, onset, offset: onset + frames * frameMs, callbacks: frames },
     presses: shown.press ? [{ key: shown.press.key, value: shown.press.value, at: onset + shown.press.afterMs }] : [],
     triggerPresses: 0,
     startedAt: onset - 300,
