@@ -156,6 +156,9 @@ function eventRows(input: BidsInput, set: SetIndex, view: AttemptView): Record<s
     response_value: d.response_value,
     planned_onset: seconds(Number(d.planned_onset_ms)),
     onset_error_ms: d.onset_error_ms === null ? null : Number(Number(d.onset_error_ms).toFixed(3)),
+    duration_frames: d.duration_frames,
+    dropped_frames: d.dropped_frames,
+    timing_ok: d.timing_ok,
     stimulus_id: d.stimulus_id,
     category: d.category,
     cnn_target: d.cnn_target,
@@ -209,9 +212,24 @@ function eventsSidecar(input: BidsInput, a: RunAttempt<BidsRun>, view: AttemptVi
       clockUncertaintyMs: row.clock?.uncertaintyMs ?? null,
       seed: input.session.seed,
       simulate: row.simulate ?? null,
+      frames: frameSummary(view.shown),
       warnings: row.warnings,
     },
   });
+}
+
+/** The run's display timing in one place: how many images kept to plan (older records, without these fields, are counted apart). */
+function frameSummary(shown: AttemptView["shown"]) {
+  const known = shown.filter((d) => typeof d.dropped_frames === "number");
+  const onsetErrors = shown.map((d) => Math.abs(Number(d.onset_error_ms))).filter(Number.isFinite);
+  return {
+    imagesShown: shown.length,
+    imagesWithoutFrameData: shown.length - known.length,
+    imagesWithDroppedFrames: known.filter((d) => Number(d.dropped_frames) > 0).length,
+    droppedFramesTotal: known.reduce((s, d) => s + Number(d.dropped_frames), 0),
+    imagesTimingOff: known.filter((d) => d.timing_ok === false).length,
+    worstOnsetErrorMs: onsetErrors.length ? Number(Math.max(...onsetErrors).toFixed(3)) : null,
+  };
 }
 
 function describeAttempt(a: RunAttempt<BidsRun>): string {
@@ -298,6 +316,9 @@ function onlineFiles(input: BidsInput, names: Names, trials: StoredTrial[], out:
       cnn_target: d.cnn_target,
       correct: d.correct,
       confidence: d.confidence,
+      duration_frames: d.duration_frames,
+      dropped_frames: d.dropped_frames,
+      timing_ok: d.timing_ok,
       record_index: t.recordIndex,
     };
   });

@@ -32,6 +32,12 @@ const STIMULUS_COLUMNS = {
 } satisfies ColumnTable;
 const RECORD_INDEX: ColumnDoc = { LongName: "Record index", Description: "the trial's record index in its advsight session (the key of the raw export: advsight export --session)" };
 
+const FRAME_COLUMNS = {
+  duration_frames: { LongName: "Duration in frames", Description: "display frames the image was up, from the frames' timestamps (duration / frame interval); n/a for records stored before advsight counted frames from timestamps" },
+  dropped_frames: { LongName: "Dropped frames", Description: "frames due while the image was up that the page did not draw (a stalled page); n/a for records stored before advsight counted frames from timestamps" },
+  timing_ok: { LongName: "Timing as planned", Description: "no dropped frame and the duration within half a frame of plan (scanner: the onset within one frame too); n/a for records stored before advsight counted frames from timestamps", Levels: BOOLEAN_LEVELS },
+} satisfies ColumnTable;
+
 /** sub-*_task-*_run-*_events.tsv: one row per image shown in the run's exported attempt. */
 export const EVENTS_COLUMNS = {
   onset: { LongName: "Onset", Description: "image onset from the first counted volume (t0): the measured onset, the frame the image first appeared", Units: "s" },
@@ -46,7 +52,8 @@ export const EVENTS_COLUMNS = {
     Levels: { object: "recognise task: saw an object", nothing: "recognise task: saw nothing / only noise", repeat: "one-back task: the image repeats the one before" },
   },
   planned_onset: { LongName: "Planned onset", Description: "onset planned by the design, from t0", Units: "s" },
-  onset_error_ms: { LongName: "Onset error", Description: "onset minus planned onset (within one frame when the display kept up)", Units: "ms" },
+  onset_error_ms: { LongName: "Onset error", Description: "onset minus planned onset (within one frame when the display kept up: see timing_ok)", Units: "ms" },
+  ...FRAME_COLUMNS,
   ...STIMULUS_COLUMNS,
   block: { LongName: "Block", Description: "block number within the run (1 in event-related designs)" },
   trial_in_run: { LongName: "Trial in run", Description: "position of the trial in the run's design (1-based)" },
@@ -67,6 +74,7 @@ export const BEH_COLUMNS = {
   ...STIMULUS_COLUMNS,
   correct: { LongName: "Correct", Description: "the answer was the image's category (attention checks: the expected key was pressed in time)", Levels: BOOLEAN_LEVELS },
   confidence: { LongName: "Confidence", Description: "confidence rating, 1 = lowest; n/a when not asked or not given" },
+  ...FRAME_COLUMNS,
   record_index: RECORD_INDEX,
 } satisfies ColumnTable;
 
