@@ -8,6 +8,7 @@ import type { Browser, Page } from "playwright";
 import type { RecognitionSpec, RecordSpec } from "../../study/online-design.ts";
 import { launchChromium } from "../helpers/browser.ts";
 import { PACKAGE_ROOT } from "../../common/package-root-node.ts";
+import { decodePng } from "../../common/png-node.ts";
 import { startServer } from "../helpers/server.ts";
 
 const STUDY = join(PACKAGE_ROOT, "tests/fixtures/studies/pages.json");
@@ -193,11 +194,18 @@ test("every page has a favicon: /favicon.ico is an icon, and the pages link it",
   const bytes = Buffer.from(await res.arrayBuffer());
   // ICONDIR: reserved 0, type 1 (icon), at least one image
   assert.deepEqual([bytes.readUInt16LE(0), bytes.readUInt16LE(2)], [0, 1]);
-  assert.ok(bytes.readUInt16LE(4) >= 1);
+  const count = bytes.readUInt16LE(4);
+  assert.ok(count >= 1);
+  for (let i = 0; i < count; i++) {
+    // each entry's image is a PNG of the size the entry states
+    const entry = 6 + 16 * i;
+    const image = decodePng(bytes.subarray(bytes.readUInt32LE(entry + 12), bytes.readUInt32LE(entry + 12) + bytes.readUInt32LE(entry + 8)));
+    assert.deepEqual([image.width, image.height], [bytes.readUInt8(entry), bytes.readUInt8(entry + 1)]);
+  }
 
   const page = await browser.newPage();
   const missing: string[] = [];
-  page.on("response", (r) => r.status() >= 400 && missing.push(`${r.status()} ${r.url()}`));
+  page.on("response", (r) => r.status() >= 400 && r.url().includes("favicon") && missing.push(`${r.status()} ${r.url()}`));
   for (const path of ["/study/pages", "/console", "/assets/cnn.html", "/assets/stimuli.html", "/assets/analysis.html"]) {
     await page.goto(`${server.url}${path}`);
     assert.equal(await page.getAttribute('link[rel="icon"]', "href"), "/favicon.ico", `${path} links the icon`);
