@@ -14,6 +14,7 @@ import { generateSources, type Failure, type GenerateConfig, type ImageCodec } f
 import { $, decodeImage, status } from "../../common/page-dom.ts";
 import { plural } from "../../common/plural.ts";
 import { className, downloadNames } from "./names.ts";
+import { isSyntheticModel, showModelNotice } from "../../cnn/page/synthetic-notice.ts";
 
 export interface StimuliPageResults {
   done: boolean;
@@ -105,6 +106,7 @@ async function run(): Promise<void> {
       model = await loadModel(bytes, { runtime, name: file.name, batchSize: 8 });
       modelSha = await sha256(bytes);
       modelFile = file;
+      showModelNotice($("model-notice"), file.name, model.metadata);
     }
     const m = model!;
     const chosen = $<HTMLSelectElement>("profile").value;
@@ -122,7 +124,7 @@ async function run(): Promise<void> {
     const started = performance.now();
     status(`generating for ${plural(files.length, "image")} on ${m.runtime}...`);
     const generated = await generateSources(classifier, photos, config, {
-      model: { id: m.metadata["advsight.model_id"] ?? file.name.replace(/\.onnx$/i, ""), sha256: modelSha, profile, synthetic: m.metadata["advsight.synthetic"] === "true" },
+      model: { id: m.metadata["advsight.model_id"] ?? file.name.replace(/\.onnx$/i, ""), sha256: modelSha, profile, synthetic: isSyntheticModel(m.metadata) },
       codec: canvasCodec,
       onStep: (s) => {
         bar.value = (s.phase === "AI" ? phases.AN : 0) + s.step;
