@@ -269,7 +269,9 @@ describe("headers and errors", () => {
     const study = await call("GET", "/study/secret-study");
     assert.equal(study.status, 404);
     assert.ok(!study.text.includes("limits") && !study.text.includes("fast"), study.text);
-    assert.equal((await call("GET", "/favicon.ico")).status, 204);
+    const icon = await fetch(`${url}/favicon.ico`);
+    assert.equal(icon.status, 200);
+    assert.equal(icon.headers.get("content-type"), "image/x-icon");
   });
 
   test("/api/scanner: the admin check comes before the body is read, and a 413 states that API's limit", async () => {
