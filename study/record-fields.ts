@@ -91,10 +91,12 @@ export const RECOGNITION_PLUGIN_FIELDS = {
   planned_duration_ms: { type: "number", unit: "ms", doc: "image duration as planned, in whole frames" },
   planned_duration_frames: { type: "int", unit: "frames", doc: "image duration as planned" },
   duration_ms: { type: "number", unit: "ms", doc: "offset_ms - onset_ms" },
-  duration_frames: { type: "int", unit: "frames", doc: "frame callbacks while the image was up" },
+  duration_frames: { type: "int", unit: "frames", doc: "frames the image was up, from the frame timestamps: duration_ms / frame_ms, rounded" },
   fixation_onset_ms: { type: "number", unit: "ms", doc: "fixation cross onset" },
   planned_fixation_ms: { type: "number", unit: "ms", doc: "fixation duration as planned, in whole frames" },
   fixation_ms: { type: "number", unit: "ms", doc: "onset_ms - fixation_onset_ms" },
+  dropped_frames: { type: "int", unit: "frames", doc: "frames due while the image was up that were not drawn anew (a stalled page): duration_frames minus the frame callbacks seen, or minus planned_duration_frames if more" },
+  timing_ok: { type: "boolean", doc: "the image was up as planned: no dropped frame and duration_ms within half a frame of planned_duration_ms" },
 } as const satisfies Fields;
 
 /** Added by the online timeline to practice and main trials. */
@@ -144,7 +146,7 @@ export const SCANNER_TRIAL_PLUGIN_FIELDS = {
   planned_duration_ms: { type: "number", nullable: true, unit: "ms", doc: "image duration as planned, in whole frames" },
   planned_duration_frames: { type: "int", nullable: true, unit: "frames", doc: "image duration as planned" },
   duration_ms: { type: "number", nullable: true, unit: "ms", doc: "offset_ms - onset_ms" },
-  duration_frames: { type: "int", nullable: true, unit: "frames", doc: "frame callbacks while the image was up" },
+  duration_frames: { type: "int", nullable: true, unit: "frames", doc: "frames the image was up, from the frame timestamps: duration_ms / frame_ms, rounded" },
   frame_ms: { type: "number", nullable: true, unit: "ms", doc: "display frame duration measured before the run" },
   response: { type: "string", nullable: true, doc: "the first button-box key after onset" },
   response_value: { type: "string", nullable: true, doc: 'what the key means: "object", "nothing" or "repeat"' },
@@ -155,6 +157,8 @@ export const SCANNER_TRIAL_PLUGIN_FIELDS = {
   skipped: { type: "boolean", doc: "not shown: the run was aborted, or its time had passed (page reloaded mid-run)" },
   started_late: { type: "boolean", nullable: true, doc: "the trial began after its planned onset (a reload mid-run)" },
   aborted: { type: "boolean", doc: "the run was aborted by the operator" },
+  dropped_frames: { type: "int", nullable: true, unit: "frames", doc: "frames due while the image was up that were not drawn anew (a stalled page): duration_frames minus the frame callbacks seen, or minus planned_duration_frames if more (null: not shown to its offset)" },
+  timing_ok: { type: "boolean", nullable: true, doc: "shown as planned: no dropped frame, duration_ms within half a frame of planned_duration_ms and onset_error_ms within one frame (null: not shown to its offset)" },
 } as const satisfies Fields;
 
 /** Added by the scanner timeline to each image of a run. */
@@ -190,6 +194,11 @@ export const SCANNER_RUN_PLUGIN_FIELDS = {
   aborted: { type: "boolean", doc: "the run was aborted by the operator" },
   monitor: { type: "object", doc: "pulse monitor summary on the page clock: volumes, measured TR, drift, missed, duplicates" },
   pulses: { type: "array", doc: "every pulse the page holds: {seq, t_server_ms, t_page_ms, received_ms, via, volume}" },
+  trials_shown: { type: "int", doc: "images of the run this page showed to their offset (after a reload: those since the reload)" },
+  trials_dropped_frames: { type: "int", doc: "of those, images with dropped_frames > 0" },
+  dropped_frames_total: { type: "int", unit: "frames", doc: "dropped_frames summed over those images" },
+  trials_timing_off: { type: "int", doc: "of those, images with timing_ok false (dropped frames, duration or onset off)" },
+  worst_onset_error_ms: { type: "number", nullable: true, unit: "ms", doc: "the largest |onset_error_ms| of those images (null: none shown)" },
 } as const satisfies Fields;
 
 /** The tables each kind of record is made of (docs/records.md lists them per kind). */
