@@ -51,11 +51,11 @@ function recordsStored(sessionId: string, pid: string, n: number): void {
   if (!line) {
     const li = document.createElement("li");
     li.dataset.records = sessionId;
-    $("messages").prepend(li);
     line = { n: 0, li };
     stored.set(sessionId, line);
   }
   line.n += n;
+  $("messages").prepend(line.li); // the one line, moved to the top as it counts up
   line.li.textContent = `${new Date().toLocaleTimeString()} ${pid}: ${line.n} record${line.n === 1 ? "" : "s"} stored`;
 }
 
