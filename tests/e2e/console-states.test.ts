@@ -158,3 +158,30 @@ test("console states: two participants (one disconnected), abort, retake, last r
   await p1.page.close();
   await console_.close();
 });
+
+test("console states: a page lost mid-run; the run is aborted (page lost) once its volumes are in, not counted on for ever", { timeout: 120_000 }, async () => {
+  const { page: console_ } = await openConsole();
+  const p3 = await participant("P03");
+  const card = (state: string, where = "#live") => console_.locator(`${where} [data-session="${p3.sessionId}"][data-state="${state}"]`);
+  await card("waiting").locator("button", { hasText: "Start run 1 for P03" }).click();
+  await runT0(p3.page);
+  await p3.page.close(); // the stimulus PC's browser is gone mid-run
+  const lost = card("page-lost");
+  await lost.waitFor({ timeout: 10_000 });
+  assert.match(await lost.locator(".headline").innerText(), /^Run 1 for P03 goes on without its page: P03's page is not connected \(\d+ \/ 22 volumes\)/);
+  assert.deepEqual(await buttonsOf(lost), [["Abort run 1 for P03", true, null]]);
+  await shot(console_, "page-lost");
+  // the simulated scanner sends the planned 22 volumes and 4 more: the run is aborted, the card leaves the live list
+  const after = card("page-not-connected", "#earlier-list");
+  await after.waitFor({ state: "attached", timeout: 40_000 });
+  assert.equal(await after.locator(".headline").textContent(), "P03's page is not connected (run 1 was aborted (page lost))");
+  assert.deepEqual(await buttonsOf(after), [
+    ["Start run 1 for P03", false, "P03's page is not connected"],
+  ]);
+  const runs = (await (await fetch(`${server.url}/api/scanner/sessions/${p3.sessionId}/runs`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { status: string; monitor: { nVolumes: number } }[];
+  assert.deepEqual(runs.map((r) => r.status), ["aborted"]);
+  assert.ok(runs[0]!.monitor.nVolumes >= 22);
+  await console_.locator("#earlier > summary").click();
+  await shot(console_, "page-lost-aborted");
+  await console_.close();
+});

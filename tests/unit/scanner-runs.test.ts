@@ -360,3 +360,13 @@ test("a page that drops out briefly and comes back before the run's volumes are 
   runs.endRun("s1", runId, false);
   assert.equal(store.getRun(runId)?.status, "ended");
 });
+
+test("page lost after the last planned volume: the page leaving then aborts the run at once", () => {
+  const { runs, store, waiting, liveOf } = setup();
+  waiting(session("s1", serialA), 1);
+  const { runId } = runs.startRun("s1");
+  pulses(runs, 1, liveOf("s1").run!.nPlannedVolumes);
+  assert.equal(store.getRun(runId)?.status, "running", "with its page there the run is the page's to end");
+  runs.pageDisconnected("s1");
+  assert.equal(store.getRun(runId)?.status, "aborted");
+});
