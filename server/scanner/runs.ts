@@ -83,6 +83,8 @@ export interface ScannerRunsOptions {
 
 export class ScannerRuns {
   private readonly sessions = new Map<string, LiveSession>();
+  /** set by close(): the pages' sockets closing with the server are not pages lost */
+  private closed = false;
 
   constructor(private readonly opts: ScannerRunsOptions) {}
 
@@ -107,7 +109,7 @@ export class ScannerRuns {
 
   pageDisconnected(sessionId: string): void {
     const live = this.sessions.get(sessionId);
-    if (!live) return;
+    if (!live || this.closed) return;
     live.connected = Math.max(0, live.connected - 1);
     if (live.connected === 0) {
       live.disconnects++;
@@ -179,7 +181,7 @@ export class ScannerRuns {
     const live = this.live(sessionId);
     if (live.readyRun === undefined || live.readyRun <= live.scanner.runs) {
       const todo = live.readyRun ?? live.run?.row.run ?? 1;
-      throw new UserError(`${who(live)} still has run ${todo} of ${live.scanner.runs} to do; start it (or abort it) instead of finishing`, 409);
+      throw new UserError(`${who(live)} still has run ${todo} to do (of ${live.scanner.runs}); start it (or abort it) instead of finishing`, 409);
     }
     live.finished = true;
     this.opts.toSession(sessionId, "runs:done", {});
@@ -188,7 +190,7 @@ export class ScannerRuns {
 
   startRun(sessionId: string, simulate?: SimulateOverride, retake?: { run: number; attempt: number }): RunArmed {
     const live = this.sessions.get(sessionId);
-    if (!live) throw new UserError(`no participant page has connected for session ${sessionId} since the server started; open it (and wait for "Waiting for the scanner") before starting the run`, 409);
+    if (!live) throw new UserError(`no participant page is connected for session ${sessionId} (none has connected since the server started); open it (and wait for "Waiting for the scanner") before starting the run`, 409);
     if (live.connected === 0) throw new UserError(`${who(live)}'s page is not connected; open it again (and wait for "Waiting for the scanner") before starting the run`, 409);
     if (live.run && isGoing(live.run.row)) {
       throw new UserError(`run ${live.run.row.run} of ${who(live)} is still going; abort it first`, 409);
@@ -327,6 +329,7 @@ export class ScannerRuns {
 
   /** Stops the simulated scanners (the runs stay as they are in the log). */
   close(): void {
+    this.closed = true;
     for (const live of this.sessions.values()) live.run?.simulator?.stop();
   }
 
@@ -380,7 +383,7 @@ export class ScannerRuns {
 
   private live(sessionId: string): LiveSession {
     const live = this.sessions.get(sessionId);
-    if (!live) throw new UserError(`no participant page has connected for session ${sessionId} since the server started; open the participant page first`, 409);
+    if (!live) throw new UserError(`no participant page is connected for session ${sessionId} (none has connected since the server started); open the participant page first`, 409);
     return live;
   }
 

@@ -84,7 +84,7 @@ test("a run starts only while a page is connected and waits for a run; then the 
   const s = session("s1", serialA);
   const [noPage, noPageMsg] = refusal(() => runs.startRun("s1"));
   assert.equal(noPage, 409);
-  assert.match(noPageMsg, /no participant page has connected for session s1/);
+  assert.match(noPageMsg, /no participant page is connected for session s1 \(none has connected since the server started\)/);
   runs.pageConnected(s);
   const [notWaiting, notWaitingMsg] = refusal(() => runs.startRun("s1"));
   assert.equal(notWaiting, 409);
