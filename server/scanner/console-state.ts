@@ -108,7 +108,7 @@ export function decideSession(f: SessionFacts): SessionDecision {
   if (f.readyRun === undefined) {
     return {
       state: "page-open",
-      headline: `${pid}'s page is open; the run can start once it shows "Waiting for the scanner"${ended ? ` (${ended})` : ""}`,
+      headline: nextRun > f.nRuns ? `${pid}'s page is open; all ${f.nRuns} runs are done (${ended})` : `${pid}'s page is open; the run can start once it shows "Waiting for the scanner"${ended ? ` (${ended})` : ""}`,
       buttons: nextRun <= f.nRuns ? [start(nextRun)] : [],
       live: true,
     };
@@ -165,8 +165,14 @@ export interface SessionContext {
   sourceHolder?: LiveSession;
 }
 
-export function consoleState(serverTime: number, sources: SourceState[], sessions: Iterable<LiveSession>, context: (live: LiveSession) => SessionContext): ConsoleState {
-  const list = [...sessions].map((l) => consoleSession(l, context(l)));
+/**
+ * Every session of the day (the server's local date), newest first, and older ones only while live: a
+ * server left running for days does not pile up yesterday's participants (they stay in the log and the
+ * exports).
+ */
+export function consoleState(serverTime: number, sources: SourceState[], sessions: Iterable<LiveSession>, context: (live: LiveSession) => SessionContext, now = new Date()): ConsoleState {
+  const today = now.toDateString();
+  const list = [...sessions].map((l) => consoleSession(l, context(l))).filter((s) => s.live || new Date(s.lastActivity).toDateString() === today);
   list.sort((a, b) => (a.lastActivity < b.lastActivity ? 1 : a.lastActivity > b.lastActivity ? -1 : 0));
   return { serverTime, sources, sessions: list };
 }

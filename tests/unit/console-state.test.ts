@@ -32,6 +32,8 @@ test("a disconnected page keeps its buttons, disabled with the reason, and is no
   const open = decideSession({ ...base });
   assert.equal(open.state, "page-open");
   assert.deepEqual(labels(open.buttons), [["Start run 1 for P01", false, `P01's page is not waiting for a run yet (it shows "Waiting for the scanner" when it is)`]]);
+  const reopened = decideSession({ ...base, run: { run: 2, attempt: 1, status: "ended", volumes: 45, plannedVolumes: 45, pageLost: false } });
+  assert.deepEqual([reopened.state, reopened.headline, reopened.buttons], ["page-open", "P01's page is open; all 2 runs are done (run 2 ended)", []]);
 });
 
 test("a going run offers only its abort; a page gone mid-run is page-lost, still live", () => {
@@ -112,6 +114,11 @@ test("driven by the run state machine: two participants, the newest first, one d
     runs.ready("u-1", 2);
     assert.deepEqual([byPid("P01").state, byPid("P01").buttons.map((b) => b.label)], ["aborted", ["Retake run 1 for P01", "Skip run 1: start run 2 for P01"]]);
     assert.equal(byPid("P02").buttons[0]!.enabled, true, "the source is free again");
+    // the next day: P02's page is gone, so its card is no longer listed; P01's is still live
+    runs.pageDisconnected("u-2");
+    const tomorrow = new Date(Date.now() + 86_400_000);
+    const nextDay = consoleState(0, [], runs.all(), (l) => ({ retake: runs.retakeOffer(l) }), tomorrow).sessions;
+    assert.deepEqual(nextDay.map((s) => s.pid), ["P01"]);
   } finally {
     store.close();
   }
