@@ -333,12 +333,17 @@ export class ScannerRuns {
     for (const live of this.sessions.values()) live.run?.simulator?.stop();
   }
 
-  /** Another session whose going run holds the trigger source this session's runs need (a simulated source is each run's own). */
+  /**
+   * Another session whose going run holds the trigger source this session's runs need. A serial port or
+   * the relay is shared by the study's sessions; a simulated source is each run's own, and keyboard
+   * pulses enter at each page.
+   */
   sourceHolder(live: LiveSession): LiveSession | undefined {
-    if (live.scanner.trigger.source === "simulated") return undefined;
+    const shared = (source: string) => source === "serial" || source === "relay";
+    if (!shared(live.scanner.trigger.source)) return undefined;
     for (const other of this.sessions.values()) {
       const r = other.run;
-      if (other !== live && r && other.session.studyId === live.session.studyId && r.row.source !== "simulated" && isGoing(r.row)) return other;
+      if (other !== live && r && other.session.studyId === live.session.studyId && shared(r.row.source) && isGoing(r.row)) return other;
     }
     return undefined;
   }

@@ -103,7 +103,7 @@ test("a run starts only while a page is connected and waits for a run; then the 
 });
 
 test("no second start while a run goes, in the session or on the study's trigger source in another session", () => {
-  const { runs, waiting } = setup();
+  const { runs, waiting, liveOf } = setup();
   waiting(session("s1", serialA), 1);
   runs.startRun("s1");
   runs.ready("s1", 2); // the page waits again, but run 1 still goes
@@ -115,6 +115,11 @@ test("no second start while a run goes, in the session or on the study's trigger
   assert.match(refusal(() => runs.startRun("s2"))[1], /P-s1's run 1 is going on the same trigger source/);
   runs.abortRun("s1");
   assert.equal(runs.startRun("s2").run, 1, "once the other run is aborted the source is free");
+
+  // keyboard pulses enter at each page: two keyboard sessions of a study run side by side
+  waiting(session("k1", keyboard), 1);
+  waiting(session("k2", keyboard), 1);
+  assert.deepEqual([liveOf("k1").run?.row.status, liveOf("k2").run?.row.status], ["armed", "armed"]);
 });
 
 test("abort: the page is told, the log says aborted (with the monitor and a warning), a second abort is refused", () => {
