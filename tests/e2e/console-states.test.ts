@@ -12,7 +12,7 @@ import { after, before, test } from "node:test";
 import type { Browser, Locator, Page } from "playwright";
 import { PACKAGE_ROOT } from "../../common/package-root-node.ts";
 import { launchChromium } from "../helpers/browser.ts";
-import { runT0, sessionIdOf, toFirstRun, waitingForScanner } from "../helpers/scanner.ts";
+import { finishSession, runT0, sessionIdOf, toFirstRun, waitingForScanner } from "../helpers/scanner.ts";
 import { ADMIN, startServer } from "../helpers/server.ts";
 
 const SIM = join(PACKAGE_ROOT, "tests/fixtures/studies/scanner-sim.json");
@@ -183,5 +183,33 @@ test("console states: a page lost mid-run; the run is aborted (page lost) once i
   assert.ok(runs[0]!.monitor.nVolumes >= 22);
   await console_.locator("#earlier > summary").click();
   await shot(console_, "page-lost-aborted");
+  await console_.close();
+});
+
+test("console states: skip an aborted run, then the last run aborted: retake it or finish without it", { timeout: 120_000 }, async () => {
+  const { page: console_, confirmations } = await openConsole();
+  const p4 = await participant("P04");
+  const card = (state: string, where = "#live") => console_.locator(`${where} [data-session="${p4.sessionId}"][data-state="${state}"]`);
+  await card("waiting").locator("button", { hasText: "Start run 1 for P04" }).click();
+  await card("armed").locator("button", { hasText: "Abort run 1 for P04" }).click();
+  const aborted = card("aborted");
+  await aborted.waitFor({ timeout: 10_000 });
+  await aborted.locator("button", { hasText: "Skip run 1: start run 2 for P04" }).click();
+  assert.match(confirmations.at(-1)!, /^Skip run 1: start run 2 for P04\?\n\nRun 1 stays aborted \(no completed attempt: it is left out of the BIDS export\)\. P04's page gets ready for run 2 of 2/);
+  await card("armed").locator("button", { hasText: "Abort run 2 for P04" }).click();
+  const last = card("last-run-aborted");
+  await last.waitFor({ timeout: 10_000 });
+  await p4.page.locator(".advsight-scanner-wait", { hasText: "Please keep still." }).waitFor({ state: "attached", timeout: 10_000 });
+  assert.equal(await last.locator(".headline").innerText(), "P04's last run (run 2) was aborted: retake it or finish without it");
+  assert.deepEqual(await buttonsOf(last), [
+    ["Retake run 2 for P04", true, null],
+    ["Finish P04 without retaking run 2", true, null],
+  ]);
+  await shot(console_, "last-run-aborted");
+  await last.locator("button", { hasText: "Finish P04 without retaking run 2" }).click();
+  assert.match(confirmations.at(-1)!, /Run 2 stays aborted \(left out of the BIDS export\); P04's page goes on to the end of the session/);
+  await card("finished", "#earlier-list").waitFor({ state: "attached", timeout: 10_000 });
+  await finishSession(p4.page, 30_000);
+  await p4.page.close();
   await console_.close();
 });
