@@ -7,8 +7,8 @@
  * asks each button's confirmation before sending it. Stored records are counted per participant.
  */
 import { io } from "socket.io-client";
-import type { ConsoleState } from "../scanner-sync/protocol.ts";
-import { esc, sessionCard } from "./session-card.ts";
+import type { ConsoleSession, ConsoleState } from "../scanner-sync/protocol.ts";
+import { esc, newCard, updateCard } from "./session-card.ts";
 
 const $ = (id: string) => document.getElementById(id)!;
 
@@ -78,11 +78,32 @@ socket.on("scanner:state", (state: ConsoleState) => {
   // the server lists the newest first: the participant in the scanner now is at the top
   const live = state.sessions.filter((s) => s.live);
   const earlier = state.sessions.filter((s) => !s.live);
-  $("live").innerHTML = live.length ? live.map(sessionCard).join("") : `<p>no participant page is open${earlier.length ? " (earlier sessions below)" : ""}</p>`;
+  renderCards($("live-list"), live);
+  $("live-empty").hidden = live.length > 0;
+  $("live-empty").textContent = `no participant page is open${earlier.length ? " (earlier sessions below)" : ""}`;
   $("earlier").hidden = earlier.length === 0;
   $("earlier-count").textContent = String(earlier.length);
-  $("earlier-list").innerHTML = earlier.map(sessionCard).join("");
+  renderCards($("earlier-list"), earlier);
 });
+
+/**
+ * Puts one card per session into the list, in the given order. Cards are kept and updated part by part
+ * (the state comes several times a second during a run): a button replaced between the operator's
+ * mouse-down and mouse-up would swallow the click.
+ */
+function renderCards(list: HTMLElement, sessions: ConsoleSession[]): void {
+  const byId = new Map([...list.querySelectorAll<HTMLElement>(":scope > [data-session]")].map((c) => [c.dataset.session!, c]));
+  let previous: Element | null = null;
+  for (const s of sessions) {
+    const card = byId.get(s.sessionId) ?? document.querySelector<HTMLElement>(`[data-session="${CSS.escape(s.sessionId)}"]`) ?? newCard(s.sessionId);
+    byId.delete(s.sessionId);
+    updateCard(card, s);
+    const at: Element | null = previous ? previous.nextElementSibling : list.firstElementChild;
+    if (at !== card) list.insertBefore(card, at);
+    previous = card;
+  }
+  for (const gone of byId.values()) gone.remove();
+}
 
 document.addEventListener("click", (e) => {
   const button = (e.target as HTMLElement).closest<HTMLButtonElement>("button[data-action]");

@@ -8,8 +8,7 @@ import type { ConsoleButton, ConsoleSession } from "../scanner-sync/protocol.ts"
 export const esc = (s: unknown) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const fmt = (v: number | null | undefined, digits = 1) => (v === null || v === undefined ? "-" : v.toFixed(digits));
 
-function buttonHtml(b: ConsoleButton): string {
-  const reasonId = `reason-${Math.random().toString(36).slice(2, 10)}`;
+function buttonHtml(b: ConsoleButton, reasonId: string): string {
   return `<span class="action">
     <button type="button" data-action="${esc(b.action)}" data-confirm="${esc(b.confirm ?? "")}" ${b.enabled ? "" : `disabled aria-describedby="${reasonId}" title="${esc(b.disabledReason)}"`}>${esc(b.label)}</button>
     ${b.enabled ? "" : `<small class="reason" id="${reasonId}">${esc(b.disabledReason)}</small>`}
@@ -37,12 +36,53 @@ function runFacts(s: ConsoleSession): string {
   return `<table class="facts">${rows.join("")}</table>`;
 }
 
-export function sessionCard(s: ConsoleSession): string {
-  return `<section class="session-card state-${esc(s.state)}" data-session="${esc(s.sessionId)}" data-state="${esc(s.state)}">
-    <h3>${esc(s.pid)} <small>${esc(s.studyId)} · ${esc(s.source)} trigger · ${esc(s.state.replace(/-/g, " "))}</small></h3>
-    <p class="headline">${esc(s.headline)}</p>
-    ${s.buttons.length ? `<div class="actions">${s.buttons.map(buttonHtml).join("")}</div>` : ""}
-    ${runFacts(s)}
-    ${s.warnings.length ? `<ul class="warnings">${s.warnings.map((w) => `<li>${esc(w)}</li>`).join("")}</ul>` : ""}
-  </section>`;
+/** A card's parts as HTML: the console replaces only the parts that changed, so a button is not swapped out under the operator's click. */
+export interface CardParts {
+  className: string;
+  header: string;
+  headline: string;
+  actions: string;
+  facts: string;
+  warnings: string;
+}
+
+export function cardParts(s: ConsoleSession): CardParts {
+  return {
+    className: `session-card state-${s.state}`,
+    header: `${esc(s.pid)} <small>${esc(s.studyId)} · ${esc(s.source)} trigger · ${esc(s.state.replace(/-/g, " "))}</small>`,
+    headline: esc(s.headline),
+    actions: s.buttons.map((b, i) => buttonHtml(b, `reason-${s.sessionId}-${i}`)).join(""),
+    facts: runFacts(s),
+    warnings: s.warnings.map((w) => `<li>${esc(w)}</li>`).join(""),
+  };
+}
+
+const PARTS = { header: "h3", headline: "p.headline", actions: "div.actions", facts: "div.facts", warnings: "ul.warnings" } as const;
+
+/** A new, empty card for a session (its parts filled by updateCard). */
+export function newCard(sessionId: string): HTMLElement {
+  const card = document.createElement("section");
+  card.dataset.session = sessionId;
+  card.innerHTML = Object.values(PARTS)
+    .map((sel) => {
+      const [tag, cls] = sel.split(".");
+      return `<${tag}${cls ? ` class="${cls}"` : ""}></${tag}>`;
+    })
+    .join("");
+  return card;
+}
+
+/** Brings a card up to date, touching only the parts whose HTML changed. */
+export function updateCard(card: HTMLElement, s: ConsoleSession): void {
+  const parts = cardParts(s);
+  if (card.className !== parts.className) card.className = parts.className;
+  if (card.dataset.state !== s.state) card.dataset.state = s.state;
+  for (const [name, sel] of Object.entries(PARTS) as [keyof typeof PARTS, string][]) {
+    const el = card.querySelector<HTMLElement>(`:scope > ${sel}`)!;
+    if (el.dataset.html !== parts[name]) {
+      el.innerHTML = parts[name];
+      el.dataset.html = parts[name];
+      el.hidden = parts[name] === "";
+    }
+  }
 }

@@ -103,6 +103,11 @@ test("console states: two participants (one disconnected), abort, retake, last r
   await running.locator("text=page clock in sync, ±").waitFor({ timeout: 10_000 });
   assert.match(await running.locator(".headline").innerText(), /^Run 1 for P01 is running: \d+ \/ 2\d volumes$/);
   assert.deepEqual(await buttonsOf(running), [["Abort run 1 for P01", true, null]]);
+  // the card updates with every volume, but its button stays the same element (a click is not lost)
+  const abortButton = await running.locator("button").elementHandle();
+  const volumesNow = await running.locator(".headline").innerText();
+  await console_.waitForFunction((before) => document.querySelector('[data-state="running"] .headline')?.textContent !== before, volumesNow, { timeout: 10_000 });
+  assert.equal(await abortButton!.evaluate((b) => b.isConnected), true, "the button was not replaced by the update");
   assert.equal(await p1.page.locator("#jspsych-progressbar-container").count(), 0, "no jsPsych progress bar over the scanner display");
   await shot(console_, "running");
 
