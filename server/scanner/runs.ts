@@ -102,7 +102,6 @@ export class ScannerRuns {
     if (live.connected === 0 && live.disconnects > 0) this.warning(live, `${who(live)}'s page reconnected`);
     live.connected++;
     live.lastActivity = new Date().toISOString();
-    live.finished = false;
     this.sessions.set(session.id, live);
     this.opts.changed();
   }
@@ -133,8 +132,10 @@ export class ScannerRuns {
       return;
     }
     live.readyRun = run;
-    this.opts.changed();
     const offer = this.retakeOffer(live);
+    // a finished session stays finished when its page merely reconnects; waiting for a run reopens it
+    if (run <= live.scanner.runs || offer) live.finished = false;
+    this.opts.changed();
     // past the last run the page waits only while the operator may still retake an aborted last run
     if (run > live.scanner.runs && !offer) this.opts.toSession(sessionId, "runs:done", {});
     // the keyboard box types into the page itself: nothing for an operator to start (unless a retake is possible)

@@ -119,6 +119,19 @@ test("driven by the run state machine: two participants, the newest first, one d
     const tomorrow = new Date(Date.now() + 86_400_000);
     const nextDay = consoleState(0, [], runs.all(), (l) => ({ retake: runs.retakeOffer(l) }), tomorrow).sessions;
     assert.deepEqual(nextDay.map((s) => s.pid), ["P01"]);
+
+    // P01 skips run 1, runs 2 to its end and is finished; a reconnection of its page does not reopen it
+    runs.startRun("u-1");
+    const run2 = [...runs.all()].find((l) => l.session.id === "u-1")!.run!.row.runId;
+    runs.endRun("u-1", run2, false);
+    runs.ready("u-1", 3);
+    assert.equal(byPid("P01").state, "all-runs-done");
+    runs.finishRuns("u-1");
+    assert.deepEqual([byPid("P01").state, byPid("P01").live], ["finished", false]);
+    runs.pageDisconnected("u-1");
+    runs.pageConnected(row("u-1", "P01"));
+    runs.ready("u-1", 3); // the page's link says where it was
+    assert.equal(byPid("P01").state, "finished");
   } finally {
     store.close();
   }
