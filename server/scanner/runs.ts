@@ -147,7 +147,8 @@ export class ScannerRuns {
    * server restart (still "running" in the log but not live), and a retake is left.
    */
   retakeOffer(live: LiveSession): RetakeOffer | undefined {
-    if (live.readyRun === undefined || live.readyRun < 2) return undefined;
+    // finished: the page has been told the runs are done and plays no run any more
+    if (live.readyRun === undefined || live.readyRun < 2 || live.finished) return undefined;
     const run = live.readyRun - 1;
     const attempts = this.opts.store.runsOfSession(live.session.id).filter((r) => r.run === run);
     const latest = attempts.at(-1);

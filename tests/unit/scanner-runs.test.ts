@@ -199,6 +199,7 @@ test("at most scanner.retakes retakes of a run (the default 2, or 0); then the p
   assert.match(refusal(() => runs.retakeRun("s1"))[1], /at most 2 per run/);
   runs.finishRuns("s1"); // the operator may still close the scanning part
   assert.equal(to("s1", "runs:done").length, 2);
+  assert.match(refusal(() => runs.retakeRun("s1"))[1], /no aborted run to retake now/, "after finishing nothing is retaken");
 
   waiting(session("n1", noRetakes), 1);
   runs.startRun("n1");
@@ -374,4 +375,18 @@ test("page lost after the last planned volume: the page leaving then aborts the 
   assert.equal(store.getRun(runId)?.status, "running", "with its page there the run is the page's to end");
   runs.pageDisconnected("s1");
   assert.equal(store.getRun(runId)?.status, "aborted");
+});
+
+test("finish without a retake: the page is told the runs are done, and the aborted last run is no longer offered", () => {
+  const { runs, to, waiting, liveOf } = setup();
+  waiting(session("s1", serialB), 1);
+  runs.startRun("s1");
+  runs.abortRun("s1");
+  runs.ready("s1", 2);
+  assert.deepEqual(runs.retakeOffer(liveOf("s1")), { run: 1, attempt: 2 });
+  runs.finishRuns("s1");
+  assert.equal(to("s1", "runs:done").length, 1);
+  assert.equal(runs.retakeOffer(liveOf("s1")), undefined);
+  assert.match(refusal(() => runs.retakeRun("s1"))[1], /^P-s1 has no aborted run to retake now/);
+  assert.equal(to("s1", "run:armed").length, 1, "no run armed for a page that has gone on");
 });
