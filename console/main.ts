@@ -1,12 +1,14 @@
 /**
  * The operator console (admin page, /console; log in with the admin token, which the server exchanges
- * for an HttpOnly cookie, so the token never sits in a URL or in this page's storage): live state of the trigger sources and of every
- * scanner session (connection, volumes, measured TR, missed and duplicate pulses, progress, last
- * responses, warnings), with start and abort buttons for runs, and after an aborted run a retake button
- * (and, after an aborted last run, one to finish without a retake).
+ * for an HttpOnly cookie, so the token never sits in a URL or in this page's storage): the trigger
+ * sources, the live participant's session on top (newest first if several), and the day's earlier
+ * sessions folded away below. Each session is a card (session-card.ts) of what the server decided
+ * (server/scanner/console-state.ts): its state, headline and buttons; this page only renders them and
+ * asks each button's confirmation before sending it. Stored records are counted per participant.
  */
 import { io } from "socket.io-client";
 import type { ConsoleSession, ConsoleState } from "../scanner-sync/protocol.ts";
+import { esc, newCard, updateCard } from "./session-card.ts";
 
 const $ = (id: string) => document.getElementById(id)!;
 
@@ -37,11 +39,24 @@ await loggedIn();
 $("main").hidden = false;
 // the handshake carries the cookie (same origin); no token in the page
 const socket = io("/console", { transports: ["websocket"] });
-const esc = (s: unknown) => String(s ?? "").replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-const fmt = (v: number | null | undefined, digits = 1) => (v === null || v === undefined ? "-" : v.toFixed(digits));
 
 function message(text: string, cls = ""): void {
   $("messages").insertAdjacentHTML("afterbegin", `<li class="${cls}">${new Date().toLocaleTimeString()} ${esc(text)}</li>`);
+}
+
+/** Records stored per session, one line each, updated in place (not one line per trial). */
+const stored = new Map<string, { n: number; li: HTMLLIElement }>();
+function recordsStored(sessionId: string, pid: string, n: number): void {
+  let line = stored.get(sessionId);
+  if (!line) {
+    const li = document.createElement("li");
+    li.dataset.records = sessionId;
+    line = { n: 0, li };
+    stored.set(sessionId, line);
+  }
+  line.n += n;
+  $("messages").prepend(line.li); // the one line, moved to the top as it counts up
+  line.li.textContent = `${new Date().toLocaleTimeString()} ${pid}: ${line.n} record${line.n === 1 ? "" : "s"} stored`;
 }
 
 socket.on("connect", () => ($("connection").innerHTML = `<span class="ok">connected</span>`));
@@ -52,7 +67,7 @@ socket.on("connect_error", (e) => {
   else $("connection").innerHTML = `<span class="bad">${esc(e.message)}</span>`;
 });
 socket.on("scanner:error", (e: { event: string; error: string }) => message(`${e.event}: ${e.error}`, "bad"));
-socket.on("trials", (t: { pid: string; records: { kind: string; response: unknown }[] }) => message(`${t.pid}: ${t.records.length} record(s) stored`));
+socket.on("trials", (t: { sessionId: string; pid: string; records: unknown[] }) => recordsStored(t.sessionId, t.pid, t.records.length));
 
 socket.on("scanner:state", (state: ConsoleState) => {
   $("sources").innerHTML = state.sources.length
@@ -60,42 +75,42 @@ socket.on("scanner:state", (state: ConsoleState) => {
         .map((s) => `<tr><td>${esc(s.name)}</td><td>${esc(s.state)}</td><td class="${s.state === "open" || s.state === "connected" ? "" : "warn"}">${esc(s.detail)}</td><td>${s.idlePulses}</td></tr>`)
         .join("")}</table>`
     : "<p>none (keyboard or simulated triggers come with each run)</p>";
-  $("sessions").innerHTML = state.sessions.length
-    ? `<table><tr><th>participant</th><th>page</th><th>run</th><th>volumes</th><th>TR (ms)</th><th>missed</th><th>duplicates</th><th>clock</th><th>progress</th><th>last responses</th><th>warnings</th><th></th></tr>${state.sessions
-        .map((s) => {
-          const r = s.run;
-          const going = r && (r.status === "armed" || r.status === "running");
-          return `<tr data-session="${esc(s.sessionId)}">
-            <td>${esc(s.pid)}<br><small>${esc(s.studyId)} · ${esc(s.source)}</small></td>
-            <td class="${s.connected ? "ok" : "bad"}">${s.connected ? "connected" : "DISCONNECTED"}${waiting(s)}</td>
-            <td>${r ? `${r.run}${r.attempt > 1 ? ` retake ${r.attempt - 1}` : ""} (${esc(r.status)})` : "-"}</td>
-            <td>${r ? `${r.volumes} / ${r.plannedVolumes}` : "-"}</td>
-            <td>${r ? `${fmt(r.measuredTrMs, 2)} (nominal ${s.trMs})<br><small>drift ${fmt(r.driftTotalMs, 1)} ms over the run</small>` : "-"}</td>
-            <td class="${r?.missedVolumes.length ? "bad" : ""}">${r ? r.missedVolumes.join(", ") || "0" : "-"}</td>
-            <td class="${r?.duplicateSeqs.length ? "bad" : ""}">${r ? r.duplicateSeqs.join(", ") || "0" : "-"}</td>
-            <td>${r?.clock ? `${fmt(r.clock.offsetMs, 2)} ± ${fmt(r.clock.uncertaintyMs, 2)} ms` : "-"}</td>
-            <td>${s.progress ? `${s.progress.trial} / ${s.progress.nTrials}` : "-"}</td>
-            <td>${s.lastResponses.map((x) => `${x.trial}: ${esc(x.response ?? "none")}${x.rtMs !== null ? ` (${fmt(x.rtMs, 0)} ms)` : ""}`).join("<br>")}</td>
-            <td class="warn">${s.warnings.map(esc).join("<br>")}</td>
-            <td><button data-action="run:start" ${s.readyRun && s.readyRun <= s.nRuns && !going ? "" : "disabled"}>start run</button>
-                <button data-action="run:abort" ${going ? "" : "disabled"}>abort run</button>
-                ${s.retake ? `<button data-action="run:retake">retake run ${s.retake.run}</button>` : ""}
-                ${s.retake && s.readyRun! > s.nRuns ? `<button data-action="runs:finish">finish without retake</button>` : ""}</td></tr>`;
-        })
-        .join("")}</table>`
-    : "<p>no scanner session connected yet</p>";
+  // the server lists the newest first: the participant in the scanner now is at the top
+  const live = state.sessions.filter((s) => s.live);
+  const earlier = state.sessions.filter((s) => !s.live);
+  renderCards($("live-list"), live);
+  $("live-empty").hidden = live.length > 0;
+  $("live-empty").textContent = `no participant page is open${earlier.length ? " (earlier sessions below)" : ""}`;
+  $("earlier").hidden = earlier.length === 0;
+  $("earlier-count").textContent = String(earlier.length);
+  renderCards($("earlier-list"), earlier);
 });
 
-function waiting(s: ConsoleSession): string {
-  if (!s.readyRun) return "";
-  return s.readyRun <= s.nRuns ? `<br>waiting for run ${s.readyRun}` : "<br>after the last run: retake it or finish";
+/**
+ * Puts one card per session into the list, in the given order. Cards are kept and updated part by part
+ * (the state comes several times a second during a run): a button replaced between the operator's
+ * mouse-down and mouse-up would swallow the click.
+ */
+function renderCards(list: HTMLElement, sessions: ConsoleSession[]): void {
+  const byId = new Map([...list.querySelectorAll<HTMLElement>(":scope > [data-session]")].map((c) => [c.dataset.session!, c]));
+  let previous: Element | null = null;
+  for (const s of sessions) {
+    const card = byId.get(s.sessionId) ?? document.querySelector<HTMLElement>(`[data-session="${CSS.escape(s.sessionId)}"]`) ?? newCard(s.sessionId);
+    byId.delete(s.sessionId);
+    updateCard(card, s);
+    const at: Element | null = previous ? previous.nextElementSibling : list.firstElementChild;
+    if (at !== card) list.insertBefore(card, at);
+    previous = card;
+  }
+  for (const gone of byId.values()) gone.remove();
 }
 
 document.addEventListener("click", (e) => {
   const button = (e.target as HTMLElement).closest<HTMLButtonElement>("button[data-action]");
-  const sessionId = button?.closest<HTMLElement>("tr")?.dataset.session;
-  if (!button || !sessionId) return;
+  const sessionId = button?.closest<HTMLElement>("[data-session]")?.dataset.session;
+  if (!button || !sessionId || button.disabled) return;
   const action = button.dataset.action!;
-  if (action === "run:abort" && !confirm("Abort this run?")) return;
-  socket.emit(action, { sessionId }, (ack: { ok: boolean; error?: string }) => message(ack.ok ? `${action} sent` : `${action}: ${ack.error}`, ack.ok ? "" : "bad"));
+  const label = button.textContent ?? action;
+  if (button.dataset.confirm && !confirm(`${label}?\n\n${button.dataset.confirm}`)) return;
+  socket.emit(action, { sessionId }, (ack: { ok: boolean; error?: string }) => message(ack.ok ? `${label}: done` : `${label}: ${ack.error}`, ack.ok ? "" : "bad"));
 });

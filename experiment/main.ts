@@ -131,14 +131,15 @@ async function run(): Promise<void> {
   root.innerHTML = "";
   const jsPsych = initJsPsych({
     display_element: root,
-    show_progress_bar: true,
+    // not in the scanner: a white bar over the mid-grey display, jumping on aborts and retakes
+    show_progress_bar: !scannerDesign,
     auto_update_progress_bar: false,
     // the scanner plugins and timeline reach the link through this extension
     extensions: link ? [{ type: ScannerExtension, params: { link } }] : [],
     on_trial_finish(data: Record<string, unknown>) {
       if (typeof data.record_index !== "number") return;
       queue.push({ recordIndex: data.record_index, data: { ...data, session_id: info.sessionId } });
-      jsPsych.progressBar!.progress = Math.min(1, (data.record_index + 1) / design.records.length); // (retakes index past the plan)
+      if (jsPsych.progressBar) jsPsych.progressBar.progress = Math.min(1, (data.record_index + 1) / design.records.length);
     },
   });
   jsPsych.data.addProperties({ study_id: study.id, seed: info.seed });

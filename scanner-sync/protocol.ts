@@ -104,6 +104,35 @@ export interface ConsoleState {
   sessions: ConsoleSession[];
 }
 
+/** The console's states of a session (decided by server/scanner/console-state.ts; docs/scanner.md#console-states). */
+export const CONSOLE_SESSION_STATES = [
+  "page-not-connected",
+  "page-open",
+  "waiting",
+  "armed",
+  "running",
+  "page-lost",
+  "aborted",
+  "last-run-aborted",
+  "all-runs-done",
+  "finished",
+] as const;
+export type ConsoleSessionState = (typeof CONSOLE_SESSION_STATES)[number];
+
+export type ConsoleAction = keyof typeof ConsoleMessages;
+
+/** One button of a session's card: what it sends, its label (naming participant and run), and whether it can work now. */
+export interface ConsoleButton {
+  action: ConsoleAction;
+  /** e.g. "Start run 2 for P01", "Retake run 1 for P01" */
+  label: string;
+  enabled: boolean;
+  /** why it is disabled, e.g. "P02's page is not connected" */
+  disabledReason?: string;
+  /** what will happen, asked before it is sent */
+  confirm?: string;
+}
+
 export interface ConsoleSession {
   sessionId: string;
   studyId: string;
@@ -116,6 +145,17 @@ export interface ConsoleSession {
   nRuns: number;
   /** the aborted run the operator may scan again now, and which attempt that would be */
   retake: { run: number; attempt: number; orphan?: string } | null;
+  /** what the console shows and offers (server/scanner/console-state.ts decides, the page only renders) */
+  state: ConsoleSessionState;
+  /** one line saying where the session is, e.g. "Run 1 for P01 was aborted" */
+  headline: string;
+  buttons: ConsoleButton[];
+  /** live: the participant being scanned (page connected or a run going); otherwise listed under "Earlier sessions" */
+  live: boolean;
+  /** server wall clock (ISO) of the session's latest page connection or run start: the console lists newest first */
+  lastActivity: string;
+  /** the page clock's sync in words, e.g. "page clock in sync, ±0.40 ms" (null before the run's first estimate) */
+  clockText: string | null;
   progress: { trial: number; nTrials: number } | null;
   lastResponses: { trial: number; response: string | null; rtMs: number | null; onsetErrorMs: number | null }[];
   warnings: string[];

@@ -14,6 +14,7 @@ import { ParameterType, type JsPsych, type JsPsychPlugin, type TrialType } from 
 import { SCANNER_RUN_PLUGIN_FIELDS } from "../../study/record-fields.ts";
 import { scannerOf } from "../scanner/extension.ts";
 import type { RunLink } from "../scanner/run-link.ts";
+import { armedTitle, runTitle } from "../scanner/wait-text.ts";
 import type { RunState } from "../scanner/scanner-link.ts";
 import { dataInfo } from "./data-info.ts";
 import { runFrames, type ImageTiming } from "./run-frames.ts";
@@ -37,16 +38,16 @@ export class ScannerWaitPlugin implements JsPsychPlugin<typeof waitInfo> {
     const link = scannerOf(this.jsPsych).link;
     const run = params.run!;
     // past the last run the page waits only while the operator decides on retaking an aborted last run
-    const title = run <= params.n_runs! ? `Run ${run} of ${params.n_runs}.` : "Please keep still.";
-    display.innerHTML = `<div class="advsight-message advsight-scanner-wait"><p>${title}</p><p id="advsight-scanner-status">Waiting for the scanner...</p></div>`;
-    const status = display.querySelector<HTMLElement>("#advsight-scanner-status")!;
+    const wait = (title: string, armed = false) =>
+      (display.innerHTML = `<div class="advsight-message advsight-scanner-wait${armed ? " advsight-scanner-armed" : ""}"><p>${title}</p><p id="advsight-scanner-status">Waiting for the scanner...</p></div>`);
+    wait(runTitle(run, params.n_runs!));
     const armed = await link.ready(run);
     if (!armed) {
       this.jsPsych.finishTrial({});
       return;
     }
-    status.textContent = "Get ready: the run starts with the scanner.";
-    display.innerHTML = `<div class="advsight-stage advsight-scanner-wait advsight-scanner-armed"><div class="advsight-fixation">+</div></div>`;
+    // the operator may have armed a retake of the run before: say which run is coming (until t0)
+    wait(armedTitle(armed, params.n_runs!), true);
     await link.waitT0();
     this.jsPsych.finishTrial({});
   }

@@ -22,6 +22,8 @@ export interface LiveRun {
   nPlannedVolumes: number;
   simulator?: SimulatedScanner;
   monitor?: MonitorSummary;
+  /** aborted by the server: the page had gone and the scanner had sent the run's planned volumes (runs.ts) */
+  pageLost?: boolean;
 }
 
 export interface LiveSession {
@@ -37,6 +39,15 @@ export interface LiveSession {
   progress?: { trial: number; nTrials: number };
   lastResponses: { trial: number; response: string | null; rtMs: number | null; onsetErrorMs: number | null }[];
   warnings: string[];
+  /** when the page last connected or a run last started (ISO): the console lists the newest first */
+  lastActivity: string;
+  /** the operator finished the session (or its page left after its last run): listed under "Earlier sessions" */
+  finished?: boolean;
+}
+
+/** The participant as people say it (the pid, e.g. "P01"): every message to the operator names them so. */
+export function who(live: LiveSession): string {
+  return live.session.pid || `the participant of session ${live.session.id.slice(0, 8)}`;
 }
 
 /** A run that is armed or running: its pulses count and it holds its trigger source. */

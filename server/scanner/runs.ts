@@ -15,6 +15,11 @@
  *   armed            first pulse                                 running            trigger source / the page
  *   armed, running   abort                                       aborted            operator (page gets run:abort)
  *   armed, running   run:end (aborted or not)                    ended / aborted    the page
+ *   running          a pulse past the planned volumes (or the    aborted (page      server: the scan is over and
+ *                    page leaving after them) while no page is   lost)              no page shows it; a retake
+ *                    connected                                                      is offered once a page waits
+ *   aborted (page    run:end, not aborted: the page came back    ended              the page (it ran the run on
+ *   lost)            and had shown the whole run                                    its own clock)
  *   ended, aborted   run:end again                               (no change)        the page retrying its end
  *   armed, running   retake of it after a server restart         aborted            operator (an orphan: in the
  *   (not live)                                                                      log as going, not in memory)
@@ -22,7 +27,11 @@
  * Waiting: run:ready N makes the page wait for run N (readyRun); a start or retake takes it. A page
  * that sends run:ready for the run going (a reload) rejoins it instead: run:armed again, with lastSeq.
  * Past the last run the page is told runs:done at once, unless a retake is offered; then the operator
- * retakes or finishes.
+ * retakes or finishes. Finishing (or the page leaving after its last run) lists the session under the
+ * console's "Earlier sessions".
+ *
+ * While a retake of run N - 1 is offered the operator may also start run N: that skips the retake
+ * (the console labels it so, "Skip run N - 1: start run N").
  *
  * A retake is offered while the page waits for run N ≥ 2 if the latest attempt of run N - 1 was aborted
  * or is an orphan, and that run has had at most scanner.retakes attempts (so at most scanner.retakes
@@ -38,7 +47,7 @@ import type { SessionRow } from "../../storage/store.ts";
 import type { DesignSet } from "../../study/online-design.ts";
 import { buildScannerDesign } from "../../study/scanner-design.ts";
 import type { StudyConfig } from "../../study/study-config.ts";
-import { addWarning, armedMessage, isGoing, monitorRun, warningLine, type LiveRun, type LiveSession } from "./live-session.ts";
+import { addWarning, armedMessage, isGoing, monitorRun, warningLine, who, type LiveRun, type LiveSession } from "./live-session.ts";
 import { addPulse } from "./run-pulses.ts";
 import { feedingSource } from "./source-names.ts";
 
@@ -74,6 +83,8 @@ export interface ScannerRunsOptions {
 
 export class ScannerRuns {
   private readonly sessions = new Map<string, LiveSession>();
+  /** set by close(): the pages' sockets closing with the server are not pages lost */
+  private closed = false;
 
   constructor(private readonly opts: ScannerRunsOptions) {}
 
@@ -87,21 +98,25 @@ export class ScannerRuns {
   pageConnected(session: SessionRow): void {
     const study = this.opts.studies.get(session.studyId);
     if (!study?.config.scanner) throw new UserError(`session ${session.id} belongs to study "${session.studyId}", which has no scanner section`);
-    const live = this.sessions.get(session.id) ?? { session, scanner: study.config.scanner, connected: 0, disconnects: 0, lastResponses: [], warnings: [] };
-    if (live.connected === 0 && live.disconnects > 0) this.warning(live, "participant page reconnected");
+    const live: LiveSession = this.sessions.get(session.id) ?? { session, scanner: study.config.scanner, connected: 0, disconnects: 0, lastResponses: [], warnings: [], lastActivity: "" };
+    if (live.connected === 0 && live.disconnects > 0) this.warning(live, `${who(live)}'s page reconnected`);
     live.connected++;
+    live.lastActivity = new Date().toISOString();
     this.sessions.set(session.id, live);
     this.opts.changed();
   }
 
   pageDisconnected(sessionId: string): void {
     const live = this.sessions.get(sessionId);
-    if (!live) return;
+    if (!live || this.closed) return;
     live.connected = Math.max(0, live.connected - 1);
     if (live.connected === 0) {
       live.disconnects++;
       if (live.run && isGoing(live.run.row)) {
-        this.warning(live, "participant page lost its connection; the run goes on on the page's clock");
+        this.warning(live, `${who(live)}'s page lost its connection; the run goes on on the page's clock`);
+        this.abortIfPageLost(live);
+      } else if (live.readyRun !== undefined && live.readyRun > live.scanner.runs && !this.retakeOffer(live)) {
+        live.finished = true; // the page left after its last run: nothing more to do for it
       }
     }
     this.opts.changed();
@@ -117,8 +132,10 @@ export class ScannerRuns {
       return;
     }
     live.readyRun = run;
-    this.opts.changed();
     const offer = this.retakeOffer(live);
+    // a finished session stays finished when its page merely reconnects; waiting for a run reopens it
+    if (run <= live.scanner.runs || offer) live.finished = false;
+    this.opts.changed();
     // past the last run the page waits only while the operator may still retake an aborted last run
     if (run > live.scanner.runs && !offer) this.opts.toSession(sessionId, "runs:done", {});
     // the keyboard box types into the page itself: nothing for an operator to start (unless a retake is possible)
@@ -130,7 +147,8 @@ export class ScannerRuns {
    * server restart (still "running" in the log but not live), and a retake is left.
    */
   retakeOffer(live: LiveSession): RetakeOffer | undefined {
-    if (live.readyRun === undefined || live.readyRun < 2) return undefined;
+    // finished: the page has been told the runs are done and plays no run any more
+    if (live.readyRun === undefined || live.readyRun < 2 || live.finished) return undefined;
     const run = live.readyRun - 1;
     const attempts = this.opts.store.runsOfSession(live.session.id).filter((r) => r.run === run);
     const latest = attempts.at(-1);
@@ -146,7 +164,7 @@ export class ScannerRuns {
     const live = this.live(sessionId);
     const offer = this.retakeOffer(live);
     if (!offer) {
-      throw new UserError(`session ${sessionId} has no aborted run to retake now (a retake is offered while the page waits after an aborted run, at most ${live.scanner.retakes} per run)`, 409);
+      throw new UserError(`${who(live)} has no aborted run to retake now (a retake is offered while the page waits after an aborted run, at most ${live.scanner.retakes} per run)`, 409);
     }
     if (offer.orphan) {
       const note = `run ${offer.run} was cut off by a server restart; logged as aborted and retaken`;
@@ -157,34 +175,37 @@ export class ScannerRuns {
     return this.startRun(sessionId, simulate, offer);
   }
 
-  /** After an aborted last run, end the scanning part without a retake. */
+  /**
+   * After the last run (aborted or not), end the scanning part without a retake; the session is then
+   * listed under the console's "Earlier sessions".
+   */
   finishRuns(sessionId: string): void {
     const live = this.live(sessionId);
-    if (live.readyRun === undefined || live.readyRun <= live.scanner.runs) throw new UserError(`session ${sessionId} still has run ${live.readyRun ?? "?"} to do; start it (or abort it) instead`, 409);
-    live.readyRun = undefined;
+    if (live.readyRun === undefined || live.readyRun <= live.scanner.runs) {
+      const todo = live.readyRun ?? live.run?.row.run ?? 1;
+      throw new UserError(`${who(live)} still has run ${todo} to do (of ${live.scanner.runs}); start it (or abort it) instead of finishing`, 409);
+    }
+    live.finished = true;
     this.opts.toSession(sessionId, "runs:done", {});
     this.opts.changed();
   }
 
   startRun(sessionId: string, simulate?: SimulateOverride, retake?: { run: number; attempt: number }): RunArmed {
     const live = this.sessions.get(sessionId);
-    if (!live || live.connected === 0) throw new UserError(`no participant page is connected for session ${sessionId}; open it (and wait for "Waiting for the scanner") before starting the run`, 409);
+    if (!live) throw new UserError(`no participant page is connected for session ${sessionId} (none has connected since the server started); open it (and wait for "Waiting for the scanner") before starting the run`, 409);
+    if (live.connected === 0) throw new UserError(`${who(live)}'s page is not connected; open it again (and wait for "Waiting for the scanner") before starting the run`, 409);
     if (live.run && isGoing(live.run.row)) {
-      throw new UserError(`run ${live.run.row.run} of session ${sessionId} is still going; abort it first`, 409);
+      throw new UserError(`run ${live.run.row.run} of ${who(live)} is still going; abort it first`, 409);
     }
-    if (live.readyRun === undefined) throw new UserError(`the page of session ${sessionId} is not waiting for a run yet; let the participant get to the "Waiting for the scanner" screen`, 409);
-    for (const other of this.sessions.values()) {
-      const r = other.run;
-      if (other !== live && r && other.session.studyId === live.session.studyId && r.row.source !== "simulated" && isGoing(r.row)) {
-        throw new UserError(`session ${other.session.id} has a run going on the same trigger source; abort it first`, 409);
-      }
-    }
+    if (live.readyRun === undefined) throw new UserError(`${who(live)}'s page is not waiting for a run yet; let the participant get to the "Waiting for the scanner" screen`, 409);
+    const holder = this.sourceHolder(live);
+    if (holder?.run) throw new UserError(`${who(holder)}'s run ${holder.run.row.run} is going on the same trigger source; abort it first`, 409);
     const { scanner } = live;
     const study = this.opts.studies.get(live.session.studyId)!;
     const design = buildScannerDesign(study.config, study.stimuli.set, live.session.seed);
     const runNo = retake?.run ?? live.readyRun;
     const spec = design.runs.find((r) => r.run === runNo);
-    if (!spec) throw new UserError(`session ${sessionId} has no run ${runNo}: its last run was aborted; retake it or finish`, 409);
+    if (!spec) throw new UserError(`${who(live)} has no run ${runNo}: all ${scanner.runs} runs are done; retake the last one (if it was aborted) or finish`, 409);
     const attempt = retake?.attempt ?? this.opts.store.runsOfSession(sessionId).filter((r) => r.run === runNo).length + 1;
     const sim = scanner.trigger.simulated;
     const simulated = scanner.trigger.source === "simulated" ? { ...sim, ...simulate } : undefined;
@@ -205,6 +226,7 @@ export class ScannerRuns {
     const run: LiveRun = { row, attempt, scanner, pulses: [], seq: 0, nPlannedVolumes: scanner.dummyVolumes + spec.summary.nVolumes };
     live.run = run;
     live.readyRun = undefined;
+    live.lastActivity = row.startedAt;
     live.progress = { trial: 0, nTrials: spec.trials.length };
     live.lastResponses = [];
     const armed = armedMessage(run);
@@ -224,7 +246,7 @@ export class ScannerRuns {
   abortRun(sessionId: string): void {
     const live = this.live(sessionId);
     const run = live.run;
-    if (!run || run.row.status === "ended" || run.row.status === "aborted") throw new UserError(`session ${sessionId} has no run going`, 409);
+    if (!run || run.row.status === "ended" || run.row.status === "aborted") throw new UserError(`${who(live)} has no run going`, 409);
     this.opts.toSession(sessionId, "run:abort", { runId: run.row.runId });
     this.finishRun(live, "aborted");
     this.warning(live, `run ${run.row.run} aborted by the operator`);
@@ -234,6 +256,13 @@ export class ScannerRuns {
 
   endRun(sessionId: string, runId: string, aborted: boolean): void {
     const { live, run } = this.liveRun(sessionId, runId);
+    if (run.pageLost && run.row.status === "aborted" && !aborted) {
+      // the page ran the whole run on its own clock while it was away: its data is complete
+      run.pageLost = false;
+      this.finishRun(live, "ended");
+      this.warning(live, `${who(live)}'s page came back and ended run ${run.row.run} normally; logged as ended, not aborted`);
+      return;
+    }
     if (run.row.status === "ended" || run.row.status === "aborted") return; // a retried end
     this.finishRun(live, aborted ? "aborted" : "ended");
   }
@@ -302,13 +331,46 @@ export class ScannerRuns {
 
   /** Stops the simulated scanners (the runs stay as they are in the log). */
   close(): void {
+    this.closed = true;
     for (const live of this.sessions.values()) live.run?.simulator?.stop();
+  }
+
+  /**
+   * Another session whose going run holds the trigger source this session's runs need. A serial port or
+   * the relay is shared by the study's sessions; a simulated source is each run's own, and keyboard
+   * pulses enter at each page.
+   */
+  sourceHolder(live: LiveSession): LiveSession | undefined {
+    const shared = (source: string) => source === "serial" || source === "relay";
+    if (!shared(live.scanner.trigger.source)) return undefined;
+    for (const other of this.sessions.values()) {
+      const r = other.run;
+      if (other !== live && r && other.session.studyId === live.session.studyId && shared(r.row.source) && isGoing(r.row)) return other;
+    }
+    return undefined;
   }
 
   // --- inside -----------------------------------------------------------------------------------
 
   private addPulse(live: LiveSession, pulse: Pulse): boolean {
-    return addPulse(live, pulse, this.opts);
+    const taken = addPulse(live, pulse, this.opts);
+    if (taken && live.connected === 0) this.abortIfPageLost(live);
+    return taken;
+  }
+
+  /**
+   * A running run whose page is gone once the scanner has sent all its planned volumes: nobody saw it
+   * through, so it is logged as aborted (page lost) and a retake is offered once a page waits again,
+   * instead of the console counting volumes past the plan for ever. A page that comes back and ends
+   * the run normally turns it back to ended (endRun).
+   */
+  private abortIfPageLost(live: LiveSession): void {
+    const run = live.run;
+    if (!run || run.row.status !== "running" || live.connected > 0) return;
+    if ((run.monitor?.nVolumes ?? 0) < run.nPlannedVolumes) return;
+    run.pageLost = true;
+    this.finishRun(live, "aborted");
+    this.warning(live, `run ${run.row.run} aborted (page lost): ${who(live)}'s page was not connected when the scanner had sent its ${run.nPlannedVolumes} planned volumes`);
   }
 
   private warning(live: LiveSession, message: string): void {
@@ -328,13 +390,13 @@ export class ScannerRuns {
 
   private live(sessionId: string): LiveSession {
     const live = this.sessions.get(sessionId);
-    if (!live) throw new UserError(`session ${sessionId} has no scanner page connected; open the participant page first`, 409);
+    if (!live) throw new UserError(`no participant page is connected for session ${sessionId} (none has connected since the server started); open the participant page first`, 409);
     return live;
   }
 
   private liveRun(sessionId: string, runId: string): { live: LiveSession; run: LiveRun } {
     const live = this.live(sessionId);
-    if (!live.run || live.run.row.runId !== runId) throw new UserError(`run ${runId} is not the current run of session ${sessionId}`, 409);
+    if (!live.run || live.run.row.runId !== runId) throw new UserError(`run ${runId} is not the current run of ${who(live)} (session ${sessionId})`, 409);
     return { live, run: live.run };
   }
 }

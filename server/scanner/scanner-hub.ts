@@ -72,7 +72,11 @@ export class ScannerHub {
   }
 
   state(): ConsoleState {
-    return consoleState(this.clock(), this.sources.list(), this.runs.all(), (live) => this.runs.retakeOffer(live));
+    return consoleState(this.clock(), this.sources.list(), this.runs.all(), (live) => {
+      const retake = this.runs.retakeOffer(live);
+      const sourceHolder = this.runs.sourceHolder(live);
+      return { ...(retake && { retake }), ...(sourceHolder && { sourceHolder }) };
+    });
   }
 
   /** Coalesces bursts of changes into one console update per 100 ms. */

@@ -226,12 +226,12 @@ test("keyboard trigger: '5' presses are pulses, never responses, and do not end 
 test("operator console: live state, start and abort a run from the admin page", { timeout: 120_000 }, async () => {
   const { page, sessionId } = await openParticipant("scanner-sim", "console1");
   const consolePage = await openConsole(browser, server.url); // accepts "Abort this run?"
-  const row = consolePage.locator(`tr[data-session="${sessionId}"]`);
-  await row.locator("text=waiting for run 1").waitFor({ timeout: 10_000 });
+  const row = consolePage.locator(`[data-session="${sessionId}"]`);
+  await row.locator("text=waits for run 1").waitFor({ timeout: 10_000 });
   await row.locator('button[data-action="run:start"]').click();
   // volumes come in and the measured TR shows up next to the nominal one
   await consolePage.waitForFunction(
-    (id) => /\d+ \/ \d+/.test(document.querySelector(`tr[data-session="${id}"]`)?.children[3]?.textContent ?? "") && /49\d\.\d\d|50\d\.\d\d/.test(document.querySelector(`tr[data-session="${id}"]`)?.children[4]?.textContent ?? ""),
+    (id) => /running: \d+ \/ \d+ volumes/.test(document.querySelector(`[data-session="${id}"]`)?.textContent ?? "") && /(49\d|50\d)\.\d\d ms measured/.test(document.querySelector(`[data-session="${id}"]`)?.textContent ?? ""),
     sessionId,
     { timeout: 15_000 },
   );
@@ -239,7 +239,7 @@ test("operator console: live state, start and abort a run from the admin page", 
   await runT0(page, 10_000);
   await row.locator('button[data-action="run:abort"]').click();
   await waitingForScanner(page); // the page moves on to run 2
-  await row.locator("text=waiting for run 2").waitFor({ timeout: 10_000 });
+  await row.locator("text=skip it and go on to run 2").waitFor({ timeout: 10_000 });
   assert.match(await row.innerText(), /aborted by the operator/);
   await page.waitForFunction(() => window.advsight!.queue.status().pending === 0, undefined, { timeout: 20_000 });
   const rows = (await getJson(`${server.url}/api/export/sessions/${sessionId}/trials.json`)) as Record<string, unknown>[];
@@ -382,7 +382,7 @@ test("retakes: an aborted run is scanned again when the operator asks, also the 
 test("retakes from the console: a reload during a retake rejoins it; after an aborted last run, finish without one", { timeout: 180_000 }, async () => {
   const { page, sessionId, errors } = await openParticipant("scanner-sim", "retake2");
   const consolePage = await openConsole(browser, server.url);
-  const row = consolePage.locator(`tr[data-session="${sessionId}"]`);
+  const row = consolePage.locator(`[data-session="${sessionId}"]`);
   const trialsOf = async (attempt: number) => ((await getJson(`${server.url}/api/export/sessions/${sessionId}/trials.json`)) as Record<string, unknown>[]).filter((r) => r.kind === "scanner" && r.run === 1 && r.attempt === attempt);
 
   // aborted before its first volume: no t0, every image recorded as not shown
@@ -406,7 +406,7 @@ test("retakes from the console: a reload during a retake rejoins it; after an ab
   await row.locator('button[data-action="run:start"]').click();
   await runT0(page);
   await row.locator('button[data-action="run:abort"]').click();
-  await row.locator("text=after the last run: retake it or finish").waitFor({ timeout: 10_000 });
+  await row.locator("text=was aborted: retake it or finish without it").waitFor({ timeout: 10_000 });
   await row.locator('button[data-action="runs:finish"]').click();
   await finishSession(page, 30_000); // complete: every planned record is stored
   const runs = (await getJson(`${server.url}/api/scanner/sessions/${sessionId}/runs`)) as { run: number; status: string; runId: string }[];

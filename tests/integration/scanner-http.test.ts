@@ -76,7 +76,7 @@ test("bad requests are refused with a reason: token, content type, body, page no
   assert.match(notReady.error, /not waiting for a run yet/);
   const nobody = await errorOf(await post(`no-such-session/runs/abort`));
   assert.equal(nobody.status, 409);
-  assert.match(nobody.error, /no scanner page connected/);
+  assert.match(nobody.error, /no participant page is connected for session no-such-session/);
   const bids = await fetch(`${server.url}/api/scanner/sessions/no-such-session/bids`, { headers: { authorization: `Bearer ${ADMIN}` } });
   assert.equal(bids.status, 404);
 });

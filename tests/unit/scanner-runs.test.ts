@@ -84,14 +84,14 @@ test("a run starts only while a page is connected and waits for a run; then the 
   const s = session("s1", serialA);
   const [noPage, noPageMsg] = refusal(() => runs.startRun("s1"));
   assert.equal(noPage, 409);
-  assert.match(noPageMsg, /no participant page is connected/);
+  assert.match(noPageMsg, /no participant page is connected for session s1 \(none has connected since the server started\)/);
   runs.pageConnected(s);
   const [notWaiting, notWaitingMsg] = refusal(() => runs.startRun("s1"));
   assert.equal(notWaiting, 409);
-  assert.match(notWaitingMsg, /not waiting for a run yet/);
+  assert.match(notWaitingMsg, /^P-s1's page is not waiting for a run yet/, "named by the participant's label, not the session id");
   runs.ready("s1", 1);
   runs.pageDisconnected("s1");
-  assert.match(refusal(() => runs.startRun("s1"))[1], /no participant page is connected/, "a page that waited and left cannot be started");
+  assert.match(refusal(() => runs.startRun("s1"))[1], /^P-s1's page is not connected/, "a page that waited and left cannot be started");
   runs.pageConnected(s);
   assert.equal(to("s1", "run:armed").length, 0, "a serial-source run waits for the operator");
 
@@ -103,18 +103,23 @@ test("a run starts only while a page is connected and waits for a run; then the 
 });
 
 test("no second start while a run goes, in the session or on the study's trigger source in another session", () => {
-  const { runs, waiting } = setup();
+  const { runs, waiting, liveOf } = setup();
   waiting(session("s1", serialA), 1);
   runs.startRun("s1");
   runs.ready("s1", 2); // the page waits again, but run 1 still goes
   const [status, message] = refusal(() => runs.startRun("s1"));
   assert.equal(status, 409);
-  assert.match(message, /run 1 of session s1 is still going; abort it first/);
+  assert.match(message, /run 1 of P-s1 is still going; abort it first/);
 
   waiting(session("s2", serialA), 1);
-  assert.match(refusal(() => runs.startRun("s2"))[1], /session s1 has a run going on the same trigger source/);
+  assert.match(refusal(() => runs.startRun("s2"))[1], /P-s1's run 1 is going on the same trigger source/);
   runs.abortRun("s1");
   assert.equal(runs.startRun("s2").run, 1, "once the other run is aborted the source is free");
+
+  // keyboard pulses enter at each page: two keyboard sessions of a study run side by side
+  waiting(session("k1", keyboard), 1);
+  waiting(session("k2", keyboard), 1);
+  assert.deepEqual([liveOf("k1").run?.row.status, liveOf("k2").run?.row.status], ["armed", "armed"]);
 });
 
 test("abort: the page is told, the log says aborted (with the monitor and a warning), a second abort is refused", () => {
@@ -146,7 +151,7 @@ test("end: the page ends its run; an end sent again is a no-op; only the current
   assert.equal(ended.status, "ended");
   runs.endRun("s1", runId, true); // retried, even claiming an abort
   assert.deepEqual(store.getRun(runId), ended);
-  assert.match(refusal(() => runs.endRun("s1", "another-run", false))[1], /is not the current run of session s1/);
+  assert.match(refusal(() => runs.endRun("s1", "another-run", false))[1], /is not the current run of P-s1 \(session s1\)/);
   assert.equal(runs.routeSourcePulse("serial", "serial /dev/A", 6000), false, "an ended run takes no pulses");
 });
 
@@ -194,6 +199,7 @@ test("at most scanner.retakes retakes of a run (the default 2, or 0); then the p
   assert.match(refusal(() => runs.retakeRun("s1"))[1], /at most 2 per run/);
   runs.finishRuns("s1"); // the operator may still close the scanning part
   assert.equal(to("s1", "runs:done").length, 2);
+  assert.match(refusal(() => runs.retakeRun("s1"))[1], /no aborted run to retake now/, "after finishing nothing is retaken");
 
   waiting(session("n1", noRetakes), 1);
   runs.startRun("n1");
@@ -293,4 +299,94 @@ test("the hub counts a pulse no run takes as idle on its source, and shows the s
   } finally {
     await hub.close();
   }
+});
+
+/** Pulses on the TR grid from the serial port that feeds serialA, numbered from `from`. */
+function pulses(runs: ScannerRuns, from: number, to: number): boolean[] {
+  const taken: boolean[] = [];
+  for (let v = from; v <= to; v++) taken.push(runs.routeSourcePulse("serial", "serial /dev/A", v * TR));
+  return taken;
+}
+
+test("page lost: a running run whose page is gone is aborted once the scanner has sent its planned volumes, and a retake is offered", () => {
+  const { runs, store, waiting, liveOf } = setup();
+  const s = session("s1", serialA);
+  waiting(s, 1);
+  const { runId } = runs.startRun("s1");
+  const planned = liveOf("s1").run!.nPlannedVolumes;
+  assert.ok(planned > 3, `a run of ${planned} volumes`);
+  pulses(runs, 1, 2);
+  runs.pageDisconnected("s1");
+  pulses(runs, 3, planned - 1);
+  assert.equal(store.getRun(runId)?.status, "running", "before its last planned volume the run may still be seen through by a page that comes back");
+  pulses(runs, planned, planned);
+  const row = store.getRun(runId)!;
+  assert.equal(row.status, "aborted");
+  assert.ok(row.warnings.some((w) => /run 1 aborted \(page lost\): P-s1's page was not connected/.test(w)), row.warnings.join(" | "));
+  assert.deepEqual(pulses(runs, planned + 1, planned + 4), [false, false, false, false], "pulses past the plan are no longer counted to the run");
+
+  // a fresh page (a reload after the loss) waits for run 2: the lost run is offered for a retake
+  runs.pageConnected(s);
+  runs.ready("s1", 2);
+  assert.deepEqual(runs.retakeOffer(liveOf("s1")), { run: 1, attempt: 2 });
+  const retake = runs.retakeRun("s1");
+  assert.deepEqual([retake.run, retake.attempt], [1, 2]);
+});
+
+test("page lost, then back: a page that ran the whole run on its own clock ends it normally, and it is logged as ended", () => {
+  const { runs, store, waiting, liveOf } = setup();
+  const s = session("s1", serialA);
+  waiting(s, 1);
+  const { runId } = runs.startRun("s1");
+  const planned = liveOf("s1").run!.nPlannedVolumes;
+  pulses(runs, 1, 2);
+  runs.pageDisconnected("s1");
+  pulses(runs, 3, planned);
+  assert.equal(store.getRun(runId)?.status, "aborted");
+  runs.pageConnected(s);
+  runs.endRun("s1", runId, false); // socket.io sends the page's buffered run:end on reconnection
+  const row = store.getRun(runId)!;
+  assert.equal(row.status, "ended");
+  assert.ok(row.warnings.some((w) => /came back and ended run 1 normally/.test(w)), row.warnings.join(" | "));
+  runs.ready("s1", 2);
+  assert.equal(runs.retakeOffer(liveOf("s1")), undefined, "a run seen through is not offered for a retake");
+});
+
+test("a page that drops out briefly and comes back before the run's volumes are in keeps its run going", () => {
+  const { runs, store, waiting, liveOf } = setup();
+  const s = session("s1", serialA);
+  waiting(s, 1);
+  const { runId } = runs.startRun("s1");
+  const planned = liveOf("s1").run!.nPlannedVolumes;
+  pulses(runs, 1, 2);
+  runs.pageDisconnected("s1");
+  runs.pageConnected(s);
+  pulses(runs, 3, planned + 2);
+  assert.equal(store.getRun(runId)?.status, "running", "the page ends its own run");
+  runs.endRun("s1", runId, false);
+  assert.equal(store.getRun(runId)?.status, "ended");
+});
+
+test("page lost after the last planned volume: the page leaving then aborts the run at once", () => {
+  const { runs, store, waiting, liveOf } = setup();
+  waiting(session("s1", serialA), 1);
+  const { runId } = runs.startRun("s1");
+  pulses(runs, 1, liveOf("s1").run!.nPlannedVolumes);
+  assert.equal(store.getRun(runId)?.status, "running", "with its page there the run is the page's to end");
+  runs.pageDisconnected("s1");
+  assert.equal(store.getRun(runId)?.status, "aborted");
+});
+
+test("finish without a retake: the page is told the runs are done, and the aborted last run is no longer offered", () => {
+  const { runs, to, waiting, liveOf } = setup();
+  waiting(session("s1", serialB), 1);
+  runs.startRun("s1");
+  runs.abortRun("s1");
+  runs.ready("s1", 2);
+  assert.deepEqual(runs.retakeOffer(liveOf("s1")), { run: 1, attempt: 2 });
+  runs.finishRuns("s1");
+  assert.equal(to("s1", "runs:done").length, 1);
+  assert.equal(runs.retakeOffer(liveOf("s1")), undefined);
+  assert.match(refusal(() => runs.retakeRun("s1"))[1], /^P-s1 has no aborted run to retake now/);
+  assert.equal(to("s1", "run:armed").length, 1, "no run armed for a page that has gone on");
 });
