@@ -1,0 +1,160 @@
+/**
+ * One response per image presentation (or per image over its repeats) from a run's BOLD.
+ * LSA, least squares all: one design with a regressor per trial. LSS, least squares separate (Mumford et
+ * al. 2012, NeuroImage 59:2636): one model per trial, with that trial and the other trials as one
+ * regressor ("pooled") or one per condition ("by-condition"); the trial's beta is kept.
+ * Events without an item (e.g. attention checks) are modelled as nuisance conditions in every model.
+ *
+ * LSS under AR(1) noise: the coefficient of each voxel is estimated once, from the residuals of the
+ * condition-level model, and every trial's model is fitted with that voxel's whitening (refitting rho for
+ * each of hundreds of models would change it by little and cost as much as the models themselves).
+ */
+import { CholeskyDecomposition, Matrix as MlMatrix } from "ml-matrix";
+import { UserError } from "../../common/errors.ts";
+import { matmul } from "../linalg/gemm.ts";
+import type { Matrix } from "../linalg/matrix.ts";
+import { makeDesignMatrix, type DesignMatrix, type DesignOptions, type GlmEvent } from "./design-matrix.ts";
+import { fitGlm, whitenAr1, type NoiseModel } from "./fit.ts";
+
+export interface TrialEvent extends GlmEvent {
+  /** the image (stimulus id); events without one are nuisance conditions */
+  item?: string;
+}
+
+export type SingleTrialModel = "lsa" | "lss";
+
+export interface SingleTrialOptions extends DesignOptions {
+  model?: SingleTrialModel;
+  /** one estimate per presentation (default) or per image, its repeats in one regressor */
+  per?: "presentation" | "image";
+  /** LSS: the other trials in one regressor (default) or one per condition */
+  lssRest?: "pooled" | "by-condition";
+  noiseModel?: NoiseModel;
+  bins?: number;
+}
+
+export interface TrialLabel {
+  /** the design column */
+  column: string;
+  item: string;
+  trialType: string;
+  /** presentation number of this item in the run, from 1 (0 when estimated per image) */
+  repeat: number;
+  onset: number;
+}
+
+export interface SingleTrialBetas {
+  labels: TrialLabel[];
+  /** trials x voxels */
+  betas: Matrix;
+  /** the design the estimates come from (LSA), or the condition-level design (LSS) */
+  design: DesignMatrix;
+  rho: Float64Array;
+  warnings: string[];
+}
+
+interface Trial {
+  label: TrialLabel;
+  events: TrialEvent[];
+}
+
+function trialsOf(events: readonly TrialEvent[], per: "presentation" | "image"): { trials: Trial[]; nuisance: GlmEvent[] } {
+  const trials = new Map<string, Trial>();
+  const repeats = new Map<string, number>();
+  const nuisance: GlmEvent[] = [];
+  const sorted = [...events].sort((a, b) => a.onset - b.onset);
+  for (const e of sorted) {
+    if (e.item === undefined || e.item === "") {
+      nuisance.push({ onset: e.onset, duration: e.duration, trialType: e.trialType, modulation: e.modulation });
+      continue;
+    }
+    const repeat = (repeats.get(e.item) ?? 0) + 1;
+    repeats.set(e.item, repeat);
+    const column = per === "image" ? `item_${e.item}` : `trial_${String(trials.size + 1).padStart(3, "0")}_${e.item}`;
+    const t = trials.get(column);
+    if (t) t.events.push(e);
+    else trials.set(column, { label: { column, item: e.item, trialType: e.trialType, repeat: per === "image" ? 0 : repeat, onset: e.onset }, events: [e] });
+  }
+  if (trials.size === 0) throw new UserError("no event names an image (stimulus id): single-image estimates need an item per event");
+  return { trials: [...trials.values()], nuisance };
+}
+
+const asColumn = (t: Trial, name: string): GlmEvent[] => t.events.map((e) => ({ onset: e.onset, duration: e.duration, trialType: name, modulation: e.modulation }));
+
+export function singleTrialBetas(times: Float64Array, events: readonly TrialEvent[], Y: Matrix, opts: SingleTrialOptions = {}): SingleTrialBetas {
+  const { trials, nuisance } = trialsOf(events, opts.per ?? "presentation");
+  const noiseModel = opts.noiseModel ?? "ar1";
+  if (opts.hrfModel && opts.hrfModel !== "glover" && opts.hrfModel !== "spm") {
+    throw new UserError(`single-image estimates take one regressor per trial: use hrf glover or spm, not "${opts.hrfModel}"`);
+  }
+  if ((opts.model ?? "lss") === "lsa") {
+    const design = makeDesignMatrix(times, [...trials.flatMap((t) => asColumn(t, t.label.column)), ...nuisance], opts);
+    const fit = fitGlm(design.matrix, Y, { noiseModel, bins: opts.bins });
+    const V = Y.cols;
+    const betas = new Float64Array(trials.length * V);
+    trials.forEach((t, k) => {
+      const j = design.names.indexOf(t.label.column);
+      betas.set(fit.beta.data.subarray(j * V, (j + 1) * V), k * V);
+    });
+    return { labels: trials.map((t) => t.label), betas: { rows: trials.length, cols: V, data: betas }, design, rho: fit.rho, warnings: design.warnings };
+  }
+  return lss(times, trials, nuisance, Y, opts, noiseModel);
+}
+
+/** Row j of pinv(X) for a full-rank X: e_j' (X'X)^-1 X', the weights that give regressor j's beta. */
+function rowOfPinv(X: Matrix, j: number): Float64Array {
+  const { rows: n, cols: p, data } = X;
+  const G = new MlMatrix(p, p);
+  for (let a = 0; a < p; a++) {
+    for (let b = a; b < p; b++) {
+      let s = 0;
+      for (let t = 0; t < n; t++) s += data[t * p + a]! * data[t * p + b]!;
+      G.set(a, b, s);
+      G.set(b, a, s);
+    }
+  }
+  const e = MlMatrix.zeros(p, 1);
+  e.set(j, 0, 1);
+  const a = new CholeskyDecomposition(G).solve(e);
+  const w = new Float64Array(n);
+  for (let t = 0; t < n; t++) {
+    let s = 0;
+    for (let k = 0; k < p; k++) s += data[t * p + k]! * a.get(k, 0);
+    w[t] = s;
+  }
+  return w;
+}
+
+function lss(times: Float64Array, trials: Trial[], nuisance: GlmEvent[], Y: Matrix, opts: SingleTrialOptions, noiseModel: NoiseModel): SingleTrialBetas {
+  const rest = opts.lssRest ?? "pooled";
+  // the condition-level model: its residuals give rho, and it is the design users see for the run
+  const conditionEvents: GlmEvent[] = [...trials.flatMap((t) => asColumn(t, t.label.trialType)), ...nuisance];
+  const design = makeDesignMatrix(times, conditionEvents, opts);
+  const rho = noiseModel === "ar1" ? fitGlm(design.matrix, Y, { noiseModel: "ar1", bins: opts.bins }).rho : new Float64Array(Y.cols);
+  const designs = trials.map((trial, i) => {
+    const others = trials.filter((_, k) => k !== i);
+    const restEvents = others.flatMap((t) => asColumn(t, rest === "pooled" ? "lss_other_trials" : `lss_other_${t.label.trialType}`));
+    const d = makeDesignMatrix(times, [...asColumn(trial, "lss_this_trial"), ...restEvents, ...nuisance], opts);
+    return { X: d.matrix, j: d.names.indexOf("lss_this_trial") };
+  });
+  const V = Y.cols;
+  const T = Y.rows;
+  const betas = new Float64Array(trials.length * V);
+  const byRho = new Map<number, number[]>();
+  rho.forEach((r, v) => {
+    const g = byRho.get(r);
+    if (g) g.push(v);
+    else byRho.set(r, [v]);
+  });
+  for (const [r, voxels] of byRho) {
+    // every trial's beta weights under this whitening, then all voxels with this rho in one product
+    const W = new Float64Array(trials.length * T);
+    designs.forEach(({ X, j }, i) => W.set(rowOfPinv(r === 0 ? X : whitenAr1(X, r), j), i * T));
+    const sub = new Float64Array(T * voxels.length);
+    for (let t = 0; t < T; t++) for (const [k, v] of voxels.entries()) sub[t * voxels.length + k] = Y.data[t * V + v]!;
+    const wy = r === 0 ? { rows: T, cols: voxels.length, data: sub } : whitenAr1({ rows: T, cols: voxels.length, data: sub }, r);
+    const b = matmul({ rows: trials.length, cols: T, data: W }, wy);
+    for (let i = 0; i < trials.length; i++) for (const [k, v] of voxels.entries()) betas[i * V + v] = b.data[i * voxels.length + k]!;
+  }
+  return { labels: trials.map((t) => t.label), betas: { rows: trials.length, cols: V, data: betas }, design, rho, warnings: [...design.warnings] };
+}
