@@ -53,6 +53,22 @@ export interface SingleTrialBetas {
   warnings: string[];
 }
 
+/**
+ * Everything about a run's single-image model that does not depend on the voxels: the designs, and
+ * (LSS) each trial's beta weights per AR(1) coefficient, kept as they are met so that voxel blocks
+ * of the same run reuse them.
+ */
+export interface SingleTrialPlan {
+  model: SingleTrialModel;
+  noiseModel: NoiseModel;
+  bins: number | undefined;
+  labels: TrialLabel[];
+  design: DesignMatrix;
+  /** LSS: each trial's own design and the index of its column */
+  trialDesigns: { X: Matrix; j: number }[];
+  weights: Map<number, Matrix>;
+}
+
 interface Trial {
   label: TrialLabel;
   events: TrialEvent[];
@@ -81,24 +97,76 @@ function trialsOf(events: readonly TrialEvent[], per: "presentation" | "image"):
 
 const asColumn = (t: Trial, name: string): GlmEvent[] => t.events.map((e) => ({ onset: e.onset, duration: e.duration, trialType: name, modulation: e.modulation }));
 
-export function singleTrialBetas(times: Float64Array, events: readonly TrialEvent[], Y: Matrix, opts: SingleTrialOptions = {}): SingleTrialBetas {
+export function planSingleTrial(times: Float64Array, events: readonly TrialEvent[], opts: SingleTrialOptions = {}): SingleTrialPlan {
   const { trials, nuisance } = trialsOf(events, opts.per ?? "presentation");
-  const noiseModel = opts.noiseModel ?? "ar1";
+  const model = opts.model ?? "lss";
   if (opts.hrfModel && opts.hrfModel !== "glover" && opts.hrfModel !== "spm") {
     throw new UserError(`single-image estimates take one regressor per trial: use hrf glover or spm, not "${opts.hrfModel}"`);
   }
-  if ((opts.model ?? "lss") === "lsa") {
+  const labels = trials.map((t) => t.label);
+  const base = { model, noiseModel: opts.noiseModel ?? "ar1", bins: opts.bins, labels, weights: new Map<number, Matrix>() };
+  if (model === "lsa") {
     const design = makeDesignMatrix(times, [...trials.flatMap((t) => asColumn(t, t.label.column)), ...nuisance], opts);
-    const fit = fitGlm(design.matrix, Y, { noiseModel, bins: opts.bins });
-    const V = Y.cols;
-    const betas = new Float64Array(trials.length * V);
-    trials.forEach((t, k) => {
-      const j = design.names.indexOf(t.label.column);
+    return { ...base, design, trialDesigns: [] };
+  }
+  // the condition-level model: its residuals give rho, and it is the design users see for the run
+  const design = makeDesignMatrix(times, [...trials.flatMap((t) => asColumn(t, t.label.trialType)), ...nuisance], opts);
+  const rest = opts.lssRest ?? "pooled";
+  const trialDesigns = trials.map((trial, i) => {
+    const others = trials.filter((_, k) => k !== i);
+    const restEvents = others.flatMap((t) => asColumn(t, rest === "pooled" ? "lss_other_trials" : `lss_other_${t.label.trialType}`));
+    const d = makeDesignMatrix(times, [...asColumn(trial, "lss_this_trial"), ...restEvents, ...nuisance], opts);
+    return { X: d.matrix, j: d.names.indexOf("lss_this_trial") };
+  });
+  return { ...base, design, trialDesigns };
+}
+
+/** The single-image betas (trials x voxels) of the voxels in Y (scans x voxels), and their rho. */
+export function estimateSingleTrial(plan: SingleTrialPlan, Y: Matrix): { betas: Matrix; rho: Float64Array } {
+  const V = Y.cols;
+  const n = plan.labels.length;
+  if (plan.model === "lsa") {
+    const fit = fitGlm(plan.design.matrix, Y, { noiseModel: plan.noiseModel, bins: plan.bins });
+    const betas = new Float64Array(n * V);
+    plan.labels.forEach((l, k) => {
+      const j = plan.design.names.indexOf(l.column);
       betas.set(fit.beta.data.subarray(j * V, (j + 1) * V), k * V);
     });
-    return { labels: trials.map((t) => t.label), betas: { rows: trials.length, cols: V, data: betas }, design, rho: fit.rho, warnings: design.warnings };
+    return { betas: { rows: n, cols: V, data: betas }, rho: fit.rho };
   }
-  return lss(times, trials, nuisance, Y, opts, noiseModel);
+  const rho = plan.noiseModel === "ar1" ? fitGlm(plan.design.matrix, Y, { noiseModel: "ar1", bins: plan.bins }).rho : new Float64Array(V);
+  if (plan.design.matrix.rows !== Y.rows) throw new UserError(`the design has ${plan.design.matrix.rows} scans but the data ${Y.rows}: use the design of this run`);
+  const T = Y.rows;
+  const betas = new Float64Array(n * V);
+  const byRho = new Map<number, number[]>();
+  rho.forEach((r, v) => {
+    const g = byRho.get(r);
+    if (g) g.push(v);
+    else byRho.set(r, [v]);
+  });
+  for (const [r, voxels] of byRho) {
+    let W = plan.weights.get(r);
+    if (!W) {
+      // every trial's beta weights under this whitening
+      const w = new Float64Array(n * T);
+      plan.trialDesigns.forEach(({ X, j }, i) => w.set(rowOfPinv(r === 0 ? X : whitenAr1(X, r), j), i * T));
+      W = { rows: n, cols: T, data: w };
+      plan.weights.set(r, W);
+    }
+    const sub = new Float64Array(T * voxels.length);
+    for (let t = 0; t < T; t++) for (const [k, v] of voxels.entries()) sub[t * voxels.length + k] = Y.data[t * V + v]!;
+    const wy = r === 0 ? { rows: T, cols: voxels.length, data: sub } : whitenAr1({ rows: T, cols: voxels.length, data: sub }, r);
+    const b = matmul(W, wy);
+    for (let i = 0; i < n; i++) for (const [k, v] of voxels.entries()) betas[i * V + v] = b.data[i * voxels.length + k]!;
+  }
+  return { betas: { rows: n, cols: V, data: betas }, rho };
+}
+
+/** planSingleTrial and estimateSingleTrial in one call, for data that fits in memory at once. */
+export function singleTrialBetas(times: Float64Array, events: readonly TrialEvent[], Y: Matrix, opts: SingleTrialOptions = {}): SingleTrialBetas {
+  const plan = planSingleTrial(times, events, opts);
+  const { betas, rho } = estimateSingleTrial(plan, Y);
+  return { labels: plan.labels, betas, design: plan.design, rho, warnings: [...plan.design.warnings] };
 }
 
 /** Row j of pinv(X) for a full-rank X: e_j' (X'X)^-1 X', the weights that give regressor j's beta. */
@@ -123,38 +191,4 @@ function rowOfPinv(X: Matrix, j: number): Float64Array {
     w[t] = s;
   }
   return w;
-}
-
-function lss(times: Float64Array, trials: Trial[], nuisance: GlmEvent[], Y: Matrix, opts: SingleTrialOptions, noiseModel: NoiseModel): SingleTrialBetas {
-  const rest = opts.lssRest ?? "pooled";
-  // the condition-level model: its residuals give rho, and it is the design users see for the run
-  const conditionEvents: GlmEvent[] = [...trials.flatMap((t) => asColumn(t, t.label.trialType)), ...nuisance];
-  const design = makeDesignMatrix(times, conditionEvents, opts);
-  const rho = noiseModel === "ar1" ? fitGlm(design.matrix, Y, { noiseModel: "ar1", bins: opts.bins }).rho : new Float64Array(Y.cols);
-  const designs = trials.map((trial, i) => {
-    const others = trials.filter((_, k) => k !== i);
-    const restEvents = others.flatMap((t) => asColumn(t, rest === "pooled" ? "lss_other_trials" : `lss_other_${t.label.trialType}`));
-    const d = makeDesignMatrix(times, [...asColumn(trial, "lss_this_trial"), ...restEvents, ...nuisance], opts);
-    return { X: d.matrix, j: d.names.indexOf("lss_this_trial") };
-  });
-  const V = Y.cols;
-  const T = Y.rows;
-  const betas = new Float64Array(trials.length * V);
-  const byRho = new Map<number, number[]>();
-  rho.forEach((r, v) => {
-    const g = byRho.get(r);
-    if (g) g.push(v);
-    else byRho.set(r, [v]);
-  });
-  for (const [r, voxels] of byRho) {
-    // every trial's beta weights under this whitening, then all voxels with this rho in one product
-    const W = new Float64Array(trials.length * T);
-    designs.forEach(({ X, j }, i) => W.set(rowOfPinv(r === 0 ? X : whitenAr1(X, r), j), i * T));
-    const sub = new Float64Array(T * voxels.length);
-    for (let t = 0; t < T; t++) for (const [k, v] of voxels.entries()) sub[t * voxels.length + k] = Y.data[t * V + v]!;
-    const wy = r === 0 ? { rows: T, cols: voxels.length, data: sub } : whitenAr1({ rows: T, cols: voxels.length, data: sub }, r);
-    const b = matmul({ rows: trials.length, cols: T, data: W }, wy);
-    for (let i = 0; i < trials.length; i++) for (const [k, v] of voxels.entries()) betas[i * V + v] = b.data[i * voxels.length + k]!;
-  }
-  return { labels: trials.map((t) => t.label), betas: { rows: trials.length, cols: V, data: betas }, design, rho, warnings: [...design.warnings] };
 }
