@@ -1,0 +1,230 @@
+/**
+ * Node-only adapter: scanner runs on disk (4-D BOLD NIfTI, BIDS events, optional confounds, a brain mask)
+ * to single-image betas on disk, in the forms `advsight analyze` reads: a 4-D beta NIfTI with a labels
+ * TSV, and per-ROI matrices (.npy) that share the labels. Runs are read one at a time and fitted in
+ * blocks of voxels, so memory holds one run's masked series (float64) and the betas.
+ */
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { writeFileAtomic } from "../../common/atomic-write-node.ts";
+import { UserError } from "../../common/errors.ts";
+import { writeNpy } from "../../common/npy-file.ts";
+import { readNifti, readNiftiSeries, writeNifti1, type NiftiImage } from "../fmri/nifti.ts";
+import { checkSameGrid, maskIndices } from "../fmri/roi.ts";
+import { frameTimes, type DesignMatrix, type DesignOptions } from "./design-matrix.ts";
+import type { NoiseModel } from "./fit.ts";
+import { meanScaling } from "./fit.ts";
+import { glmReportHtml, type RunSummary } from "./report.ts";
+import { estimateSingleTrial, planSingleTrial, type SingleTrialModel, type TrialLabel } from "./single-trial.ts";
+import { parseConfoundsTsv, parseEventsTsv } from "./tables.ts";
+
+export interface GlmRunFiles {
+  bold: string;
+  events: string;
+  confounds?: string;
+}
+
+export interface GlmJob extends Omit<DesignOptions, "confounds"> {
+  runs: GlmRunFiles[];
+  mask: string;
+  /** seconds; otherwise the BOLD's JSON sidecar (RepetitionTime), otherwise its header */
+  tr?: number;
+  /** slice-timing reference, 0 (first slice) to 1 (last), as nilearn's slice_time_ref */
+  sliceTimeRef?: number;
+  confoundColumns?: string[];
+  model?: SingleTrialModel;
+  per?: "presentation" | "image";
+  lssRest?: "pooled" | "by-condition";
+  noiseModel?: NoiseModel;
+  /** percent signal change per voxel first (nilearn's signal_scaling=0); default true */
+  signalScaling?: boolean;
+  itemColumn?: string;
+  /** ROI masks on the BOLD grid: name -> file */
+  rois?: Record<string, string>;
+  out: string;
+  /** voxels fitted at once (memory: scans x block x 8 bytes a few times over) */
+  blockVoxels?: number;
+  onProgress?: (done: number, total: number) => void;
+  log?: (line: string) => void;
+}
+
+export interface GlmOutputs {
+  betas: string;
+  labels: string;
+  designs: string[];
+  rois: Record<string, string>;
+  report: string;
+}
+
+function readBytes(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new UserError(`cannot read the ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+function sidecarTr(bold: string): number | undefined {
+  const json = bold.replace(/\.nii(\.gz)?$/, ".json");
+  if (json === bold || !existsSync(json)) return undefined;
+  let meta: unknown;
+  try {
+    meta = JSON.parse(readFileSync(json, "utf8"));
+  } catch (e) {
+    throw new UserError(`${json} is not valid JSON (${(e as Error).message}); fix the sidecar or remove it and give --tr`);
+  }
+  const tr = (meta as { RepetitionTime?: unknown }).RepetitionTime;
+  if (tr === undefined) return undefined;
+  if (typeof tr !== "number" || !(tr > 0)) throw new UserError(`${json}: RepetitionTime must be a positive number of seconds, got ${JSON.stringify(tr)}`);
+  return tr;
+}
+
+/** The TR from the argument, the sidecar or the header, refusing two that disagree. */
+export function resolveTr(given: number | undefined, sidecar: number | undefined, header: number | undefined, bold: string): number {
+  const close = (a: number, b: number) => Math.abs(a - b) <= 1e-3 * Math.max(a, b);
+  if (given !== undefined) {
+    if (!(given > 0)) throw new UserError(`--tr must be a positive number of seconds, got ${given}`);
+    if (sidecar !== undefined && !close(given, sidecar)) {
+      throw new UserError(`--tr ${given} s disagrees with RepetitionTime ${sidecar} s in the sidecar of ${bold}: check which is right and fix the other`);
+    }
+    return given;
+  }
+  if (sidecar !== undefined) return sidecar;
+  if (header !== undefined && header !== 1) return header;
+  throw new UserError(`${bold} has no TR: no JSON sidecar with RepetitionTime and no time step in its header; give --tr SECONDS`);
+}
+
+const gridOf = (dims: number[], affine: number[][]): NiftiImage => ({ dims, affine, data: new Float64Array(0) });
+
+function writeTsv(path: string, header: string[], rows: (string | number)[][]): void {
+  writeFileAtomic(path, [header.join("\t"), ...rows.map((r) => r.join("\t"))].join("\n") + "\n");
+}
+
+const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toPrecision(10).replace(/\.?0+$/, ""));
+
+/** Fit every run and write betas, labels, designs, ROI matrices and the report into job.out. */
+export function runGlmJob(job: GlmJob): GlmOutputs {
+  const log = job.log ?? (() => {});
+  if (job.runs.length === 0) throw new UserError("no runs: give at least one BOLD file with its events file");
+  const mask = readNifti(readBytes(job.mask, "mask"), job.mask);
+  const index = maskIndices(mask, job.mask);
+  const rois = Object.entries(job.rois ?? {}).map(([name, path]) => {
+    if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new UserError(`ROI name "${name}" may use letters, digits, - and _ only (it names the output file)`);
+    const roi = readNifti(readBytes(path, "ROI mask"), path);
+    checkSameGrid(roi, mask, path, job.mask);
+    const inMask = new Set(index);
+    const roiIdx = maskIndices(roi, path);
+    const outside = roiIdx.filter((i) => !inMask.has(i)).length;
+    if (outside > 0) throw new UserError(`${outside} voxels of ROI ${name} (${path}) lie outside the brain mask ${job.mask}: use a mask that contains the ROI`);
+    const position = new Map(Array.from(index, (v, k) => [v, k]));
+    return { name, columns: Int32Array.from(roiIdx, (i) => position.get(i)!) };
+  });
+  mkdirSync(join(job.out, "design"), { recursive: true });
+  const blockVoxels = job.blockVoxels ?? 20_000;
+  const blocksPerRun = Math.ceil(index.length / blockVoxels);
+  const total = job.runs.length * blocksPerRun;
+  const labels: (TrialLabel & { run: number })[] = [];
+  const runBetas: Float32Array[] = [];
+  const summaries: RunSummary[] = [];
+  const designs: string[] = [];
+  const designMatrices: DesignMatrix[] = [];
+  job.runs.forEach((files, r) => {
+    const run = r + 1;
+    const boldBytes = readBytes(files.bold, `BOLD of run ${run}`);
+    const bold = readNiftiSeries(
+      boldBytes,
+      (dims, affine) => {
+        checkSameGrid(gridOf(dims, affine), mask, files.bold, job.mask);
+        return index;
+      },
+      files.bold,
+    );
+    const tr = resolveTr(job.tr, sidecarTr(files.bold), bold.tr, files.bold);
+    const T = bold.volumes;
+    const V = index.length;
+    const nan = bold.series.findIndex((x) => !Number.isFinite(x));
+    if (nan >= 0) {
+      const voxel = index[nan % V]!;
+      const [nx, ny] = bold.dims;
+      const ijk = [voxel % nx!, Math.floor(voxel / nx!) % ny!, Math.floor(voxel / (nx! * ny!))];
+      throw new UserError(`${files.bold} has a non-finite value (${bold.series[nan]}) inside the mask at voxel (${ijk.join(", ")}), volume ${Math.floor(nan / V)}: use a mask that leaves such voxels out`);
+    }
+    const events = parseEventsTsv(readBytes(files.events, `events of run ${run}`).toString("utf8"), files.events, { itemColumn: job.itemColumn });
+    let confounds: DesignOptions["confounds"];
+    if (files.confounds) {
+      if (!job.confoundColumns?.length) throw new UserError(`confounds given for run ${run} but no --confound-columns: name the columns to use (e.g. trans_x,trans_y,trans_z)`);
+      const c = parseConfoundsTsv(readBytes(files.confounds, `confounds of run ${run}`).toString("utf8"), job.confoundColumns, files.confounds);
+      if (c.columns[0]!.length !== T) throw new UserError(`${files.confounds} has ${c.columns[0]!.length} rows but ${files.bold} has ${T} volumes: they must be of the same run`);
+      for (const [name, n] of Object.entries(c.filled)) log(`run ${run}: ${n} n/a value(s) of ${name} set to 0`);
+      confounds = c;
+    }
+    const times = frameTimes(T, tr, job.sliceTimeRef ?? 0);
+    const plan = planSingleTrial(times, events, { ...job, confounds });
+    for (const w of plan.design.warnings) log(`run ${run}: ${w}`);
+    const Y = job.signalScaling === false ? { rows: T, cols: V, data: bold.series } : meanScaling({ rows: T, cols: V, data: bold.series });
+    const n = plan.labels.length;
+    const betas = new Float32Array(n * V);
+    const rho = new Float64Array(V);
+    for (let b = 0; b < blocksPerRun; b++) {
+      const v0 = b * blockVoxels;
+      const v1 = Math.min(V, v0 + blockVoxels);
+      const w = v1 - v0;
+      const block = new Float64Array(T * w);
+      for (let t = 0; t < T; t++) block.set(Y.data.subarray(t * V + v0, t * V + v1), t * w);
+      const est = estimateSingleTrial(plan, { rows: T, cols: w, data: block });
+      for (let i = 0; i < n; i++) for (let k = 0; k < w; k++) betas[i * V + v0 + k] = est.betas.data[i * w + k]!;
+      rho.set(est.rho, v0);
+      job.onProgress?.(r * blocksPerRun + b + 1, total);
+    }
+    runBetas.push(betas);
+    labels.push(...plan.labels.map((l) => ({ ...l, run })));
+    const designPath = join(job.out, "design", `run-${run}.tsv`);
+    const d = plan.design;
+    writeTsv(designPath, ["frame_time", ...d.names], Array.from({ length: d.matrix.rows }, (_, i) => [fmt(d.frameTimes[i]!), ...Array.from(d.matrix.data.subarray(i * d.matrix.cols, (i + 1) * d.matrix.cols), fmt)]));
+    designs.push(designPath);
+    designMatrices.push(d);
+    summaries.push({ run, bold: basename(files.bold), scans: T, tr, events: events.length, trials: n, rho, warnings: d.warnings });
+    log(`run ${run}: ${T} scans, TR ${tr} s, ${n} trial estimates (${plan.model}) in ${V} voxels`);
+  });
+
+  // one volume per trial estimate, runs in order
+  const V = index.length;
+  const nAll = labels.length;
+  const all = new Float32Array(nAll * V);
+  let row = 0;
+  for (const b of runBetas) {
+    all.set(b, row * V);
+    row += b.length / V;
+  }
+  const perVolume = mask.data.length;
+  const volume = new Float32Array(perVolume * nAll);
+  for (let i = 0; i < nAll; i++) for (let k = 0; k < V; k++) volume[i * perVolume + index[k]!] = all[i * V + k]!;
+  const betasPath = join(job.out, "betas.nii.gz");
+  writeFileAtomic(betasPath, gzipSync(writeNifti1({ dims: [...mask.dims.slice(0, 3), nAll], data: volume, affine: mask.affine })));
+  const labelsPath = join(job.out, "labels.tsv");
+  writeTsv(labelsPath, ["stimulus_id", "run", "trial_type", "repeat", "onset", "column"], labels.map((l) => [l.item, l.run, l.trialType, l.repeat, fmt(l.onset), l.column]));
+  const roiPaths: Record<string, string> = {};
+  for (const roi of rois) {
+    const data = new Float64Array(nAll * roi.columns.length);
+    for (let i = 0; i < nAll; i++) for (const [k, c] of roi.columns.entries()) data[i * roi.columns.length + k] = all[i * V + c]!;
+    const path = join(job.out, `roi-${roi.name}.npy`);
+    writeNpy(path, { data, shape: [nAll, roi.columns.length] });
+    roiPaths[roi.name] = path;
+  }
+  const report = join(job.out, "glm.html");
+  writeFileAtomic(report, glmReportHtml({ job: describeJob(job), runs: summaries, designs: designMatrices, labels, rois: Object.keys(roiPaths) }));
+  return { betas: betasPath, labels: labelsPath, designs, rois: roiPaths, report };
+}
+
+function describeJob(job: GlmJob): Record<string, string> {
+  return {
+    model: `${(job.model ?? "lss").toUpperCase()}${(job.model ?? "lss") === "lss" ? ` (other trials ${job.lssRest ?? "pooled"})` : ""}, one estimate per ${job.per ?? "presentation"}`,
+    hrf: job.hrfModel ?? "glover",
+    drift: job.drift ? `${job.drift.model}${job.drift.model === "cosine" ? `, high-pass ${job.drift.highPass ?? 0.01} Hz` : job.drift.model === "polynomial" ? `, order ${job.drift.order ?? 1}` : ""}` : "cosine, high-pass 0.01 Hz",
+    noise: job.noiseModel ?? "ar1",
+    "signal scaling": job.signalScaling === false ? "off" : "percent of each voxel's mean",
+    confounds: job.confoundColumns?.join(", ") || "none",
+    mask: job.mask,
+  };
+}
