@@ -17,7 +17,8 @@ import { loadModelFile } from "../../cnn/model-file-node.ts";
 import { ensureDemoSet } from "../../stimuli/demo/demo-set-file.ts";
 import { loadStimulusSet } from "../../study/stimulus-set-file.ts";
 import { writeNifti1 } from "../fmri/nifti.ts";
-import { syntheticModelFile } from "../workflow/demo-node.ts";
+import { syntheticModelFile } from "../../cnn/synthetic-file-node.ts";
+import type { Patterns } from "../data/patterns.ts";
 import { extractFeatures } from "../workflow/features.ts";
 import { DEFAULT_FMRI_SIMULATION, simulateFmri } from "../workflow/simulate.ts";
 import type { GlmRunFiles } from "./run-glm-node.ts";
@@ -32,6 +33,9 @@ export interface BoldDemoOptions {
   /** events of each run instead of the generated ones */
   events?: TrialEvent[][];
   bold?: Partial<BoldSimulationSpec>;
+  /** the demo model's layer features, when the caller has them already */
+  features?: Readonly<Record<string, Patterns>>;
+  subject?: string;
   log?: (line: string) => void;
 }
 
@@ -58,6 +62,16 @@ export function demoEvents(items: readonly { id: string; condition: string }[], 
   });
 }
 
+/** The demo's synthetic AlexNet run on the demo set: the layers the simulated ROIs follow. */
+export async function demoFeatures(setDir: string, items: readonly { id: string; file: string }[], layers: string[]): Promise<Record<string, Patterns>> {
+  const model = await loadModelFile(syntheticModelFile());
+  try {
+    return (await extractFeatures(model, items.map((it) => readImage(join(setDir, it.file))), items.map((i) => i.id), layers)).layers;
+  } finally {
+    await model.release();
+  }
+}
+
 const tsv = (header: string[], rows: (string | number)[][]) => [header.join("\t"), ...rows.map((r) => r.join("\t"))].join("\n") + "\n";
 
 export async function writeBoldDemo(dir: string, opts: BoldDemoOptions = {}): Promise<BoldDemo> {
@@ -67,16 +81,9 @@ export async function writeBoldDemo(dir: string, opts: BoldDemoOptions = {}): Pr
   const { set } = loadStimulusSet(setDir);
   const voxels = opts.voxelsPerRoi ?? 64;
   const fmriSpec = { ...DEFAULT_FMRI_SIMULATION, subjects: 1, runs: 1, noise: 0, voxels, seed };
-  const model = await loadModelFile(syntheticModelFile());
-  let features;
-  try {
-    const layers = [...new Set(fmriSpec.rois.map((r) => r.layer))];
-    features = await extractFeatures(model, set.items.map((it) => readImage(join(setDir, it.file))), set.items.map((i) => i.id), layers);
-  } finally {
-    await model.release();
-  }
+  const features = opts.features ?? (await demoFeatures(setDir, set.items, [...new Set(fmriSpec.rois.map((r) => r.layer))]));
   // noise-free responses: one row per image, one column per voxel, per ROI
-  const truth = simulateFmri(features.layers, set.items, fmriSpec);
+  const truth = simulateFmri(features, set.items, fmriSpec);
   const nRoi = truth.length;
   const side = Math.ceil(Math.sqrt(voxels));
   const dims = [side, side, nRoi];
@@ -100,7 +107,7 @@ export async function writeBoldDemo(dir: string, opts: BoldDemoOptions = {}): Pr
     for (let t = 0; t < sim.scans; t++) {
       for (let roi = 0; roi < nRoi; roi++) for (let k = 0; k < voxels; k++) volume[t * perVolume + where(roi, k)] = sim.bold[t * nRoi * voxels + roi * voxels + k]!;
     }
-    const stem = join(dir, "func", `sub-01_task-advsight_run-${run}`);
+    const stem = join(dir, "func", `${opts.subject ?? "sub-01"}_task-advsight_run-${run}`);
     writeFileAtomic(`${stem}_bold.nii.gz`, gzipSync(writeNifti1({ dims: [...dims, sim.scans], data: volume, affine, tr: spec.tr })));
     writeFileAtomic(`${stem}_bold.json`, `${JSON.stringify({ RepetitionTime: spec.tr, TaskName: "advsight", advsight: { simulated: true, seed } }, null, 2)}\n`);
     writeFileAtomic(`${stem}_events.tsv`, tsv(["onset", "duration", "trial_type", "stimulus_id"], ev.map((e) => [e.onset, e.duration, e.trialType, e.item ?? "n/a"])));
