@@ -10,7 +10,7 @@ import { intOption, parseOptions, requireOption, type Command } from "./command.
 
 const usage = `advsight glm --bold R1.nii.gz [R2.nii.gz ...] --events R1_events.tsv [R2_events.tsv ...] --mask M.nii.gz --out DIR
            [--tr S] [--confounds C1.tsv ...] [--confound-columns a,b,...] [--roi NAME=FILE ...]
-           [--model lss|lsa] [--per presentation|image] [--lss-rest pooled|by-condition]
+           [--model lss|lsa|library-ridge] [--per presentation|image] [--lss-rest pooled|by-condition]
            [--hrf glover|spm] [--drift cosine|polynomial|none] [--high-pass HZ] [--drift-order N]
            [--noise ar1|ols] [--slice-time-ref 0..1] [--no-scaling] [--item-column NAME]
        advsight glm --simulate DIR [--seed N] [--events R1_events.tsv ...]`;
@@ -116,7 +116,7 @@ export const command: Command = {
       tr: numberOption(values.tr, "tr"),
       sliceTimeRef: numberOption(values["slice-time-ref"], "slice-time-ref"),
       confoundColumns: values["confound-columns"]?.split(",").map((c) => c.trim()).filter(Boolean),
-      model: oneOf(values.model, "model", ["lss", "lsa"] as const),
+      model: oneOf(values.model, "model", ["lss", "lsa", "library-ridge"] as const),
       per: oneOf(values.per, "per", ["presentation", "image"] as const),
       lssRest: oneOf(values["lss-rest"], "lss-rest", ["pooled", "by-condition"] as const),
       hrfModel: values.hrf ? parseHrfModel(values.hrf) : undefined,

@@ -100,9 +100,11 @@ export async function writeBoldDemo(dir: string, opts: BoldDemoOptions = {}): Pr
   const events = opts.events ?? demoEvents(set.items, opts.runs ?? 2, seed);
   mkdirSync(join(dir, "func"), { recursive: true });
   const affine = [[3, 0, 0, 0], [0, 3, 0, 0], [0, 0, 3, 0], [0, 0, 0, 1]];
+  let hrfShift: Float64Array | undefined;
   const runs: GlmRunFiles[] = events.map((ev, r) => {
     const run = r + 1;
     const sim = simulateBoldRun(ev, nRoi * voxels, (item, v) => response.get(item)?.[v] ?? 0, spec, run);
+    hrfShift = sim.hrfShift;
     const volume = new Float32Array(perVolume * sim.scans);
     for (let t = 0; t < sim.scans; t++) {
       for (let roi = 0; roi < nRoi; roi++) for (let k = 0; k < voxels; k++) volume[t * perVolume + where(roi, k)] = sim.bold[t * nRoi * voxels + roi * voxels + k]!;
@@ -141,6 +143,7 @@ export async function writeBoldDemo(dir: string, opts: BoldDemoOptions = {}): Pr
         encodingGeneralisesTo: Object.fromEntries(fmriSpec.rois.map((r) => [r.name, r.generalisesTo])),
         voxelOrder: "ROI r, voxel k at (k % side, floor(k / side), r), side = ceil(sqrt(voxelsPerRoi))",
         stimulusSet: relative(dir, setDir),
+        hrfShift: Array.from(hrfShift ?? []),
         responses: Object.fromEntries([...response].map(([id, row]) => [id, Array.from(row, (x) => Number(x.toFixed(6)))])),
       },
       null,

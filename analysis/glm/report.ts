@@ -52,8 +52,16 @@ export function designMatrixSvg(d: DesignMatrix, width = 560, height = 320): str
   return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="design matrix" width="${width + 40}" height="${top + height + 24}" viewBox="-4 0 ${width + 40} ${top + height + 24}">${cells.join("")}${labels.join("")}<text x="0" y="${top + height + 16}" font-size="11">scans 1-${rows} (top to bottom), ${cols} columns</text></svg>`;
 }
 
+export interface StageSummary {
+  name: string;
+  /** per voxel: split-half reliability of the betas (NaN where undefined) */
+  reliability: Float64Array;
+}
+
 export interface GlmReport {
   job: Record<string, string>;
+  /** the estimates after each step (one for LSA/LSS), with their reliability */
+  stages: StageSummary[];
   runs: RunSummary[];
   designs: DesignMatrix[];
   labels: (TrialLabel & { run: number })[];
@@ -71,6 +79,15 @@ export function glmReportHtml(r: GlmReport): string {
     .join("");
   const byType = new Map<string, number>();
   for (const l of r.labels) byType.set(l.trialType, (byType.get(l.trialType) ?? 0) + 1);
+  const stageRows = r.stages
+    .map((st) => {
+      const sorted = Float64Array.from(st.reliability.filter(Number.isFinite)).sort();
+      return `<tr><td>${escapeHtml(st.name)}</td><td>${quantile(sorted, 0.5).toFixed(3)}</td><td>${quantile(sorted, 0.25).toFixed(3)} to ${quantile(sorted, 0.75).toFixed(3)}</td><td>${sorted.length}</td></tr>`;
+    })
+    .join("");
+  const reliability = r.stages.length
+    ? `<h2>Reliability</h2><p>Per voxel, the correlation across images between the betas averaged over odd runs and over even runs (images shown in both halves).${r.stages.length > 1 ? " Each row is one more step: what it bought is the change from the row above." : ""}</p><table data-table="reliability"><thead><tr><th>estimates</th><th>median</th><th>25th to 75th percentile</th><th>voxels</th></tr></thead><tbody>${stageRows}</tbody></table>`
+    : "<h2>Reliability</h2><p>Split-half reliability needs at least 2 runs that show the same images.</p>";
   const designs = r.designs.map((d, k) => `<figure>${designMatrixSvg(d)}<figcaption>Run ${k + 1}: design (design/run-${k + 1}.tsv)</figcaption></figure>`).join("");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -82,6 +99,7 @@ export function glmReportHtml(r: GlmReport): string {
 <h2>Settings</h2><table>${settings}</table>
 <h2>Runs</h2>
 <table><thead><tr><th>run</th><th>BOLD</th><th>scans</th><th>TR (s)</th><th>events</th><th>estimates</th><th>AR(1) rho: median (5th to 95th percentile of voxels)</th><th>warnings</th></tr></thead><tbody>${runRows}</tbody></table>
+${reliability}
 <h2>Design matrices</h2>
 <p>Rows are scans, columns regressors; each column is scaled to its largest absolute value (black -1, grey 0, white 1).</p>
 ${designs}

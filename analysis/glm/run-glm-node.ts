@@ -12,11 +12,13 @@ import { UserError } from "../../common/errors.ts";
 import { writeNpy } from "../../common/npy-file.ts";
 import { readNifti, readNiftiSeries, writeNifti1, type NiftiImage } from "../fmri/nifti.ts";
 import { checkSameGrid, maskIndices } from "../fmri/roi.ts";
-import { frameTimes, type DesignMatrix, type DesignOptions } from "./design-matrix.ts";
+import type { Matrix } from "../linalg/matrix.ts";
+import { frameTimes, makeDesignMatrix, type DesignMatrix, type DesignOptions } from "./design-matrix.ts";
+import { refineBetas, splitHalfReliability } from "./library-ridge.ts";
 import type { NoiseModel } from "./fit.ts";
 import { meanScaling } from "./fit.ts";
-import { glmReportHtml, type RunSummary } from "./report.ts";
-import { estimateSingleTrial, planSingleTrial, type SingleTrialModel, type TrialLabel } from "./single-trial.ts";
+import { glmReportHtml, type RunSummary, type StageSummary } from "./report.ts";
+import { estimateSingleTrial, planSingleTrial, type SingleTrialModel, type TrialEvent, type TrialLabel } from "./single-trial.ts";
 import { parseConfoundsTsv, parseEventsTsv } from "./tables.ts";
 
 export interface GlmRunFiles {
@@ -33,7 +35,8 @@ export interface GlmJob extends Omit<DesignOptions, "confounds"> {
   /** slice-timing reference, 0 (first slice) to 1 (last), as nilearn's slice_time_ref */
   sliceTimeRef?: number;
   confoundColumns?: string[];
-  model?: SingleTrialModel;
+  /** lss (default), lsa, or library-ridge: an HRF per voxel from a library, then fractional ridge (GLMsingle's later steps) */
+  model?: SingleTrialModel | "library-ridge";
   per?: "presentation" | "image";
   lssRest?: "pooled" | "by-condition";
   noiseModel?: NoiseModel;
@@ -122,81 +125,82 @@ export function runGlmJob(job: GlmJob): GlmOutputs {
   });
   mkdirSync(join(job.out, "design"), { recursive: true });
   const blockVoxels = job.blockVoxels ?? 20_000;
-  const blocksPerRun = Math.ceil(index.length / blockVoxels);
-  const total = job.runs.length * blocksPerRun;
+  const V = index.length;
+  const blocks = Math.ceil(V / blockVoxels);
+  const model = job.model ?? "lss";
   const labels: (TrialLabel & { run: number })[] = [];
-  const runBetas: Float32Array[] = [];
   const summaries: RunSummary[] = [];
   const designs: string[] = [];
   const designMatrices: DesignMatrix[] = [];
-  job.runs.forEach((files, r) => {
-    const run = r + 1;
-    const boldBytes = readBytes(files.bold, `BOLD of run ${run}`);
-    const bold = readNiftiSeries(
-      boldBytes,
-      (dims, affine) => {
-        checkSameGrid(gridOf(dims, affine), mask, files.bold, job.mask);
-        return index;
-      },
-      files.bold,
-    );
-    const tr = resolveTr(job.tr, sidecarTr(files.bold), bold.tr, files.bold);
-    const T = bold.volumes;
-    const V = index.length;
-    const nan = bold.series.findIndex((x) => !Number.isFinite(x));
-    if (nan >= 0) {
-      const voxel = index[nan % V]!;
-      const [nx, ny] = bold.dims;
-      const ijk = [voxel % nx!, Math.floor(voxel / nx!) % ny!, Math.floor(voxel / (nx! * ny!))];
-      throw new UserError(`${files.bold} has a non-finite value (${bold.series[nan]}) inside the mask at voxel (${ijk.join(", ")}), volume ${Math.floor(nan / V)}: use a mask that leaves such voxels out`);
-    }
-    const events = parseEventsTsv(readBytes(files.events, `events of run ${run}`).toString("utf8"), files.events, { itemColumn: job.itemColumn });
-    let confounds: DesignOptions["confounds"];
-    if (files.confounds) {
-      if (!job.confoundColumns?.length) throw new UserError(`confounds given for run ${run} but no --confound-columns: name the columns to use (e.g. trans_x,trans_y,trans_z)`);
-      const c = parseConfoundsTsv(readBytes(files.confounds, `confounds of run ${run}`).toString("utf8"), job.confoundColumns, files.confounds);
-      if (c.columns[0]!.length !== T) throw new UserError(`${files.confounds} has ${c.columns[0]!.length} rows but ${files.bold} has ${T} volumes: they must be of the same run`);
-      for (const [name, n] of Object.entries(c.filled)) log(`run ${run}: ${n} n/a value(s) of ${name} set to 0`);
-      confounds = c;
-    }
-    const times = frameTimes(T, tr, job.sliceTimeRef ?? 0);
-    const plan = planSingleTrial(times, events, { ...job, confounds });
-    for (const w of plan.design.warnings) log(`run ${run}: ${w}`);
-    const Y = job.signalScaling === false ? { rows: T, cols: V, data: bold.series } : meanScaling({ rows: T, cols: V, data: bold.series });
-    const n = plan.labels.length;
-    const betas = new Float32Array(n * V);
-    const rho = new Float64Array(V);
-    for (let b = 0; b < blocksPerRun; b++) {
+  let all: Float32Array;
+  const stages: StageSummary[] = [];
+  const note = (loaded: LoadedRun, design: DesignMatrix, rho: Float64Array, trials: number) => {
+    const designPath = join(job.out, "design", `run-${loaded.run}.tsv`);
+    writeTsv(designPath, ["frame_time", ...design.names], Array.from({ length: design.matrix.rows }, (_, i) => [fmt(design.frameTimes[i]!), ...Array.from(design.matrix.data.subarray(i * design.matrix.cols, (i + 1) * design.matrix.cols), fmt)]));
+    designs.push(designPath);
+    designMatrices.push(design);
+    summaries.push({ run: loaded.run, bold: basename(loaded.files.bold), scans: loaded.T, tr: loaded.tr, events: loaded.events.length, trials, rho, warnings: design.warnings });
+    for (const w of design.warnings) log(`run ${loaded.run}: ${w}`);
+    log(`run ${loaded.run}: ${loaded.T} scans, TR ${loaded.tr} s, ${trials} trial estimates (${model}) in ${V} voxels`);
+  };
+  if (model === "library-ridge") {
+    const runs = job.runs.map((files, r) => loadRun(job, files, r + 1, mask, index, log));
+    const stageData: { name: string; betas: Float32Array; reliability: Float64Array }[] = [];
+    const hrf = new Int32Array(V);
+    const fraction = new Float64Array(V);
+    let shifts: readonly number[] = [];
+    for (let b = 0; b < blocks; b++) {
       const v0 = b * blockVoxels;
       const v1 = Math.min(V, v0 + blockVoxels);
-      const w = v1 - v0;
-      const block = new Float64Array(T * w);
-      for (let t = 0; t < T; t++) block.set(Y.data.subarray(t * V + v0, t * V + v1), t * w);
-      const est = estimateSingleTrial(plan, { rows: T, cols: w, data: block });
-      for (let i = 0; i < n; i++) for (let k = 0; k < w; k++) betas[i * V + v0 + k] = est.betas.data[i * w + k]!;
-      rho.set(est.rho, v0);
-      job.onProgress?.(r * blocksPerRun + b + 1, total);
+      const refined = refineBetas(runs.map((r) => ({ times: r.times, events: r.events, confounds: r.confounds, Y: columnsBlock(r.Y, v0, v1) })), { drift: job.drift, oversampling: job.oversampling });
+      if (b === 0) {
+        labels.push(...refined.labels);
+        for (const st of refined.stages) stageData.push({ name: st.name, betas: new Float32Array(refined.labels.length * V), reliability: new Float64Array(V) });
+        shifts = refined.shifts;
+      }
+      refined.stages.forEach((st, k) => {
+        scatterColumns(st.betas, stageData[k]!.betas, V, v0);
+        stageData[k]!.reliability.set(st.reliability, v0);
+      });
+      hrf.set(refined.hrf, v0);
+      fraction.set(refined.fraction, v0);
+      job.onProgress?.(b + 1, blocks);
     }
-    runBetas.push(betas);
-    labels.push(...plan.labels.map((l) => ({ ...l, run })));
-    const designPath = join(job.out, "design", `run-${run}.tsv`);
-    const d = plan.design;
-    writeTsv(designPath, ["frame_time", ...d.names], Array.from({ length: d.matrix.rows }, (_, i) => [fmt(d.frameTimes[i]!), ...Array.from(d.matrix.data.subarray(i * d.matrix.cols, (i + 1) * d.matrix.cols), fmt)]));
-    designs.push(designPath);
-    designMatrices.push(d);
-    summaries.push({ run, bold: basename(files.bold), scans: T, tr, events: events.length, trials: n, rho, warnings: d.warnings });
-    log(`run ${run}: ${T} scans, TR ${tr} s, ${n} trial estimates (${plan.model}) in ${V} voxels`);
-  });
+    runs.forEach((r) => note(r, makeDesignMatrix(r.times, r.events.map((e) => ({ ...e })), { drift: job.drift, confounds: r.confounds }), new Float64Array(V), labels.filter((l) => l.run === r.run).length));
+    for (const st of stageData) stages.push({ name: st.name, reliability: st.reliability });
+    all = stageData.at(-1)!.betas;
+    log(`HRF library shifts ${shifts.join(", ")} s; ridge fractions kept: median ${median(fraction).toFixed(2)}`);
+  } else {
+    const runBetas: Float32Array[] = [];
+    job.runs.forEach((files, r) => {
+      const loaded = loadRun(job, files, r + 1, mask, index, log);
+      const plan = planSingleTrial(loaded.times, loaded.events, { ...job, model, confounds: loaded.confounds });
+      const n = plan.labels.length;
+      const betas = new Float32Array(n * V);
+      const rho = new Float64Array(V);
+      for (let b = 0; b < blocks; b++) {
+        const v0 = b * blockVoxels;
+        const v1 = Math.min(V, v0 + blockVoxels);
+        const est = estimateSingleTrial(plan, columnsBlock(loaded.Y, v0, v1));
+        scatterColumns(est.betas, betas, V, v0);
+        rho.set(est.rho, v0);
+        job.onProgress?.(r * blocks + b + 1, job.runs.length * blocks);
+      }
+      runBetas.push(betas);
+      labels.push(...plan.labels.map((l) => ({ ...l, run: loaded.run })));
+      note(loaded, plan.design, rho, n);
+    });
+    all = new Float32Array(labels.length * V);
+    let row = 0;
+    for (const b of runBetas) {
+      all.set(b, row * V);
+      row += b.length / V;
+    }
+    if (job.runs.length > 1) stages.push({ name: model.toUpperCase(), reliability: splitHalfReliability({ rows: labels.length, cols: V, data: Float64Array.from(all) }, labels) });
+  }
 
   // one volume per trial estimate, runs in order
-  const V = index.length;
   const nAll = labels.length;
-  const all = new Float32Array(nAll * V);
-  let row = 0;
-  for (const b of runBetas) {
-    all.set(b, row * V);
-    row += b.length / V;
-  }
   const perVolume = mask.data.length;
   const volume = new Float32Array(perVolume * nAll);
   for (let i = 0; i < nAll; i++) for (let k = 0; k < V; k++) volume[i * perVolume + index[k]!] = all[i * V + k]!;
@@ -213,13 +217,16 @@ export function runGlmJob(job: GlmJob): GlmOutputs {
     roiPaths[roi.name] = path;
   }
   const report = join(job.out, "glm.html");
-  writeFileAtomic(report, glmReportHtml({ job: describeJob(job), runs: summaries, designs: designMatrices, labels, rois: Object.keys(roiPaths) }));
+  writeFileAtomic(report, glmReportHtml({ job: describeJob(job), runs: summaries, designs: designMatrices, labels, rois: Object.keys(roiPaths), stages }));
   return { betas: betasPath, labels: labelsPath, designs, rois: roiPaths, report };
 }
 
 function describeJob(job: GlmJob): Record<string, string> {
   return {
-    model: `${(job.model ?? "lss").toUpperCase()}${(job.model ?? "lss") === "lss" ? ` (other trials ${job.lssRest ?? "pooled"})` : ""}, one estimate per ${job.per ?? "presentation"}`,
+    model:
+      job.model === "library-ridge"
+        ? "LSA with an HRF per voxel from a library, then fractional ridge per voxel (cross-validated across runs), one estimate per presentation; OLS"
+        : `${(job.model ?? "lss").toUpperCase()}${(job.model ?? "lss") === "lss" ? ` (other trials ${job.lssRest ?? "pooled"})` : ""}, one estimate per ${job.per ?? "presentation"}`,
     hrf: job.hrfModel ?? "glover",
     drift: job.drift ? `${job.drift.model}${job.drift.model === "cosine" ? `, high-pass ${job.drift.highPass ?? 0.01} Hz` : job.drift.model === "polynomial" ? `, order ${job.drift.order ?? 1}` : ""}` : "cosine, high-pass 0.01 Hz",
     noise: job.noiseModel ?? "ar1",
@@ -227,4 +234,67 @@ function describeJob(job: GlmJob): Record<string, string> {
     confounds: job.confoundColumns?.join(", ") || "none",
     mask: job.mask,
   };
+}
+
+interface LoadedRun {
+  run: number;
+  files: GlmRunFiles;
+  times: Float64Array;
+  tr: number;
+  T: number;
+  events: TrialEvent[];
+  confounds: DesignOptions["confounds"];
+  /** scans x mask voxels, scaled as the job asks */
+  Y: Matrix;
+}
+
+/** One run's masked BOLD, TR, events and confounds, checked against each other and the mask. */
+function loadRun(job: GlmJob, files: GlmRunFiles, run: number, mask: NiftiImage, index: Int32Array, log: (line: string) => void): LoadedRun {
+  const bold = readNiftiSeries(
+    readBytes(files.bold, `BOLD of run ${run}`),
+    (dims, affine) => {
+      checkSameGrid(gridOf(dims, affine), mask, files.bold, job.mask);
+      return index;
+    },
+    files.bold,
+  );
+  const tr = resolveTr(job.tr, sidecarTr(files.bold), bold.tr, files.bold);
+  const T = bold.volumes;
+  const V = index.length;
+  const nan = bold.series.findIndex((x) => !Number.isFinite(x));
+  if (nan >= 0) {
+    const voxel = index[nan % V]!;
+    const [nx, ny] = bold.dims;
+    const ijk = [voxel % nx!, Math.floor(voxel / nx!) % ny!, Math.floor(voxel / (nx! * ny!))];
+    throw new UserError(`${files.bold} has a non-finite value (${bold.series[nan]}) inside the mask at voxel (${ijk.join(", ")}), volume ${Math.floor(nan / V)}: use a mask that leaves such voxels out`);
+  }
+  const events = parseEventsTsv(readBytes(files.events, `events of run ${run}`).toString("utf8"), files.events, { itemColumn: job.itemColumn });
+  let confounds: DesignOptions["confounds"];
+  if (files.confounds) {
+    if (!job.confoundColumns?.length) throw new UserError(`confounds given for run ${run} but no --confound-columns: name the columns to use (e.g. trans_x,trans_y,trans_z)`);
+    const c = parseConfoundsTsv(readBytes(files.confounds, `confounds of run ${run}`).toString("utf8"), job.confoundColumns, files.confounds);
+    if (c.columns[0]!.length !== T) throw new UserError(`${files.confounds} has ${c.columns[0]!.length} rows but ${files.bold} has ${T} volumes: they must be of the same run`);
+    for (const [name, n] of Object.entries(c.filled)) log(`run ${run}: ${n} n/a value(s) of ${name} set to 0`);
+    confounds = c;
+  }
+  const raw = { rows: T, cols: V, data: bold.series };
+  return { run, files, times: frameTimes(T, tr, job.sliceTimeRef ?? 0), tr, T, events, confounds, Y: job.signalScaling === false ? raw : meanScaling(raw) };
+}
+
+/** Voxels [v0, v1) of a scans x voxels matrix. */
+function columnsBlock(Y: Matrix, v0: number, v1: number): Matrix {
+  const w = v1 - v0;
+  const out = new Float64Array(Y.rows * w);
+  for (let t = 0; t < Y.rows; t++) out.set(Y.data.subarray(t * Y.cols + v0, t * Y.cols + v1), t * w);
+  return { rows: Y.rows, cols: w, data: out };
+}
+
+/** A block's trials x w betas into the trials x V array, at voxel v0. */
+function scatterColumns(block: Matrix, into: Float32Array, V: number, v0: number): void {
+  for (let i = 0; i < block.rows; i++) for (let k = 0; k < block.cols; k++) into[i * V + v0 + k] = block.data[i * block.cols + k]!;
+}
+
+function median(x: Float64Array): number {
+  const s = Float64Array.from(x).sort();
+  return s.length ? s[s.length >> 1]! : NaN;
 }

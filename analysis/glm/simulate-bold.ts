@@ -84,10 +84,12 @@ export function simulateBoldRun(events: readonly TrialEvent[], voxels: number, r
     return walk;
   });
   const bold = new Float64Array(scans * voxels);
-  const hrfShift = new Float64Array(voxels);
+  // a voxel keeps its HRF in every run: drawn from a stream of its own, not the run's
+  const hrfRng = makeRng(`bold-${spec.seed}-hrf`);
+  const hrfIndex = Int32Array.from({ length: voxels }, () => hrfRng.int(shifts.length));
+  const hrfShift = Float64Array.from(hrfIndex, (k) => shifts[k]!);
   for (let v = 0; v < voxels; v++) {
-    const k = rng.int(shifts.length);
-    hrfShift[v] = shifts[k]!;
+    const k = hrfIndex[v]!;
     const leak = MOTION_COLUMNS.map(() => g());
     const driftPhase = rng.next() * 2 * Math.PI;
     let e = 0;
