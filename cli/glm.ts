@@ -6,6 +6,7 @@ import { parseDriftModel } from "../analysis/glm/drift.ts";
 import { NOISE_MODELS, type NoiseModel } from "../analysis/glm/fit.ts";
 import { parseHrfModel } from "../analysis/glm/hrf.ts";
 import { runGlmJob, type GlmJob } from "../analysis/glm/run-glm-node.ts";
+import { useOrtGemm } from "../analysis/linalg/gemm-ort-node.ts";
 import { intOption, parseOptions, requireOption, type Command } from "./command.ts";
 
 const usage = `advsight glm --bold R1.nii.gz [R2.nii.gz ...] --events R1_events.tsv [R2_events.tsv ...] --mask M.nii.gz --out DIR
@@ -127,6 +128,8 @@ export const command: Command = {
       rois,
       log,
     };
+    // the large products (trial weights x voxels) through onnxruntime's GEMM; the TypeScript kernel if it cannot load
+    useOrtGemm();
     const bar = progressReporter("voxel blocks");
     const started = Date.now();
     let out;
