@@ -2,12 +2,14 @@
  * Voxel-wise GLM fits as nilearn's run_glm does them. OLS: beta = pinv(X) Y, dispersion = SSE / (n - p).
  * AR(1): rho per voxel from the OLS residuals (Yule-Walker: lag-1 over lag-0 autocovariance), truncated
  * to 1/bins steps, and one whitened fit per distinct rho, the whitening x[t] - rho x[t-1] with the first
- * scan left as it is. Contrasts as nilearn's Tcontrast/Fcontrast.
+ * scan left as it is (computed from the data's cross-products, ar1-gram.ts, instead of whitened copies).
+ * Contrasts as nilearn's Tcontrast/Fcontrast.
  */
 import { Matrix as MlMatrix, pseudoInverse } from "ml-matrix";
 import { UserError } from "../../common/errors.ts";
-import { matmul } from "../linalg/gemm.ts";
+import { matmul, matmulAtB } from "../linalg/gemm.ts";
 import type { Matrix } from "../linalg/matrix.ts";
+import { gramParts, lagSums, neighbourSum, spdInverse, whitenedGram, type GramParts } from "./ar1-gram.ts";
 
 export const NOISE_MODELS = ["ar1", "ols"] as const;
 export type NoiseModel = (typeof NOISE_MODELS)[number];
@@ -39,10 +41,6 @@ function toMl(m: Matrix): MlMatrix {
   return out;
 }
 
-function fromMl(m: MlMatrix): Matrix {
-  return { rows: m.rows, cols: m.columns, data: Float64Array.from(m.to1DArray()) };
-}
-
 /** x[t] - rho x[t-1] down each column; row 0 unchanged (nilearn's ARModel.whiten). */
 export function whitenAr1(m: Matrix, rho: number): Matrix {
   const { rows, cols, data } = m;
@@ -52,30 +50,6 @@ export function whitenAr1(m: Matrix, rho: number): Matrix {
     for (let j = 0; j < cols; j++) out[t * cols + j] = data[t * cols + j]! - rho * data[(t - 1) * cols + j]!;
   }
   return { rows, cols, data: out };
-}
-
-interface Solved {
-  beta: Matrix;
-  dispersion: Float64Array;
-  residuals: Matrix;
-  covariance: Matrix;
-}
-
-function leastSquares(X: Matrix, Y: Matrix): Solved {
-  const pinv = fromMl(pseudoInverse(toMl(X)));
-  const beta = matmul(pinv, Y);
-  const fitted = matmul(X, beta);
-  const residuals = new Float64Array(Y.data.length);
-  const dispersion = new Float64Array(Y.cols);
-  for (let k = 0; k < residuals.length; k++) {
-    const r = Y.data[k]! - fitted.data[k]!;
-    residuals[k] = r;
-    dispersion[k % Y.cols] += r * r;
-  }
-  const df = X.rows - X.cols;
-  for (let v = 0; v < Y.cols; v++) dispersion[v]! /= df;
-  const covariance = fromMl(toMl(pinv).mmul(toMl(pinv).transpose()));
-  return { beta, dispersion, residuals: { rows: Y.rows, cols: Y.cols, data: residuals }, covariance };
 }
 
 /** Lag-1 autocorrelation of each column (Yule-Walker, nilearn's _yule_walker with order 1). */
@@ -94,46 +68,99 @@ export function ar1Coefficients(residuals: Matrix): Float64Array {
   return r0.map((s, v) => (s === 0 ? 0 : r1[v]! / (n - 1) / (s / n)));
 }
 
-function selectCols(m: Matrix, index: readonly number[]): Matrix {
-  const out = new Float64Array(m.rows * index.length);
-  for (let i = 0; i < m.rows; i++) {
-    for (let k = 0; k < index.length; k++) out[i * index.length + k] = m.data[i * m.cols + index[k]!]!;
-  }
-  return { rows: m.rows, cols: index.length, data: out };
+interface OlsStep {
+  gram: GramParts;
+  /** (X'X)^-1 */
+  inverse: Float64Array;
+  /** X'Y, p x V */
+  XtY: Matrix;
+  beta: Matrix;
+  /** Y - X beta */
+  residuals: Matrix;
 }
 
-/** Fit every voxel (column of Y, scans x voxels) to the design X (scans x regressors). */
-export function fitGlm(X: Matrix, Y: Matrix, opts: GlmFitOptions = {}): GlmFit {
+function olsStep(X: Matrix, Y: Matrix): OlsStep {
+  const gram = gramParts(X);
+  const inverse = spdInverse(gram.A0, X.cols);
+  const XtY = matmulAtB(X, Y);
+  const beta = matmul({ rows: X.cols, cols: X.cols, data: inverse }, XtY);
+  const residuals = matmul(X, beta);
+  for (let k = 0; k < residuals.data.length; k++) residuals.data[k] = Y.data[k]! - residuals.data[k]!;
+  return { gram, inverse, XtY, beta, residuals };
+}
+
+/** Each voxel's AR(1) coefficient from its OLS residuals, truncated to 1/bins steps (as nilearn bins them). */
+export function ar1Rho(X: Matrix, Y: Matrix, bins = 100): Float64Array {
+  return ar1Coefficients(olsStep(X, Y).residuals).map((r) => Math.trunc(r * bins) / bins);
+}
+
+function checkShapes(X: Matrix, Y: Matrix): void {
   if (X.rows !== Y.rows) throw new UserError(`the design has ${X.rows} scans but the data ${Y.rows}: use the design of this run`);
   if (X.rows <= X.cols) throw new UserError(`${X.cols} regressors for ${X.rows} scans leave no degrees of freedom: use fewer regressors or more scans`);
-  const noise = opts.noiseModel ?? "ar1";
+}
+
+/**
+ * Fit every voxel (column of Y, scans x voxels) to the design X (scans x regressors). The design must have
+ * full column rank (makeDesignMatrix guarantees it), so pinv(X) = (X'X)^-1 X'.
+ */
+export function fitGlm(X: Matrix, Y: Matrix, opts: GlmFitOptions = {}): GlmFit {
+  checkShapes(X, Y);
+  const T = X.rows;
+  const p = X.cols;
+  const V = Y.cols;
   const bins = opts.bins ?? 100;
-  const ols = leastSquares(X, Y);
-  const dfResiduals = X.rows - X.cols;
-  if (noise === "ols") {
-    return { beta: ols.beta, dispersion: ols.dispersion, rho: new Float64Array(Y.cols), dfResiduals, covariance: [ols.covariance], covarianceOf: new Int32Array(Y.cols) };
+  const ols = olsStep(X, Y);
+  const dfResiduals = T - p;
+  if ((opts.noiseModel ?? "ar1") === "ols") {
+    const dispersion = new Float64Array(V);
+    for (let k = 0; k < ols.residuals.data.length; k++) dispersion[k % V] += ols.residuals.data[k]! ** 2;
+    for (let v = 0; v < V; v++) dispersion[v]! /= dfResiduals;
+    return { beta: ols.beta, dispersion, rho: new Float64Array(V), dfResiduals, covariance: [{ rows: p, cols: p, data: ols.inverse }], covarianceOf: new Int32Array(V) };
   }
   const rho = ar1Coefficients(ols.residuals).map((r) => Math.trunc(r * bins) / bins);
+  const XtY = ols.XtY.data;
+  const NtY = matmulAtB(neighbourSum(X), Y).data;
+  const { yy, lag, lastSq } = lagSums(Y);
+  const xLast = X.data.subarray((T - 1) * p, T * p);
+  const yLast = Y.data.subarray((T - 1) * V, T * V);
   const groups = new Map<number, number[]>();
-  for (let v = 0; v < rho.length; v++) {
-    const g = groups.get(rho[v]!);
+  rho.forEach((r, v) => {
+    const g = groups.get(r);
     if (g) g.push(v);
-    else groups.set(rho[v]!, [v]);
-  }
-  const beta = new Float64Array(X.cols * Y.cols);
-  const dispersion = new Float64Array(Y.cols);
+    else groups.set(r, [v]);
+  });
+  const beta = new Float64Array(p * V);
+  const dispersion = new Float64Array(V);
   const covariance: Matrix[] = [];
-  const covarianceOf = new Int32Array(Y.cols);
+  const covarianceOf = new Int32Array(V);
   for (const [r, voxels] of groups) {
-    const fit = leastSquares(whitenAr1(X, r), whitenAr1(selectCols(Y, voxels), r));
-    const g = covariance.push(fit.covariance) - 1;
-    for (const [k, v] of voxels.entries()) {
-      for (let j = 0; j < X.cols; j++) beta[j * Y.cols + v] = fit.beta.data[j * voxels.length + k]!;
-      dispersion[v] = fit.dispersion[k]!;
+    const inverse = spdInverse(whitenedGram(ols.gram, r), p);
+    const g = covariance.push({ rows: p, cols: p, data: inverse }) - 1;
+    const w = voxels.length;
+    // Xw'yw of this group's voxels
+    const M = new Float64Array(p * w);
+    for (let j = 0; j < p; j++) {
+      for (let k = 0; k < w; k++) {
+        const v = voxels[k]!;
+        const c0 = XtY[j * V + v]!;
+        M[j * w + k] = c0 - r * NtY[j * V + v]! + r * r * (c0 - xLast[j]! * yLast[v]!);
+      }
+    }
+    const B = matmul({ rows: p, cols: p, data: inverse }, { rows: p, cols: w, data: M }).data;
+    for (let k = 0; k < w; k++) {
+      const v = voxels[k]!;
+      let explained = 0;
+      for (let j = 0; j < p; j++) {
+        beta[j * V + v] = B[j * w + k]!;
+        explained += B[j * w + k]! * M[j * w + k]!;
+      }
+      // whitened SSE = yw'yw - beta'Xw'yw at the least-squares solution
+      const ywyw = yy[v]! - 2 * r * lag[v]! + r * r * (yy[v]! - lastSq[v]!);
+      dispersion[v] = Math.max(0, ywyw - explained) / dfResiduals;
       covarianceOf[v] = g;
     }
   }
-  return { beta: { rows: X.cols, cols: Y.cols, data: beta }, dispersion, rho, dfResiduals, covariance, covarianceOf };
+  return { beta: { rows: p, cols: V, data: beta }, dispersion, rho, dfResiduals, covariance, covarianceOf };
 }
 
 /** Percent signal change per voxel: 100 (y / mean - 1), the mean floored at 1 (nilearn's mean_scaling). */

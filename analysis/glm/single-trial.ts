@@ -9,12 +9,12 @@
  * condition-level model, and every trial's model is fitted with that voxel's whitening (refitting rho for
  * each of hundreds of models would change it by little and cost as much as the models themselves).
  */
-import { CholeskyDecomposition, Matrix as MlMatrix } from "ml-matrix";
 import { UserError } from "../../common/errors.ts";
 import { matmul } from "../linalg/gemm.ts";
 import type { Matrix } from "../linalg/matrix.ts";
 import { makeDesignMatrix, type DesignMatrix, type DesignOptions, type GlmEvent } from "./design-matrix.ts";
-import { fitGlm, whitenAr1, type NoiseModel } from "./fit.ts";
+import { gramParts, spdSolveUnit, whitenedGram, type GramParts } from "./ar1-gram.ts";
+import { ar1Rho, fitGlm, type NoiseModel } from "./fit.ts";
 
 export interface TrialEvent extends GlmEvent {
   /** the image (stimulus id); events without one are nuisance conditions */
@@ -64,8 +64,8 @@ export interface SingleTrialPlan {
   bins: number | undefined;
   labels: TrialLabel[];
   design: DesignMatrix;
-  /** LSS: each trial's own design and the index of its column */
-  trialDesigns: { X: Matrix; j: number }[];
+  /** LSS: each trial's own design, the index of its column, and its Gram parts for any AR(1) whitening */
+  trialDesigns: { X: Matrix; j: number; gram: GramParts }[];
   weights: Map<number, Matrix>;
 }
 
@@ -116,7 +116,7 @@ export function planSingleTrial(times: Float64Array, events: readonly TrialEvent
     const others = trials.filter((_, k) => k !== i);
     const restEvents = others.flatMap((t) => asColumn(t, rest === "pooled" ? "lss_other_trials" : `lss_other_${t.label.trialType}`));
     const d = makeDesignMatrix(times, [...asColumn(trial, "lss_this_trial"), ...restEvents, ...nuisance], opts);
-    return { X: d.matrix, j: d.names.indexOf("lss_this_trial") };
+    return { X: d.matrix, j: d.names.indexOf("lss_this_trial"), gram: gramParts(d.matrix) };
   });
   return { ...base, design, trialDesigns };
 }
@@ -134,8 +134,8 @@ export function estimateSingleTrial(plan: SingleTrialPlan, Y: Matrix): { betas: 
     });
     return { betas: { rows: n, cols: V, data: betas }, rho: fit.rho };
   }
-  const rho = plan.noiseModel === "ar1" ? fitGlm(plan.design.matrix, Y, { noiseModel: "ar1", bins: plan.bins }).rho : new Float64Array(V);
   if (plan.design.matrix.rows !== Y.rows) throw new UserError(`the design has ${plan.design.matrix.rows} scans but the data ${Y.rows}: use the design of this run`);
+  const rho = plan.noiseModel === "ar1" ? ar1Rho(plan.design.matrix, Y, plan.bins) : new Float64Array(V);
   const T = Y.rows;
   const betas = new Float64Array(n * V);
   const byRho = new Map<number, number[]>();
@@ -147,17 +147,26 @@ export function estimateSingleTrial(plan: SingleTrialPlan, Y: Matrix): { betas: 
   for (const [r, voxels] of byRho) {
     let W = plan.weights.get(r);
     if (!W) {
-      // every trial's beta weights under this whitening
+      // every trial's beta weights under this whitening, applied to the unwhitened data
       const w = new Float64Array(n * T);
-      plan.trialDesigns.forEach(({ X, j }, i) => w.set(rowOfPinv(r === 0 ? X : whitenAr1(X, r), j), i * T));
+      plan.trialDesigns.forEach((d, i) => w.set(trialWeights(d, r), i * T));
       W = { rows: n, cols: T, data: w };
       plan.weights.set(r, W);
     }
-    const sub = new Float64Array(T * voxels.length);
-    for (let t = 0; t < T; t++) for (const [k, v] of voxels.entries()) sub[t * voxels.length + k] = Y.data[t * V + v]!;
-    const wy = r === 0 ? { rows: T, cols: voxels.length, data: sub } : whitenAr1({ rows: T, cols: voxels.length, data: sub }, r);
-    const b = matmul(W, wy);
-    for (let i = 0; i < n; i++) for (const [k, v] of voxels.entries()) betas[i * V + v] = b.data[i * voxels.length + k]!;
+    const w = voxels.length;
+    const idx = Int32Array.from(voxels);
+    const sub = new Float64Array(T * w);
+    for (let t = 0; t < T; t++) {
+      const o = t * V;
+      const q = t * w;
+      for (let k = 0; k < w; k++) sub[q + k] = Y.data[o + idx[k]!]!;
+    }
+    const b = matmul(W, { rows: T, cols: w, data: sub }).data;
+    for (let i = 0; i < n; i++) {
+      const o = i * V;
+      const q = i * w;
+      for (let k = 0; k < w; k++) betas[o + idx[k]!] = b[q + k]!;
+    }
   }
   return { betas: { rows: n, cols: V, data: betas }, rho };
 }
@@ -169,26 +178,21 @@ export function singleTrialBetas(times: Float64Array, events: readonly TrialEven
   return { labels: plan.labels, betas, design: plan.design, rho, warnings: [...plan.design.warnings] };
 }
 
-/** Row j of pinv(X) for a full-rank X: e_j' (X'X)^-1 X', the weights that give regressor j's beta. */
-function rowOfPinv(X: Matrix, j: number): Float64Array {
-  const { rows: n, cols: p, data } = X;
-  const G = new MlMatrix(p, p);
-  for (let a = 0; a < p; a++) {
-    for (let b = a; b < p; b++) {
-      let s = 0;
-      for (let t = 0; t < n; t++) s += data[t * p + a]! * data[t * p + b]!;
-      G.set(a, b, s);
-      G.set(b, a, s);
-    }
-  }
-  const e = MlMatrix.zeros(p, 1);
-  e.set(j, 0, 1);
-  const a = new CholeskyDecomposition(G).solve(e);
-  const w = new Float64Array(n);
-  for (let t = 0; t < n; t++) {
+/**
+ * The weights that give a trial's beta from its voxel's unwhitened series: with L the AR(1) whitening,
+ * beta_j = e_j' (Xw'Xw)^-1 Xw' L y = (L' L X a)' y, a = (Xw'Xw)^-1 e_j.
+ */
+function trialWeights({ X, j, gram }: SingleTrialPlan["trialDesigns"][number], rho: number): Float64Array {
+  const { rows: T, cols: p, data } = X;
+  const a = spdSolveUnit(whitenedGram(gram, rho), p, j);
+  const u = new Float64Array(T);
+  for (let t = 0; t < T; t++) {
     let s = 0;
-    for (let k = 0; k < p; k++) s += data[t * p + k]! * a.get(k, 0);
-    w[t] = s;
+    for (let k = 0; k < p; k++) s += data[t * p + k]! * a[k]!;
+    u[t] = s;
   }
-  return w;
+  if (rho === 0) return u;
+  // w = L u, then L'w
+  const w = u.map((x, t) => (t === 0 ? x : x - rho * u[t - 1]!));
+  return w.map((x, t) => (t === T - 1 ? x : x - rho * w[t + 1]!));
 }
