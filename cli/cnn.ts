@@ -9,25 +9,44 @@ import { loadModelFile } from "../cnn/model-file-node.ts";
 import type { Model, Tensor } from "../cnn/model.ts";
 import { imagesToTensor, PROFILE_NAMES, profileByName } from "../cnn/preprocess.ts";
 import { BACKEND_CHOICES, type BackendChoice } from "../cnn/runtime-node.ts";
-import { intOption, parseOptions, requireOption, verbCommand } from "./command.ts";
+import { commandLine, intOption, parseOptions, requireOption, verbCommand } from "./command.ts";
 
 const inputUsage = `(--images FILE|DIR ... --profile ${PROFILE_NAMES.join("|")} | --tensor X.npy)`;
 const common = `[--batch N] [--backend ${BACKEND_CHOICES.join("|")}]`;
-const usages = {
-  run: `advsight cnn run --model M.onnx ${inputUsage} --layers conv1,fc8|all --out DIR ${common}`,
-  grad: `advsight cnn grad --model M.onnx ${inputUsage} (--class K | --layer L --unit U[,y,x]) [--log-softmax] --out G.npy ${common}`,
-};
-const usage = Object.values(usages).join("\n       ");
 
 const inputOptions = {
-  model: { type: "string" },
-  images: { type: "string", multiple: true },
-  tensor: { type: "string" },
-  profile: { type: "string" },
-  batch: { type: "string" },
-  backend: { type: "string" },
-  out: { type: "string" },
+  model: { type: "string", value: "M.onnx", help: "the model (any AlexNet export gets the stable layer names)" },
+  images: { type: "string", multiple: true, value: "FILE|DIR", help: "images (PNG/JPEG; a folder means its images in name order); more may follow as plain arguments" },
+  tensor: { type: "string", value: "X.npy", help: "an already preprocessed input [n, 3, 224, 224] instead of --images" },
+  profile: { type: "string", value: PROFILE_NAMES.join("|"), defaultText: "the profile the model declares", help: "the preprocessing for --images (mean, scale, channel order)" },
+  batch: { type: "string", value: "N", defaultText: "16", help: "images per runtime call" },
+  backend: { type: "string", value: BACKEND_CHOICES.join("|"), defaultText: "auto", help: "onnxruntime-node when installed (auto), or the wasm build" },
 } as const;
+
+const runCli = commandLine({
+  name: "advsight cnn run",
+  usage: `advsight cnn run --model M.onnx ${inputUsage} --layers conv1,fc8|all --out DIR ${common}`,
+  positionals: "FILE|DIR (more images)",
+  options: {
+    ...inputOptions,
+    layers: { type: "string", value: "conv1,fc8|all", help: "the layers to save, comma-separated, or all" },
+    out: { type: "string", value: "DIR", help: "folder for one .npy per layer, images.tsv and predictions.tsv (top-5)" },
+  },
+});
+const gradCli = commandLine({
+  name: "advsight cnn grad",
+  usage: `advsight cnn grad --model M.onnx ${inputUsage} (--class K | --layer L --unit U[,y,x]) [--log-softmax] --out G.npy ${common}`,
+  positionals: "FILE|DIR (more images)",
+  options: {
+    ...inputOptions,
+    class: { type: "string", value: "K", help: "the gradient of logit K (0-999) of the prediction layer" },
+    layer: { type: "string", value: "L", defaultText: "fc8 (AlexNet), else the prediction layer", help: "with --unit: the layer the unit is in" },
+    unit: { type: "string", value: "U[,y,x]", help: "the gradient of unit U of --layer (summed over positions, or at y,x)" },
+    "log-softmax": { type: "boolean", help: "with --class: the gradient of the log-softmax instead of the logit" },
+    out: { type: "string", value: "G.npy", help: "the gradient file, the shape of the input" },
+  },
+});
+const usages = { run: runCli.usage, grad: gradCli.usage };
 
 interface Inputs {
   tensor: Tensor;
@@ -63,7 +82,7 @@ function predictionsTsv(rows: string[], probs: Tensor): string {
 }
 
 async function runVerb(argv: string[]): Promise<number> {
-  const { values, positionals } = parseOptions(argv, { ...inputOptions, layers: { type: "string" } }, usages.run);
+  const { values, positionals } = parseOptions(argv, runCli);
   const out = resolve(requireOption(values.out, "out", usages.run));
   const layerArg = requireOption(values.layers, "layers", usages.run);
   const model = await loadModelFile(requireOption(values.model, "model", usages.run), {
@@ -93,11 +112,7 @@ async function runVerb(argv: string[]): Promise<number> {
 }
 
 async function gradVerb(argv: string[]): Promise<number> {
-  const { values, positionals } = parseOptions(
-    argv,
-    { ...inputOptions, class: { type: "string" }, layer: { type: "string" }, unit: { type: "string" }, "log-softmax": { type: "boolean" } },
-    usages.grad,
-  );
+  const { values, positionals } = parseOptions(argv, gradCli);
   const out = resolve(requireOption(values.out, "out", usages.grad));
   if ((values.class === undefined) === (values.unit === undefined)) throw new UserError(`give --class K (a logit) or --unit U (with --layer)\n\nusage: ${usages.grad}`);
   const model = await loadModelFile(requireOption(values.model, "model", usages.grad), {
@@ -129,9 +144,8 @@ async function gradVerb(argv: string[]): Promise<number> {
   return 0;
 }
 
-export const command = verbCommand(
-  "Run a CNN on images (layer activations, top-5 predictions) or take input gradients, all to .npy/.tsv.",
-  usage,
-  { run: runVerb, grad: gradVerb },
-);
+export const command = verbCommand("cnn", "Run a CNN on images (layer activations, top-5 predictions) or take input gradients, all to .npy/.tsv.", {
+  run: { cli: runCli, run: runVerb },
+  grad: { cli: gradCli, run: gradVerb },
+});
 

@@ -6,60 +6,84 @@ import { join, resolve } from "node:path";
 import { UserError } from "../common/errors.ts";
 import { exportChunks, type ExportFormat } from "../storage/export.ts";
 import { SqliteStore } from "../storage/store-sqlite.ts";
-import { parseOptions, requireOption, type Command } from "./command.ts";
-import { checkBidsSubjects, sessionBids, writeBidsFiles } from "../storage/bids-file.ts";
+import { checkOutputFolder, commandLine, parseOptions, requireOption, singleCommand } from "./command.ts";
+import { bidsReport, checkBidsSubjects, collectBids, writeBids, type BidsStudy } from "../storage/bids-file.ts";
+import { loadStudy, resolveStimulusSet } from "../server/studies.ts";
 import { ScannerStore } from "../storage/scanner-store-sqlite.ts";
 
-async function exportBids(store: SqliteStore, root: string, studyId: string | undefined, sessionId: string | undefined, sessionLabel: string | undefined): Promise<number> {
+/**
+ * The study and stimulus set of a BIDS export: --study FILE.json (the file advsight serve was given), or
+ * --stimuli DIR|builtin:demo beside --study ID or --session ID (resolved as a study file's stimulusSet).
+ */
+async function bidsStudy(study: string | undefined, stimuli: string | undefined): Promise<{ studyId?: string; study: BidsStudy }> {
+  if (study !== undefined && (/\.json$/i.test(study) || existsSync(study))) {
+    if (stimuli !== undefined) throw new UserError(`--stimuli is for --study ID; the study file ${study} names its own stimulus set`);
+    const loaded = await loadStudy(study);
+    return { studyId: loaded.config.id, study: { title: loaded.config.title, stimuli: loaded.stimuli } };
+  }
+  if (stimuli === undefined) {
+    throw new UserError("--bids copies the study's stimulus set into DIR/stimuli: give --study FILE.json (the study file advsight serve was given), or --stimuli DIR (or builtin:demo) with --study ID or --session ID");
+  }
+  const set = await resolveStimulusSet(stimuli.startsWith("builtin:") ? stimuli : resolve(stimuli), "--stimuli");
+  return { studyId: study, study: { title: study ?? set.set.name, stimuli: set } };
+}
+
+async function exportBids(store: SqliteStore, root: string, values: { study?: string; stimuli?: string; session?: string; ses?: string }): Promise<number> {
+  const { studyId, study } = await bidsStudy(values.study, values.stimuli);
   const scanner = new ScannerStore(store.path);
   try {
-    const session = sessionId ? await store.getSession(sessionId) : undefined;
-    if (sessionId && !session) throw new UserError(`no session "${sessionId}" in ${store.path}`);
+    const session = values.session ? await store.getSession(values.session) : undefined;
+    if (values.session && !session) throw new UserError(`no session "${values.session}" in ${store.path}`);
+    if (session && studyId !== undefined && session.studyId !== studyId) throw new UserError(`session "${session.id}" belongs to study "${session.studyId}", not "${studyId}"; give that study's file or set`);
     const sessions = session ? [session] : await store.listSessions(requireOption(studyId, "study", usage));
     if (sessions.length === 0) throw new UserError(`no sessions of study "${studyId}" in ${store.path}`);
-    checkBidsSubjects(sessions, sessionLabel);
-    let files: Record<string, string> = {};
-    for (const s of sessions) files = { ...files, ...(await sessionBids(store, scanner, s, sessionLabel)) };
-    const written = writeBidsFiles(resolve(root), files, sessions[0]!.studyId);
-    console.error(`wrote ${written.length} BIDS file(s) for ${sessions.length} session(s) under ${resolve(root)}`);
+    checkBidsSubjects(sessions, values.ses);
+    const bids = await collectBids(store, scanner, sessions, session && studyId === undefined ? { ...study, title: session.studyId } : study, values.ses);
+    const written = writeBids(resolve(root), study, bids);
+    console.error(bidsReport(resolve(root), written, bids, sessions.length));
     return 0;
   } finally {
     scanner.close();
   }
 }
 
-const usage =
-  "advsight export --study ID [--session ID] [--format csv|json] [--raw] [--data DIR | --db FILE] [--out FILE]\n" +
-  "       advsight export --bids DIR --study ID [--session ID [--ses LABEL]] [--data DIR | --db FILE]   (BIDS events/pulse logs, beh for online sessions)";
+const cli = commandLine({
+  name: "advsight export",
+  usage:
+    "advsight export --study ID [--session ID] [--format csv|json] [--raw] [--data DIR | --db FILE] [--out FILE]\n" +
+    "       advsight export --bids DIR (--study FILE.json | --study ID --stimuli DIR|builtin:demo) [--session ID [--ses LABEL]] [--data DIR | --db FILE]\n" +
+    "         (BIDS: events per scanner run, beh per online session, pulse logs and run attempts in sourcedata/, the stimulus set in stimuli/; docs/bids.md)",
+  options: {
+    study: { type: "string", value: "ID|FILE.json", help: "the study whose sessions to export (the id in its study file; with --bids also the study file itself)" },
+    session: { type: "string", value: "ID", help: "export this one session instead (no --study needed)" },
+    format: { type: "string", value: "csv|json", default: "csv", help: "file format: CSV with a header, or a JSON array of rows" },
+    raw: { type: "boolean", help: "CSV: write text cells exactly as stored, without the ' that stops spreadsheets running formulas" },
+    data: { type: "string", value: "DIR", defaultText: "$ADVSIGHT_DATA, else advsight-data", help: "the data folder advsight serve used (reads DIR/advsight.db)" },
+    db: { type: "string", value: "FILE", help: "the database file itself, instead of --data" },
+    out: { type: "string", value: "FILE", defaultText: "standard output", help: "write the rows to FILE (its folder must exist)" },
+    bids: { type: "string", value: "DIR", help: "write a BIDS dataset (events, beh, pulse logs, sidecars, the stimuli) under DIR instead of rows" },
+    stimuli: { type: "string", value: "DIR|builtin:demo", help: "with --bids and --study ID or --session ID: the study's stimulus set, copied to DIR/stimuli" },
+    ses: { type: "string", value: "LABEL", help: "with --bids: the BIDS session label (ses-LABEL)" },
+  },
+});
+const usage = cli.usage;
 
-export const command: Command = {
-  summary: "Export trials straight from the database (one row per stored trial) as CSV or JSON, or sessions as BIDS files (--bids).",
-  usage,
-  async run(argv) {
-    const { values } = parseOptions(
-      argv,
-      {
-        study: { type: "string" },
-        session: { type: "string" },
-        format: { type: "string", default: "csv" },
-        data: { type: "string" },
-        db: { type: "string" },
-        out: { type: "string" },
-        bids: { type: "string" },
-        ses: { type: "string" },
-        raw: { type: "boolean", default: false },
-      },
-      usage,
-    );
+export const command = singleCommand(
+  "Export trials straight from the database (one row per stored trial) as CSV or JSON, or sessions as BIDS files (--bids).",
+  cli,
+  async (argv) => {
+    const { values } = parseOptions(argv, cli);
     const format = values.format!;
     if (format !== "csv" && format !== "json") throw new UserError(`--format must be csv or json, got "${format}"`);
     const dbPath = resolve(values.db ?? join(values.data ?? process.env.ADVSIGHT_DATA ?? "advsight-data", "advsight.db"));
     if (!existsSync(dbPath)) throw new UserError(`no database at ${dbPath}; give --data DIR (as used by advsight serve) or --db FILE`);
     if (values.ses !== undefined && !values.bids) throw new UserError("--ses names a BIDS session: use it with --bids");
+    if (values.stimuli !== undefined && !values.bids) throw new UserError("--stimuli names the stimulus set a BIDS export copies: use it with --bids");
+    if (values.out !== undefined && !values.bids) checkOutputFolder(values.out);
     const store = new SqliteStore(dbPath);
     if (values.bids) {
       try {
-        return await exportBids(store, values.bids, values.study, values.session, values.ses);
+        return await exportBids(store, values.bids, values);
       } finally {
         await store.close();
       }
@@ -88,4 +112,4 @@ export const command: Command = {
     }
     return 0;
   },
-};
+);

@@ -7,14 +7,37 @@ import { NOISE_MODELS, type NoiseModel } from "../analysis/glm/fit.ts";
 import { parseHrfModel } from "../analysis/glm/hrf.ts";
 import { runGlmJob, type GlmJob } from "../analysis/glm/run-glm-node.ts";
 import { useOrtGemm } from "../analysis/linalg/gemm-ort-node.ts";
-import { intOption, parseOptions, requireOption, type Command } from "./command.ts";
+import { commandLine, intOption, parseOptions, requireOption, singleCommand } from "./command.ts";
 
-const usage = `advsight glm --bold R1.nii.gz [R2.nii.gz ...] --events R1_events.tsv [R2_events.tsv ...] --mask M.nii.gz --out DIR
-           [--tr S] [--confounds C1.tsv ...] [--confound-columns a,b,...] [--roi NAME=FILE ...]
-           [--model lss|lsa|library-ridge] [--per presentation|image] [--lss-rest pooled|by-condition]
-           [--hrf glover|spm] [--drift cosine|polynomial|none] [--high-pass HZ] [--drift-order N]
-           [--noise ar1|ols] [--slice-time-ref 0..1] [--no-scaling] [--item-column NAME]
-       advsight glm --simulate DIR [--seed N] [--events R1_events.tsv ...]`;
+const cli = commandLine({
+  name: "advsight glm",
+  usage: `advsight glm --bold R1.nii.gz [R2.nii.gz ...] --events R1_events.tsv [R2_events.tsv ...] --mask M.nii.gz --out DIR [options]
+       advsight glm --simulate DIR [--seed N] [--events R1_events.tsv ...]`,
+  options: {
+    bold: { type: "string", multiple: true, value: "FILE", help: "each run's 4-D BOLD image (.nii or .nii.gz), in run order" },
+    events: { type: "string", multiple: true, value: "FILE", help: "each run's BIDS events.tsv (onset, duration, trial_type; the image from stimulus_id), same order as --bold" },
+    mask: { type: "string", value: "FILE", help: "brain (or ROI) mask on the BOLD grid; only its voxels are fitted" },
+    out: { type: "string", value: "DIR", help: "folder for betas.nii.gz, labels.tsv, design/run-K.tsv, roi-NAME.npy and glm.html" },
+    tr: { type: "string", value: "S", defaultText: "RepetitionTime of the BOLD's JSON sidecar, else its header", help: "repetition time in seconds" },
+    confounds: { type: "string", multiple: true, value: "FILE", help: "each run's confounds TSV (e.g. fMRIPrep's desc-confounds_timeseries.tsv); n/a cells become 0" },
+    "confound-columns": { type: "string", value: "A,B,...", help: "the confounds' columns to use as regressors" },
+    roi: { type: "string", multiple: true, value: "NAME=FILE", help: "an ROI mask: its voxels' betas also go to roi-NAME.npy (rows as labels.tsv)" },
+    model: { type: "string", value: "lss|lsa|library-ridge", default: "lss", help: "LSS (a model per trial), LSA (one model, a column per trial), or library-ridge (LSA with an HRF per voxel from a library, then fractional ridge; needs 2+ runs)" },
+    per: { type: "string", value: "presentation|image", default: "presentation", help: "one estimate per presentation, or per image with its repeats in a run pooled" },
+    "lss-rest": { type: "string", value: "pooled|by-condition", default: "pooled", help: "LSS: the other trials as one regressor or one per condition" },
+    hrf: { type: "string", value: "glover|spm", default: "glover", help: "the HRF model (nilearn's definitions)" },
+    drift: { type: "string", value: "cosine|polynomial|none", default: "cosine", help: "slow-drift regressors" },
+    "high-pass": { type: "string", value: "HZ", default: "0.01", help: "cut-off of the cosine drift" },
+    "drift-order": { type: "string", value: "N", default: "1", help: "order of the polynomial drift" },
+    noise: { type: "string", value: "ar1|ols", default: "ar1", help: "noise model (AR(1) as nilearn's run_glm)" },
+    "slice-time-ref": { type: "string", value: "0..1", default: "0", help: "the slice each volume's time refers to (nilearn's slice_time_ref)" },
+    "no-scaling": { type: "boolean", help: "fit the data as they are instead of as percent of each voxel's mean" },
+    "item-column": { type: "string", value: "NAME", defaultText: "stimulus_id when the events have it", help: "the events column naming each image" },
+    simulate: { type: "string", value: "DIR", help: "write a simulated dataset with a known answer (BOLD, events, confounds, masks, truth.json) and print the command that fits it" },
+    seed: { type: "string", value: "N", defaultText: "1", help: "with --simulate: the simulation's seed" },
+  },
+});
+const usage = cli.usage;
 
 const LISTS = ["bold", "events", "confounds", "roi"];
 
@@ -51,37 +74,11 @@ function oneOf<T extends string>(value: string | undefined, name: string, allowe
   return value as T;
 }
 
-export const command: Command = {
-  summary: "Per-image responses from scanner runs: a GLM (LSS or LSA, nilearn's design and AR(1)) on BOLD NIfTI + BIDS events, writing betas for `advsight analyze` (--simulate: a dataset with a known answer).",
-  usage,
-  async run(argv) {
-    const { values } = parseOptions(
-      expandLists(argv),
-      {
-        bold: { type: "string", multiple: true },
-        events: { type: "string", multiple: true },
-        confounds: { type: "string", multiple: true },
-        roi: { type: "string", multiple: true },
-        mask: { type: "string" },
-        out: { type: "string" },
-        tr: { type: "string" },
-        "confound-columns": { type: "string" },
-        model: { type: "string" },
-        per: { type: "string" },
-        "lss-rest": { type: "string" },
-        hrf: { type: "string" },
-        drift: { type: "string" },
-        "high-pass": { type: "string" },
-        "drift-order": { type: "string" },
-        noise: { type: "string" },
-        "slice-time-ref": { type: "string" },
-        "no-scaling": { type: "boolean" },
-        "item-column": { type: "string" },
-        simulate: { type: "string" },
-        seed: { type: "string" },
-      },
-      usage,
-    );
+export const command = singleCommand(
+  "Per-image responses from scanner runs: a GLM (LSS or LSA, nilearn's design and AR(1)) on BOLD NIfTI + BIDS events, writing betas for `advsight analyze` (--simulate: a dataset with a known answer).",
+  cli,
+  async (argv) => {
+    const { values } = parseOptions(expandLists(argv), cli);
     const log = (line: string) => console.error(line);
     if (values.simulate) {
       const { parseEventsTsv } = await import("../analysis/glm/tables.ts");
@@ -142,4 +139,4 @@ export const command: Command = {
     console.log(out.report);
     return 0;
   },
-};
+);

@@ -1,5 +1,6 @@
 import { isUserError } from "../common/errors.ts";
-import type { Command } from "./command.ts";
+import { UsageError, type Command } from "./command.ts";
+import { closest } from "./suggest.ts";
 
 // `advsight <area> ...`: each area is its own module, loaded only when asked for, so that
 // `advsight export` does not pay for onnxruntime and `advsight serve` does not load the analysis.
@@ -34,12 +35,13 @@ export async function main(argv: string[]): Promise<number> {
   }
   const entry = Object.hasOwn(areas, area) ? areas[area] : undefined;
   if (!entry) {
-    console.error(`advsight: unknown command "${area}"\n\n${help()}`);
+    const guess = closest(area, Object.keys(areas));
+    console.error(`advsight: unknown command "${area}"${guess ? `. Did you mean ${guess}?` : ""}\n\n${help()}`);
     return 2;
   }
   const { command } = await entry.load();
   if (rest.includes("--help") || rest.includes("-h")) {
-    console.log(`${command.summary}\n\nusage: ${command.usage}`);
+    console.log(command.help(rest));
     return 0;
   }
   try {
@@ -47,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (isUserError(e)) {
       console.error(`advsight ${area}: ${e.message}`);
-      return 1;
+      return e instanceof UsageError ? 2 : 1;
     }
     throw e;
   }

@@ -6,27 +6,50 @@ import { DEFAULT_MODELS_DIR, KNOWN_MODELS } from "../cnn/registry.ts";
 import { fetchModel } from "../cnn/registry-fetch-node.ts";
 import { BACKEND_CHOICES, type BackendChoice } from "../cnn/runtime-node.ts";
 import { makeSyntheticAlexNet, SYNTHETIC_ARCHS, SYNTHETIC_WIDTHS, syntheticModelId, type SyntheticArch } from "../cnn/synthetic.ts";
-import { intOption, parseOptions, requireOption, verbCommand } from "./command.ts";
+import { commandLine, intOption, parseOptions, requireOption, verbCommand } from "./command.ts";
 
-const usages = {
-  fetch: `advsight model fetch ${Object.keys(KNOWN_MODELS).join("|")} [--dir DIR (default ${DEFAULT_MODELS_DIR})] [--url MIRROR_URL]`,
-  synth: `advsight model synth --arch ${SYNTHETIC_ARCHS.join("|")} --seed N [--width ${SYNTHETIC_WIDTHS.join("|")} (channels divided by it; default 1, full size)] --out FILE.onnx`,
-  layers: `advsight model layers --model FILE.onnx [--raw] [--backend ${BACKEND_CHOICES.join("|")}]`,
-};
-const usage = Object.values(usages).join("\n       ");
+const fetchCli = commandLine({
+  name: "advsight model fetch",
+  usage: `advsight model fetch ${Object.keys(KNOWN_MODELS).join("|")} [--dir DIR (default ${DEFAULT_MODELS_DIR})] [--url MIRROR_URL]`,
+  positionals: "MODEL",
+  options: {
+    dir: { type: "string", value: "DIR", default: DEFAULT_MODELS_DIR, help: "folder to keep the model in" },
+    url: { type: "string", multiple: true, value: "MIRROR_URL", defaultText: "the ONNX model zoo", help: "download from this mirror instead (repeat to try several in turn)" },
+  },
+});
+const synthCli = commandLine({
+  name: "advsight model synth",
+  usage: `advsight model synth --arch ${SYNTHETIC_ARCHS.join("|")} --seed N [--width ${SYNTHETIC_WIDTHS.join("|")} (channels divided by it; default 1, full size)] --out FILE.onnx`,
+  options: {
+    arch: { type: "string", value: SYNTHETIC_ARCHS.join("|"), help: "the topology: Caffe's AlexNet (with LRN) or torchvision's" },
+    seed: { type: "string", value: "N", help: "the weights' seed (the same seed gives the same file)" },
+    width: { type: "string", value: SYNTHETIC_WIDTHS.join("|"), defaultText: "1, full size", help: "divide every layer's channels by this (a small stand-in for tests)" },
+    out: { type: "string", value: "FILE.onnx", help: "the model file to write" },
+  },
+});
+const layersCli = commandLine({
+  name: "advsight model layers",
+  usage: `advsight model layers --model FILE.onnx [--raw] [--backend ${BACKEND_CHOICES.join("|")}]`,
+  options: {
+    model: { type: "string", value: "FILE.onnx", help: "the model to list" },
+    raw: { type: "boolean", help: "list the raw tensor names instead of AlexNet's layer names" },
+    backend: { type: "string", value: BACKEND_CHOICES.join("|"), defaultText: "wasm", help: "onnxruntime's build to load the model with" },
+  },
+});
+const usages = { fetch: fetchCli.usage, synth: synthCli.usage, layers: layersCli.usage };
 
 async function fetchVerb(argv: string[]): Promise<number> {
-  const { values, positionals } = parseOptions(argv, { dir: { type: "string" }, url: { type: "string", multiple: true } }, usages.fetch);
+  const { values, positionals } = parseOptions(argv, fetchCli);
   const id = positionals[0];
   const model = id ? KNOWN_MODELS[id] : undefined;
   if (!model) throw new UserError(`${id ? `unknown model "${id}"` : "which model?"}; advsight can fetch: ${Object.keys(KNOWN_MODELS).join(", ")}\n\nusage: ${usages.fetch}`);
-  const path = await fetchModel(model, { dir: values.dir ?? DEFAULT_MODELS_DIR, urls: values.url, log: (line) => console.error(line) });
+  const path = await fetchModel(model, { dir: values.dir!, urls: values.url, log: (line) => console.error(line) });
   console.log(path);
   return 0;
 }
 
 async function synthVerb(argv: string[]): Promise<number> {
-  const { values } = parseOptions(argv, { arch: { type: "string" }, seed: { type: "string" }, width: { type: "string" }, out: { type: "string" } }, usages.synth);
+  const { values } = parseOptions(argv, synthCli);
   const arch = requireOption(values.arch, "arch", usages.synth) as SyntheticArch;
   if (!SYNTHETIC_ARCHS.includes(arch)) throw new UserError(`--arch must be one of ${SYNTHETIC_ARCHS.join(", ")}, got "${arch}"`);
   const seed = intOption(requireOption(values.seed, "seed", usages.synth), "seed", 0);
@@ -40,7 +63,7 @@ async function synthVerb(argv: string[]): Promise<number> {
 }
 
 async function layersVerb(argv: string[]): Promise<number> {
-  const { values } = parseOptions(argv, { model: { type: "string" }, raw: { type: "boolean" }, backend: { type: "string" } }, usages.layers);
+  const { values } = parseOptions(argv, layersCli);
   const model = await loadModelFile(requireOption(values.model, "model", usages.layers), { backend: (values.backend ?? "wasm") as BackendChoice });
   try {
     const rows = values.raw || !model.isAlexNet ? model.rawTensors.map((l) => ({ ...l, name: l.tensor })) : model.layers;
@@ -55,8 +78,8 @@ async function layersVerb(argv: string[]): Promise<number> {
   return 0;
 }
 
-export const command = verbCommand(
-  "Models: fetch the zoo's AlexNet, write a synthetic-weight AlexNet, list a model's layers.",
-  usage,
-  { fetch: fetchVerb, synth: synthVerb, layers: layersVerb },
-);
+export const command = verbCommand("model", "Models: fetch the zoo's AlexNet, write a synthetic-weight AlexNet, list a model's layers.", {
+  fetch: { cli: fetchCli, run: fetchVerb },
+  synth: { cli: synthCli, run: synthVerb },
+  layers: { cli: layersCli, run: layersVerb },
+});

@@ -10,17 +10,29 @@ import { UserError } from "../common/errors.ts";
 import { ClockSync } from "../scanner-sync/clock-sync.ts";
 import { TRIGGER_NAMESPACE } from "../scanner-sync/protocol.ts";
 import { listSerialPorts, SerialTriggerSource } from "../scanner-sync/serial-source-node.ts";
-import { intOption, parseOptions, requireOption, type Command } from "./command.ts";
+import { commandLine, intOption, parseOptions, requireOption, singleCommand } from "./command.ts";
 
-const usage =
-  "advsight relay --serial PATH --to URL [--token-file FILE | ADVSIGHT_ADMIN_TOKEN=... | --token T] [--baud N (115200)] [--bytes 5[,a...] (5)]\n" +
-  "  the admin token: from a file (e.g. a copy of the server's advsight-data/admin-token) or the environment keeps it out of ps and shell history";
+const cli = commandLine({
+  name: "advsight relay",
+  usage:
+    "advsight relay --serial PATH --to URL [--token-file FILE | ADVSIGHT_ADMIN_TOKEN=... | --token T] [--baud N (115200)] [--bytes 5[,a...] (5)]\n" +
+    "  the admin token: from a file (e.g. a copy of the server's advsight-data/admin-token) or the environment keeps it out of ps and shell history",
+  options: {
+    serial: { type: "string", value: "PATH", help: "the trigger box's serial port (/dev/ttyUSB0, COM3)" },
+    to: { type: "string", value: "URL", help: "the advsight server, e.g. http://192.168.1.10:3000" },
+    "token-file": { type: "string", value: "FILE", help: "a file holding the server's admin token (a copy of advsight-data/admin-token)" },
+    token: { type: "string", value: "T", defaultText: "$ADVSIGHT_ADMIN_TOKEN", help: "the admin token itself (visible in ps and shell history: prefer --token-file)" },
+    baud: { type: "string", value: "N", defaultText: "115200", help: "the serial port's baud rate" },
+    bytes: { type: "string", value: "5[,a...]", defaultText: "5", help: "the characters the box sends per pulse, comma-separated" },
+  },
+});
+const usage = cli.usage;
 
-export const command: Command = {
-  summary: "Forward a trigger box's pulses from this computer's serial port to an advsight server.",
-  usage,
-  async run(argv) {
-    const { values } = parseOptions(argv, { serial: { type: "string" }, to: { type: "string" }, token: { type: "string" }, "token-file": { type: "string" }, baud: { type: "string" }, bytes: { type: "string" } }, usage);
+export const command = singleCommand(
+  "Forward a trigger box's pulses from this computer's serial port to an advsight server.",
+  cli,
+  async (argv) => {
+    const { values } = parseOptions(argv, cli);
     const path = requireOption(values.serial, "serial", usage);
     const to = requireOption(values.to, "to", usage).replace(/\/+$/, "");
     const tokenFile = values["token-file"];
@@ -80,4 +92,4 @@ export const command: Command = {
     console.error(`relay: stopped after ${n} pulse(s)`);
     return 0;
   },
-};
+);

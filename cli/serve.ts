@@ -6,11 +6,25 @@ import { createAdvsightServer, DEFAULT_SERVER_LIMITS, PUBLIC_DIR } from "../serv
 import { MIN_ADMIN_TOKEN_LENGTH } from "../server/auth.ts";
 import { SqliteStore } from "../storage/store-sqlite.ts";
 import { DEMO_STUDY, loadStudies } from "../server/studies.ts";
-import { intOption, parseOptions, type Command } from "./command.ts";
+import { commandLine, intOption, parseOptions, singleCommand } from "./command.ts";
 
-const usage =
-  "advsight serve [--study FILE ...] [--port N] [--host H] [--data DIR] [--admin-token T]\n" +
-  "               [--sessions-per-minute N] [--failed-auth-attempts N] [--trust-proxy HOPS] [--allow-origin URL ...]";
+const cli = commandLine({
+  name: "advsight serve",
+  usage:
+    "advsight serve [--study FILE ...] [--port N] [--host H] [--data DIR] [--admin-token T]\n" +
+    "               [--sessions-per-minute N] [--failed-auth-attempts N] [--trust-proxy HOPS] [--allow-origin URL ...]",
+  options: {
+    study: { type: "string", multiple: true, value: "FILE", defaultText: "the demo study", help: "a study file to serve (repeat for several)" },
+    port: { type: "string", value: "N", defaultText: "$PORT, else 3000", help: "TCP port (0: any free one)" },
+    host: { type: "string", value: "H", defaultText: "$HOST, else 127.0.0.1", help: "address to listen on (0.0.0.0: every interface, behind an HTTPS proxy)" },
+    data: { type: "string", value: "DIR", defaultText: "$ADVSIGHT_DATA, else advsight-data", help: "folder for the database (advsight.db) and the admin token" },
+    "admin-token": { type: "string", value: "T", defaultText: "$ADVSIGHT_ADMIN_TOKEN, else the one kept in DIR/admin-token (made once)", help: "the admin token, 16 characters or more" },
+    "sessions-per-minute": { type: "string", value: "N", defaultText: String(DEFAULT_SERVER_LIMITS.sessionsPerMinute), help: "new sessions per minute from one address" },
+    "failed-auth-attempts": { type: "string", value: "N", defaultText: String(DEFAULT_SERVER_LIMITS.failedAuthAttempts), help: `failed token checks one address may make in ${DEFAULT_SERVER_LIMITS.failedAuthWindowSeconds / 60} minutes; more are refused (429)` },
+    "trust-proxy": { type: "string", value: "HOPS", defaultText: "none", help: "reverse proxies in front of the server whose X-Forwarded-For to believe" },
+    "allow-origin": { type: "string", multiple: true, value: "URL", defaultText: "the server's own origin only", help: "another origin whose pages may connect (repeat for several)" },
+  },
+});
 
 /**
  * The admin token: given (option or ADVSIGHT_ADMIN_TOKEN), else the one kept in DATA/admin-token, else a
@@ -33,25 +47,11 @@ function adminToken(given: string | undefined, dataDir: string): { token: string
   return { token, where: `in ${file} (new)` };
 }
 
-export const command: Command = {
-  summary: "Serve studies: the participant pages, the stimuli and the data API (the demo study when no --study is given).",
-  usage,
-  async run(argv) {
-    const { values } = parseOptions(
-      argv,
-      {
-        study: { type: "string", multiple: true },
-        port: { type: "string" },
-        host: { type: "string" },
-        data: { type: "string" },
-        "admin-token": { type: "string" },
-        "sessions-per-minute": { type: "string" },
-        "failed-auth-attempts": { type: "string" },
-        "trust-proxy": { type: "string" },
-        "allow-origin": { type: "string", multiple: true },
-      },
-      usage,
-    );
+export const command = singleCommand(
+  "Serve studies: the participant pages, the stimuli and the data API (the demo study when no --study is given).",
+  cli,
+  async (argv) => {
+    const { values } = parseOptions(argv, cli);
     const port = Number(values.port ?? process.env.PORT ?? 3000);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be 0-65535, got ${values.port}`);
     const dataDir = resolve(values.data ?? process.env.ADVSIGHT_DATA ?? "advsight-data");
@@ -84,4 +84,4 @@ export const command: Command = {
     });
     return 0;
   },
-};
+);

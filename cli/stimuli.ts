@@ -1,22 +1,12 @@
 import { UserError } from "../common/errors.ts";
 import { PROFILE_NAMES, profileByName } from "../cnn/preprocess.ts";
 import { BACKEND_CHOICES, type BackendChoice } from "../cnn/runtime-node.ts";
-import { AI_METHODS, AttackParamError, attackConfig, type AttackParam } from "../stimuli/generate/attack-params.ts";
+import { AI_METHODS, AN_DEFAULTS, AttackParamError, attackConfig, CW_DEFAULTS, DEFAULT_CONFIDENCE, DEFAULT_SEED, PGD_DEFAULTS, type AttackParam } from "../stimuli/generate/attack-params.ts";
 import type { GenerateConfig } from "../stimuli/generate/generate.ts";
 import { generateSetFiles } from "../stimuli/generate-set-file.ts";
 import { checkSetFiles } from "../stimuli/check-set-file.ts";
-import { parseOptions, requireOption, verbCommand, type Command } from "./command.ts";
+import { commandLine, parseOptions, requireOption, verbCommand, type Command } from "./command.ts";
 import { progressReporter } from "../common/progress-node.ts";
-
-const usages = {
-  generate:
-    `advsight stimuli generate --model M.onnx --images DIR|FILE... --out SETDIR [--profile ${PROFILE_NAMES.join("|")}] [--an] [--ai]\n` +
-    `         [--categories FILE.tsv] [--target random|least-likely|WNID] [--eps 8/255] [--confidence 0.99] [--seed N]\n` +
-    `         [--ai-method ${Object.keys(AI_METHODS).join("|")}] [--ai-iterations N] [--an-iterations N] [--an-restarts N] [--an-step S]\n` +
-    `         [--l2-decay D] [--natural] [--an-control] [--ai-control] [--batch N] [--name NAME] [--backend ${BACKEND_CHOICES.join("|")}]`,
-  check: `advsight stimuli check SETDIR --model M.onnx [--profile P] [--backend ${BACKEND_CHOICES.join("|")}]`,
-};
-const usage = Object.values(usages).join("\n       ");
 
 /** The command line's name of each attack parameter (attack-params.ts names them without flags). */
 const FLAGS: Record<AttackParam, string> = {
@@ -32,14 +22,53 @@ function numberOption(value: string | undefined, name: string, fallback: number,
 }
 const positiveInt = (n: number) => Number.isInteger(n) && n >= 1;
 
-const generateOptions = {
-  model: { type: "string" }, images: { type: "string", multiple: true }, out: { type: "string" }, profile: { type: "string" },
-  an: { type: "boolean" }, ai: { type: "boolean" }, categories: { type: "string" }, target: { type: "string" }, eps: { type: "string" },
-  confidence: { type: "string" }, seed: { type: "string" }, "ai-method": { type: "string" }, "ai-iterations": { type: "string" },
-  "an-iterations": { type: "string" }, "an-restarts": { type: "string" }, "an-step": { type: "string" }, "l2-decay": { type: "string" },
-  natural: { type: "boolean" }, "an-control": { type: "boolean" }, "ai-control": { type: "boolean" }, batch: { type: "string" },
-  name: { type: "string" }, backend: { type: "string" },
-} as const;
+const backendValue = BACKEND_CHOICES.join("|");
+const generateCli = commandLine({
+  name: "advsight stimuli generate",
+  usage:
+    `advsight stimuli generate --model M.onnx --images DIR|FILE... --out SETDIR [--profile ${PROFILE_NAMES.join("|")}] [--an] [--ai]\n` +
+    `         [--categories FILE.tsv] [--target random|least-likely|WNID] [--eps 8/255] [--confidence 0.99] [--seed N]\n` +
+    `         [--ai-method ${Object.keys(AI_METHODS).join("|")}] [--ai-iterations N] [--an-iterations N] [--an-restarts N] [--an-step S]\n` +
+    `         [--l2-decay D] [--natural] [--an-control] [--ai-control] [--batch N] [--name NAME] [--backend ${backendValue}]`,
+  positionals: "DIR|FILE (more photos)",
+  options: {
+    model: { type: "string", value: "M.onnx", help: "the classifier the images are made against" },
+    images: { type: "string", multiple: true, value: "DIR|FILE", help: "photos (PNG or JPEG; a folder means its images in name order); more may follow as plain arguments" },
+    out: { type: "string", value: "SETDIR", help: "the set folder to create (must not exist; an interrupted run resumes)" },
+    profile: { type: "string", value: PROFILE_NAMES.join("|"), defaultText: "the profile the model declares, else guessed from its topology", help: "the model's preprocessing" },
+    an: { type: "boolean", help: "make only AN (adversarial noise) images", defaultText: "both AN and AI" },
+    ai: { type: "boolean", help: "make only AI (adversarial interference) images", defaultText: "both AN and AI" },
+    categories: { type: "string", value: "FILE.tsv", defaultText: "the model's top-1 class", help: "photo file name and WordNet id per line" },
+    target: { type: "string", value: "random|least-likely|WNID", defaultText: "random", help: "the class AI images drive the model to: a random other class (seeded), the least likely one, or this one" },
+    eps: { type: "string", value: "8/255", defaultText: `${PGD_DEFAULTS.eps255}/255`, help: "AI L-infinity bound, as N/255 or a fraction (0.0314); 1/255 to 64/255" },
+    confidence: { type: "string", value: "P", defaultText: String(DEFAULT_CONFIDENCE), help: "p(target) an image must reach on its 8-bit file" },
+    seed: { type: "string", value: "N", defaultText: String(DEFAULT_SEED), help: "the run's seed; each image's own seed is derived from it and the photo's name" },
+    "ai-method": { type: "string", value: Object.keys(AI_METHODS).join("|"), defaultText: "pgd", help: "targeted PGD, MI-FGSM (momentum 1.0) or Carlini-Wagner L2" },
+    "ai-iterations": { type: "string", value: "N", defaultText: `max(${PGD_DEFAULTS.iterations}, 5 eps) for PGD, ${CW_DEFAULTS.iterations} for C&W`, help: "PGD/MI-FGSM: at most N steps; C&W: Adam steps per constant" },
+    "an-iterations": { type: "string", value: "N", defaultText: String(AN_DEFAULTS.iterations), help: "AN: steps per restart" },
+    "an-restarts": { type: "string", value: "N", defaultText: String(AN_DEFAULTS.restarts), help: "AN: restarts from fresh noise" },
+    "an-step": { type: "string", value: "S", defaultText: String(AN_DEFAULTS.stepSize), help: "AN: RMS change per step, in 0-255 units" },
+    "l2-decay": { type: "string", value: "D", defaultText: `${AN_DEFAULTS.l2Decay}, off`, help: "AN: pull towards mid-grey by this fraction per step" },
+    natural: { type: "boolean", help: `AN: blur (sigma ${AN_DEFAULTS.blurSigma} every ${AN_DEFAULTS.blurEvery} steps) and jitter (up to ${AN_DEFAULTS.jitter} px) for smoother images`, defaultText: "off, plain noise" },
+    "an-control": { type: "boolean", help: "also write noise with the AN image's mean, contrast and amplitude spectrum (phase-scrambled) to an-control/" },
+    "ai-control": { type: "boolean", help: "also write the same perturbation sign-flipped (x0 - delta) to ai-control/" },
+    batch: { type: "string", value: "N", defaultText: "8", help: "photos generated together (one runtime call per step)" },
+    name: { type: "string", value: "NAME", defaultText: "the folder's name", help: "the set's name in stimuli.json" },
+    backend: { type: "string", value: backendValue, defaultText: "auto", help: "onnxruntime-node when installed (auto), or the wasm build" },
+  },
+});
+const checkCli = commandLine({
+  name: "advsight stimuli check",
+  usage: `advsight stimuli check SETDIR --model M.onnx [--profile P] [--backend ${backendValue}]`,
+  positionals: "SETDIR",
+  options: {
+    model: { type: "string", value: "M.onnx", help: "the model to re-run every image on (the set's own, to verify it)" },
+    profile: { type: "string", value: PROFILE_NAMES.join("|"), defaultText: "the profile the set records", help: "the model's preprocessing" },
+    backend: { type: "string", value: backendValue, defaultText: "auto", help: "onnxruntime-node when installed (auto), or the wasm build" },
+  },
+});
+const usages = { generate: generateCli.usage, check: checkCli.usage };
+const generateOptions = generateCli.options;
 
 type GenerateValues = ReturnType<typeof parseOptions<typeof generateOptions>>["values"];
 
@@ -72,11 +101,11 @@ function generateConfig(values: GenerateValues): GenerateConfig {
 
 /** The options of `stimuli generate` (argv without the verb) as the generator's configuration (tests compare it with the page's). */
 export function generateConfigFromArgs(argv: string[]): GenerateConfig {
-  return generateConfig(parseOptions(argv, generateOptions, usages.generate).values);
+  return generateConfig(parseOptions(argv, generateCli).values);
 }
 
 async function generateVerb(argv: string[]): Promise<number> {
-  const { values, positionals } = parseOptions(argv, generateOptions, usages.generate);
+  const { values, positionals } = parseOptions(argv, generateCli);
   const images = [...(values.images ?? []), ...positionals];
   if (images.length === 0) throw new UserError(`missing --images\n\nusage: ${usages.generate}`);
   const config = generateConfig(values);
@@ -117,7 +146,7 @@ async function generateVerb(argv: string[]): Promise<number> {
 }
 
 async function checkVerb(argv: string[]): Promise<number> {
-  const { values, positionals } = parseOptions(argv, { model: { type: "string" }, profile: { type: "string" }, backend: { type: "string" } }, usages.check);
+  const { values, positionals } = parseOptions(argv, checkCli);
   const dir = positionals[0];
   if (!dir || positionals.length > 1) throw new UserError(`give one stimulus-set folder\n\nusage: ${usages.check}`);
   const result = await checkSetFiles(dir, requireOption(values.model, "model", usages.check), { backend: (values.backend ?? "auto") as BackendChoice, profile: values.profile });
@@ -127,8 +156,7 @@ async function checkVerb(argv: string[]): Promise<number> {
   return result.problems.length > 0 ? 1 : 0;
 }
 
-export const command: Command = verbCommand(
-  "Stimulus sets: make AN and AI images from photos with a CNN (generate), re-verify a set (check).",
-  usage,
-  { generate: generateVerb, check: checkVerb },
-);
+export const command: Command = verbCommand("stimuli", "Stimulus sets: make AN and AI images from photos with a CNN (generate), re-verify a set (check).", {
+  generate: { cli: generateCli, run: generateVerb },
+  check: { cli: checkCli, run: checkVerb },
+});

@@ -11,7 +11,7 @@ import PreloadPlugin from "@jspsych/plugin-preload";
 import type { JsPsych } from "jspsych";
 import type { AttentionSpec, DesignStudy, RecognitionSpec, RecordSpec, SessionDesign, StimulusFields } from "../study/online-design.ts";
 import { RecognitionPlugin } from "./plugins/recognition.ts";
-import { normaliseKey } from "./keys.ts";
+import { attentionFinish } from "./attention-data.ts";
 
 /** jsPsych does not export its timeline type; this is the argument of jsPsych.run. */
 export type TimelineArray = Parameters<JsPsych["run"]>[0];
@@ -89,9 +89,7 @@ function attentionTrial(spec: AttentionSpec, ctx: TimelineContext) {
     choices: [check.key],
     trial_duration: check.timeoutMs,
     data: { record_index: spec.recordIndex, kind: "attention", block: spec.block, expected_key: check.key },
-    on_finish(data: Record<string, unknown>) {
-      data.correct = typeof data.response === "string" && normaliseKey(data.response) === normaliseKey(check.key);
-    },
+    on_finish: attentionFinish(check.key),
   };
 }
 

@@ -2,6 +2,7 @@
 import { build, type Plugin } from "esbuild";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { writeFavicon } from "./favicon.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const out = join(root, "dist/public");
@@ -72,4 +73,5 @@ for (const [from, to] of [
   mkdirSync(dirname(join(out, to!)), { recursive: true });
   copyFileSync(join(root, from!), join(out, to!));
 }
+writeFavicon(out);
 console.log(`built dist/public in ${Date.now() - started} ms`);

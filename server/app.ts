@@ -106,8 +106,9 @@ export function createAdvsightServer(options: ServerOptions): AdvsightServer {
     const query = req.originalUrl.includes("?") ? req.originalUrl.slice(req.originalUrl.indexOf("?")) : "";
     res.redirect(`/study/${firstStudy}${query}`);
   });
+  // every page's icon (built by scripts/favicon.ts); browsers ask for it at the root
   app.get("/favicon.ico", (_req, res) => {
-    res.status(204).end();
+    res.type("image/x-icon").sendFile(join(publicDir, "favicon.ico"), { maxAge: "1d" });
   });
   app.get("/console", noStore, (_req, res) => {
     res.sendFile(join(publicDir, "console.html"));

@@ -6,9 +6,10 @@
  * A row is the server's columns (SERVER_FIELDS, from the session) then the record's data: a record can
  * never set a server column, only its own properties are read, and in CSV a text cell that a spreadsheet
  * would run as a formula (starting with = + - @, a tab or CR) gets a leading ' unless raw output is asked.
+ * Numbers are rounded to EXPORT_DECIMALS places (the row's own and those inside JSON cells).
  */
 import { stringify } from "csv-stringify/sync";
-import { RECORD_FIELDS, SERVER_FIELDS, type ExportRow, type RecordKind } from "../study/trial-record.ts";
+import { EXPORT_COLUMN_ORDER, SERVER_FIELDS, type ExportRow } from "../study/trial-record.ts";
 import type { SessionRow, Store, StoredTrial } from "./store.ts";
 
 export type ExportFormat = "csv" | "json";
@@ -25,9 +26,33 @@ export interface ExportOptions {
 }
 
 const SERVER_COLUMNS = Object.keys(SERVER_FIELDS);
-// The record's own fields in the order an analyst reads them: trials first, the environment last.
-const KIND_ORDER: RecordKind[] = ["main", "practice", "scanner", "attention", "scanner-run", "environment"];
-const DECLARED = [...new Set(KIND_ORDER.flatMap((k) => Object.keys(RECORD_FIELDS[k])))];
+const DECLARED = EXPORT_COLUMN_ORDER.filter((k) => !SERVER_COLUMNS.includes(k));
+
+/** Decimal places of numbers in exports: far below any timing the page measures (performance.now() is coarsened to 5-100 µs). */
+export const EXPORT_DECIMALS = 6;
+
+const SCALE = 10 ** EXPORT_DECIMALS;
+// an integer divided by 1e6 is the double nearest the decimal, so it prints as that decimal; beyond 2^53 / 1e6
+// the product is no longer exact and toFixed (5 times slower) does it
+const round = (v: number) => (Math.abs(v) < 9e9 ? Math.round(v * SCALE) / SCALE : Number(v.toFixed(EXPORT_DECIMALS)));
+
+/**
+ * A value with its numbers rounded to EXPORT_DECIMALS places, in nested objects too. Sums and differences
+ * of clock readings carry binary noise (501.00000000000136 for 501); rounded, a CSV shows what was measured.
+ */
+export function roundNumbers(value: unknown): unknown {
+  if (typeof value === "number") return Number.isInteger(value) || !Number.isFinite(value) ? value : round(value);
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map(roundNumbers);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const v = roundNumbers((value as Record<string, unknown>)[key]);
+    // "__proto__" defined, not assigned: it stays data instead of setting the prototype
+    if (key === "__proto__") Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[key] = v;
+  }
+  return out;
+}
 
 /** The row of one stored trial: the server's columns, then the data's own fields (never over the server's). */
 export function exportRow(session: SessionRow | undefined, t: StoredTrial): ExportRow {
@@ -44,11 +69,11 @@ export function exportRow(session: SessionRow | undefined, t: StoredTrial): Expo
     record_index: t.recordIndex,
     received_at: t.receivedAt,
   });
-  for (const key of Object.keys(t.data)) if (!Object.hasOwn(SERVER_FIELDS, key)) row[key] = t.data[key];
+  for (const key of Object.keys(t.data)) if (!Object.hasOwn(SERVER_FIELDS, key)) row[key] = roundNumbers(t.data[key]);
   return row;
 }
 
-/** The server's columns, the declared fields that occur (in the record contract's order), then any others sorted. */
+/** The server's columns, the declared fields that occur (in EXPORT_COLUMN_ORDER), then any others sorted. */
 export function exportColumns(dataKeys: Iterable<string>): string[] {
   const seen = new Set(dataKeys);
   const extra = [...seen].filter((k) => !SERVER_COLUMNS.includes(k) && !DECLARED.includes(k)).sort();
@@ -71,7 +96,7 @@ function csvLines(rows: readonly ExportRow[], columns: string[], raw: boolean, h
 export function toCsv(rows: readonly ExportRow[], raw = false): string {
   const keys = new Set<string>();
   for (const r of rows) for (const k of Object.keys(r)) keys.add(k);
-  return csvLines(rows, exportColumns(keys), raw, true);
+  return csvLines(rows.map((r) => roundNumbers(r) as ExportRow), exportColumns(keys), raw, true);
 }
 
 /** Gives other work on the event loop (uploads) its turn between pages. */

@@ -46,14 +46,21 @@ export const SERVER_FIELDS = {
   received_at: { type: "string", doc: "when the server stored the record (ISO 8601, UTC)" },
 } as const satisfies Fields;
 
-/** On every record's data: the kind, and jsPsych's own fields. */
-export const PAGE_FIELDS = {
+/** On every record's data: what it is (first among the record's columns in the export). */
+export const KIND_FIELDS = {
   kind: { type: "string", values: RECORD_KINDS, doc: "what the record is: environment, practice, main, attention (online); scanner (one image of a run), scanner-run (one run)" },
+} as const satisfies Fields;
+
+/** On every record's data: jsPsych's own bookkeeping (last in the export). */
+export const JSPSYCH_FIELDS = {
   trial_type: { type: "string", doc: "jsPsych: the plugin that ran the trial" },
   trial_index: { type: "int", doc: "jsPsych: the trial's position in this page's timeline (restarts after a reload)" },
   plugin_version: { type: "string", nullable: true, doc: "jsPsych: the plugin's version" },
   time_elapsed: { type: "number", unit: "ms", doc: "jsPsych: time since the page's experiment started" },
 } as const satisfies Fields;
+
+/** On every record's data: the kind, and jsPsych's own fields. */
+export const PAGE_FIELDS = { ...KIND_FIELDS, ...JSPSYCH_FIELDS } as const satisfies Fields;
 
 /** The stimulus-set item a trial shows (online and scanner trials alike). */
 export const STIMULUS_FIELDS = {
@@ -84,10 +91,12 @@ export const RECOGNITION_PLUGIN_FIELDS = {
   planned_duration_ms: { type: "number", unit: "ms", doc: "image duration as planned, in whole frames" },
   planned_duration_frames: { type: "int", unit: "frames", doc: "image duration as planned" },
   duration_ms: { type: "number", unit: "ms", doc: "offset_ms - onset_ms" },
-  duration_frames: { type: "int", unit: "frames", doc: "frame callbacks while the image was up" },
+  duration_frames: { type: "int", unit: "frames", doc: "frames the image was up, from the frame timestamps: duration_ms / frame_ms, rounded" },
   fixation_onset_ms: { type: "number", unit: "ms", doc: "fixation cross onset" },
   planned_fixation_ms: { type: "number", unit: "ms", doc: "fixation duration as planned, in whole frames" },
   fixation_ms: { type: "number", unit: "ms", doc: "onset_ms - fixation_onset_ms" },
+  dropped_frames: { type: "int", unit: "frames", doc: "frames due while the image was up that were not drawn anew (a stalled page): duration_frames minus the frame callbacks seen, or minus planned_duration_frames if more" },
+  timing_ok: { type: "boolean", doc: "the image was up as planned: no dropped frame and duration_ms within half a frame of planned_duration_ms" },
 } as const satisfies Fields;
 
 /** Added by the online timeline to practice and main trials. */
@@ -103,8 +112,8 @@ export const ATTENTION_FIELDS = {
   correct: { type: "boolean", doc: "the expected key was pressed in time" },
   stimulus: { type: "string", doc: "jsPsych: the catch image" },
   response: { type: "string", nullable: true, doc: "jsPsych: the key pressed (null: none in time)" },
+  timed_out: { type: "boolean", optional: true, doc: "no key within the check's time (absent in records from advsight 0.2)" },
   rt: { type: "number", nullable: true, unit: "ms", doc: "jsPsych: from the star's onset to the key" },
-  rt_key_duration: { type: "number", nullable: true, optional: true, unit: "ms", doc: "jsPsych: how long the key was held (not measured here)" },
 } as const satisfies Fields;
 
 /** The first record of every session: the participant's display and browser (jsPsych's browser-check). */
@@ -137,7 +146,7 @@ export const SCANNER_TRIAL_PLUGIN_FIELDS = {
   planned_duration_ms: { type: "number", nullable: true, unit: "ms", doc: "image duration as planned, in whole frames" },
   planned_duration_frames: { type: "int", nullable: true, unit: "frames", doc: "image duration as planned" },
   duration_ms: { type: "number", nullable: true, unit: "ms", doc: "offset_ms - onset_ms" },
-  duration_frames: { type: "int", nullable: true, unit: "frames", doc: "frame callbacks while the image was up" },
+  duration_frames: { type: "int", nullable: true, unit: "frames", doc: "frames the image was up, from the frame timestamps: duration_ms / frame_ms, rounded" },
   frame_ms: { type: "number", nullable: true, unit: "ms", doc: "display frame duration measured before the run" },
   response: { type: "string", nullable: true, doc: "the first button-box key after onset" },
   response_value: { type: "string", nullable: true, doc: 'what the key means: "object", "nothing" or "repeat"' },
@@ -148,6 +157,8 @@ export const SCANNER_TRIAL_PLUGIN_FIELDS = {
   skipped: { type: "boolean", doc: "not shown: the run was aborted, or its time had passed (page reloaded mid-run)" },
   started_late: { type: "boolean", nullable: true, doc: "the trial began after its planned onset (a reload mid-run)" },
   aborted: { type: "boolean", doc: "the run was aborted by the operator" },
+  dropped_frames: { type: "int", nullable: true, unit: "frames", doc: "frames due while the image was up that were not drawn anew (a stalled page): duration_frames minus the frame callbacks seen, or minus planned_duration_frames if more (null: not shown to its offset)" },
+  timing_ok: { type: "boolean", nullable: true, doc: "shown as planned: no dropped frame, duration_ms within half a frame of planned_duration_ms and onset_error_ms within one frame (null: not shown to its offset)" },
 } as const satisfies Fields;
 
 /** Added by the scanner timeline to each image of a run. */
@@ -183,9 +194,14 @@ export const SCANNER_RUN_PLUGIN_FIELDS = {
   aborted: { type: "boolean", doc: "the run was aborted by the operator" },
   monitor: { type: "object", doc: "pulse monitor summary on the page clock: volumes, measured TR, drift, missed, duplicates" },
   pulses: { type: "array", doc: "every pulse the page holds: {seq, t_server_ms, t_page_ms, received_ms, via, volume}" },
+  trials_shown: { type: "int", doc: "images of the run this page showed to their offset (after a reload: those since the reload)" },
+  trials_dropped_frames: { type: "int", doc: "of those, images with dropped_frames > 0" },
+  dropped_frames_total: { type: "int", unit: "frames", doc: "dropped_frames summed over those images" },
+  trials_timing_off: { type: "int", doc: "of those, images with timing_ok false (dropped frames, duration or onset off)" },
+  worst_onset_error_ms: { type: "number", nullable: true, unit: "ms", doc: "the largest |onset_error_ms| of those images (null: none shown)" },
 } as const satisfies Fields;
 
-/** The tables each kind of record is made of, in the order an analyst reads them (and the export's column order). */
+/** The tables each kind of record is made of (docs/records.md lists them per kind). */
 export const RECORD_GROUPS: Record<RecordKind, readonly Fields[]> = {
   environment: [PAGE_FIELDS, ENVIRONMENT_FIELDS],
   practice: [PAGE_FIELDS, ONLINE_TRIAL_FIELDS, STIMULUS_FIELDS, RECOGNITION_PLUGIN_FIELDS],
@@ -197,6 +213,31 @@ export const RECORD_GROUPS: Record<RecordKind, readonly Fields[]> = {
 
 /** The fields of each kind of record, merged from its tables. */
 export const RECORD_FIELDS = Object.fromEntries(RECORD_KINDS.map((kind) => [kind, Object.assign({}, ...RECORD_GROUPS[kind]) as Fields])) as Record<RecordKind, Fields>;
+
+/**
+ * The export's columns, in order; the one place the order is defined (storage/export.ts writes it,
+ * docs/records.md prints it, docs/api.md summarises it). The server's columns, then what the trial was
+ * and what the participant did, then timing, then the scanner's and the environment's fields, and
+ * jsPsych's bookkeeping last. A field declared in several tables takes its first place.
+ */
+export const EXPORT_COLUMN_ORDER: readonly string[] = [
+  ...new Set(
+    [
+      SERVER_FIELDS,
+      KIND_FIELDS,
+      ONLINE_TRIAL_FIELDS,
+      STIMULUS_FIELDS,
+      RECOGNITION_PLUGIN_FIELDS,
+      ATTENTION_FIELDS,
+      SCANNER_RUN_FIELDS,
+      SCANNER_TRIAL_FIELDS,
+      SCANNER_TRIAL_PLUGIN_FIELDS,
+      SCANNER_RUN_PLUGIN_FIELDS,
+      ENVIRONMENT_FIELDS,
+      JSPSYCH_FIELDS,
+    ].flatMap((table) => Object.keys(table)),
+  ),
+];
 
 /** Field names, as types: code that reads records names fields these allow, so a renamed field is a compile error. */
 export type ServerField = keyof typeof SERVER_FIELDS;

@@ -8,7 +8,18 @@ import { parseExportText, trialsFromRows, type BehaviourTrial } from "./trials.t
 
 export function loadBehaviourExport(path: string): BehaviourTrial[] {
   if (!existsSync(path)) throw new UserError(`no behaviour export at ${path}; write one with "advsight export --study ID --out FILE"`);
-  return trialsFromRows(parseExportText(readFileSync(path, "utf8"), path), path);
+  const bytes = readFileSync(path);
+  // Excel's "Unicode text" and some Windows tools write UTF-16: read as UTF-8 it would be noise
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    throw new UserError(`${path} is UTF-16 text; save it as "CSV UTF-8 (comma delimited)" or export it again with "advsight export"`);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new UserError(`${path} is not UTF-8 text (a spreadsheet's "CSV" in a regional code page, e.g. Windows-1252); save it as "CSV UTF-8 (comma delimited)" or export it again with "advsight export"`);
+  }
+  return trialsFromRows(parseExportText(text, path), path);
 }
 
 /** The rows `advsight export --study` would write, read from the database itself. */

@@ -1,7 +1,14 @@
-/** RFC 4180 CSV (what csv-stringify writes for `advsight export`): quoted fields, "" escapes, CRLF or LF. Isomorphic. */
+/**
+ * RFC 4180 CSV (what csv-stringify writes for `advsight export`, and pandas and spreadsheets too): quoted
+ * fields, "" escapes, CRLF or LF, an optional UTF-8 byte-order mark. Isomorphic.
+ */
 import { UserError } from "../../common/errors.ts";
 
+/** Text without a leading UTF-8 byte-order mark (Excel's "CSV UTF-8" and pandas' encoding="utf-8-sig" write one). */
+export const stripBom = (text: string) => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+
 export function parseCsv(text: string, name = "CSV"): Record<string, string>[] {
+  text = stripBom(text);
   const records: string[][] = [];
   let field = "";
   let record: string[] = [];

@@ -5,7 +5,8 @@
  */
 import { UserError } from "../../common/errors.ts";
 import type { ExportRow, OnlineTrialField, RecordData, ServerField } from "../../study/trial-record.ts";
-import { parseCsv } from "./csv.ts";
+import { readBoolean, readNumber, readText, type CellPlace } from "./cells.ts";
+import { parseCsv, stripBom } from "./csv.ts";
 
 export interface BehaviourTrial {
   /** the participant (pid), else the session */
@@ -32,6 +33,7 @@ const REQUIRED: readonly OnlineTrialField[] = ["kind", "stimulus_id", "condition
 
 /** Rows from the text of an export file: JSON (an array of rows) or CSV. */
 export function parseExportText(text: string, name = "behaviour export"): ExportRow[] {
+  text = stripBom(text);
   const trimmed = text.trimStart();
   if (trimmed.startsWith("[")) {
     let rows: unknown;
@@ -48,20 +50,8 @@ export function parseExportText(text: string, name = "behaviour export"): Export
   return parseCsv(text, name);
 }
 
-const present = (v: unknown) => v !== undefined && v !== null && v !== "";
-
-function toNumber(v: unknown): number | null {
-  if (!present(v)) return null;
-  const n = Number(v);
-  return Number.isFinite(n) ? n : null;
-}
-
-function toBool(v: unknown): boolean {
-  return v === true || v === "true" || v === 1 || v === "1";
-}
-
 function toOptions(v: unknown): string[] | null {
-  if (!present(v)) return null;
+  if (readText(v) === null) return null;
   let list: unknown = v;
   if (typeof v === "string") {
     try {
@@ -80,29 +70,40 @@ export function trialsFromRows(rows: readonly ExportRow[], name = "behaviour exp
   const columns = new Set(rows.flatMap((r) => Object.keys(r)));
   const missing = REQUIRED.filter((c) => !columns.has(c));
   if (missing.length > 0) {
+    // a spreadsheet in a comma-decimal locale saves "CSV" with ; (or a tab) between fields: one long column name
+    const separator = [";", "\t"].find((sep) => [...columns].some((c) => c.split(sep).length > 3));
+    if (separator) {
+      throw new UserError(`${name} has ${separator === ";" ? "semicolons" : "tabs"} between its fields, not commas (a spreadsheet's regional CSV); save it as "CSV UTF-8 (comma delimited)" or export it again with "advsight export"`);
+    }
     throw new UserError(`${name} lacks the column(s) ${missing.join(", ")}; give the trials file that "advsight export" writes (CSV or JSON)`);
   }
   const out: BehaviourTrial[] = [];
   rows.forEach((row, i) => {
     const r = row as RecordData<OnlineTrialField | ServerField>;
-    if (r.kind !== "main") return;
-    const session = String(r.session_id ?? "");
-    const subject = present(r.pid) ? String(r.pid) : session;
+    if (readText(r.kind) !== "main") return;
+    const at = (column: OnlineTrialField): CellPlace => ({ file: name, column, row: i + 1 });
+    const session = readText(r.session_id) ?? "";
+    const subject = readText(r.pid) ?? session;
     if (!subject) throw new UserError(`${name}: row ${i + 1} has neither pid nor session_id, so it cannot be given to a participant`);
-    if (!present(r.stimulus_id) || !present(r.condition)) throw new UserError(`${name}: main trial in row ${i + 1} has no stimulus_id or condition`);
-    const response = present(r.response_value) ? String(r.response_value) : null;
+    const stimulusId = readText(r.stimulus_id);
+    const condition = readText(r.condition);
+    if (stimulusId === null || condition === null) throw new UserError(`${name}: main trial in row ${i + 1} has no stimulus_id or condition`);
+    const response = readText(r.response_value);
+    const correct = readBoolean(r.correct, at("correct"));
+    if (correct === null) throw new UserError(`${name}: main trial in row ${i + 1} has no value in column "correct"; every main trial has true or false there`);
+    const rt = readNumber(r.rt, at("rt"));
     out.push({
       subject,
       session,
-      stimulusId: String(r.stimulus_id),
-      source: String(r.source ?? ""),
-      condition: String(r.condition),
-      category: String(r.category ?? ""),
+      stimulusId,
+      source: readText(r.source) ?? "",
+      condition,
+      category: readText(r.category) ?? "",
       response,
-      correct: toBool(r.correct),
-      reportedNothing: present(r.reported_nothing) ? toBool(r.reported_nothing) : response === "nothing",
-      rt: response === null ? null : toNumber(r.rt),
-      confidence: toNumber(r.confidence),
+      correct,
+      reportedNothing: readBoolean(r.reported_nothing, at("reported_nothing")) ?? response === "nothing",
+      rt: response === null ? null : rt,
+      confidence: readNumber(r.confidence, at("confidence")),
       options: toOptions(r.options),
     });
   });

@@ -29,7 +29,7 @@ export function renderReport(results: AnalysisResults, conditionOf: Map<string, 
   const { meta, behaviour, rsa, pairs, encoding } = results;
   const sections: string[] = [];
   const s = meta.settings;
-  sections.push(`<section><h2>Inputs</h2>${table(["", ""], [
+  sections.push(`<section><h2>Inputs</h2>${table(["input", "what was used"], [
     ["stimulus set", `${meta.stimulusSet} (${meta.nStimuli} images)`],
     ["model", `${meta.model.id} (profile ${meta.model.profile})`],
     ["layers", meta.layers.join(", ")],
@@ -59,9 +59,15 @@ ${table(["condition", "CNN accuracy", "CNN hits AI target", "agree top-1", "agre
   }
 
   if (rsa) {
+    const heatmap = (name: string, rdm: Rdm, title: string, caption: string) => {
+      const ordered = byCondition(rdm, conditionOf);
+      const groups = ordered.conditions.map((c) => conditionOf.get(c) ?? "other");
+      return figure(name, rdmHeatmap(ordered, ordered.conditions, title, { groups }), caption);
+    };
+    const colour = "colour = percentile of the dissimilarity (scale: its value at the lowest, middle and highest colour)";
     const maps = [
-      ...Object.entries(rsa.rois).map(([roi, e]) => figure(`rdm-roi-${roi}`, rdmHeatmap(byCondition(e.mean, conditionOf), byCondition(e.mean, conditionOf).conditions, `${roi} (mean of ${e.rdms.length})`), `${roi}: ${rsa.roiMethod} RDM, ordered regular, AN, AI; colour = percentile`)),
-      ...Object.entries(rsa.layers).map(([l, rdm]) => figure(`rdm-layer-${l}`, rdmHeatmap(byCondition(rdm, conditionOf), byCondition(rdm, conditionOf).conditions, l), `${l}: ${rsa.layerMethod} RDM`)),
+      ...Object.entries(rsa.rois).map(([roi, e]) => heatmap(`rdm-roi-${roi}`, e.mean, `${roi} (mean of ${e.rdms.length})`, `${roi}: ${rsa.roiMethod} RDM, images ordered regular, AN, AI (lines between the conditions); ${colour}`)),
+      ...Object.entries(rsa.layers).map(([l, rdm]) => heatmap(`rdm-layer-${l}`, rdm, l, `${l}: ${rsa.layerMethod} RDM, ordered as the ROIs'; ${colour}`)),
     ];
     const rois = Object.keys(rsa.rois);
     const groups: BarGroup[] = rois.map((roi) => {

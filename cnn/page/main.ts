@@ -10,6 +10,8 @@ import { webRuntime } from "../runtime-web.ts";
 import { summarise, type ActivationSummary } from "../summary.ts";
 import type { Tensor } from "../runtime.ts";
 import { $, decodeImage, status } from "../../common/page-dom.ts";
+import { plural } from "../../common/plural.ts";
+import { showModelNotice } from "./synthetic-notice.ts";
 
 export interface PageResults {
   done: boolean;
@@ -61,14 +63,15 @@ async function run(): Promise<void> {
       const runtime = webRuntime({ wasmUrl: "/assets/ort/ort-wasm-simd-threaded.jsep.wasm", webgpu: params.get("backend") !== "wasm" });
       model = await loadModel(new Uint8Array(await file.arrayBuffer()), { runtime, name: file.name, batchSize: 8 });
       modelFile = file;
+      showModelNotice($("model-notice"), file.name, model.metadata);
     }
     const m = model!;
     const chosen = $<HTMLSelectElement>("profile").value;
     const profile = chosen === "auto" ? m.suggestedProfile : (chosen as ProfileName);
-    status(`decoding ${files.length} image(s)...`);
+    status(`decoding ${plural(files.length, "image")}...`);
     const images = await Promise.all(files.map((f) => decodeImage(f, f.name)));
     const input: Tensor = imagesToTensor(images, PROFILES[profile], m.inputShape);
-    status(`running ${m.name} on ${files.length} image(s) (${m.runtime})...`);
+    status(`running ${m.name} on ${plural(files.length, "image")} (${m.runtime})...`);
     const started = performance.now();
     const layers = [...new Set([...m.layers.map((l) => l.name), m.predictionLayer])];
     const acts = await m.run(input, layers);
@@ -81,7 +84,7 @@ async function run(): Promise<void> {
     const outputLayer = m.layers.some((l) => l.name === "fc8") ? "fc8" : m.predictionLayer;
     results.outputs[outputLayer] = Array.from(acts[outputLayer]!.data);
     show(results, files);
-    status(`${files.length} image(s), ${layers.length} layers in ${results.ms.toFixed(0)} ms on ${m.runtime} (profile ${profile})`);
+    status(`${plural(files.length, "image")}, ${plural(layers.length, "layer")} in ${results.ms.toFixed(0)} ms on ${m.runtime} (profile ${profile})`);
   } catch (e) {
     results.error = (e as Error).message;
     status(results.error, true);

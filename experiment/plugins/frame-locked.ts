@@ -6,6 +6,11 @@
  * visible in one callback, and its onset is stamped with the timestamp of the next callback (the first
  * frame after the image was drawn); hiding it and stamping the offset work the same way. When to
  * reveal is the plugin's rule (a number of fixation frames, or the frame nearest a planned onset).
+ * The image comes down by time, not by counting callbacks: it is hidden in the first callback by whose
+ * next frame it will have been up for its planned frames (to within half a frame). A stalled renderer
+ * skips frames without calling back, so a count of callbacks would keep the image up for longer than
+ * planned while reporting the plan; frame-count.ts turns the timestamps into the frames shown and the
+ * frames dropped.
  * A virtual frame source runs the same machine without a screen (jsPsych's data-only simulation), so
  * simulated times follow the rules real ones do.
  */
@@ -93,6 +98,8 @@ export interface FramePlan {
   revealAt(ts: number, n: number): boolean;
   /** whole frames the image stays up (at least one) */
   stimulusFrames: number;
+  /** the display's frame duration, measured before the experiment: the unit of stimulusFrames */
+  frameMs: number;
   /** after the offset, the frame loop goes on until this holds (the scanner trial's end); absent: it ends at the offset */
   holdUntil?(ts: number): boolean;
   /** checked first in every callback: stop at once (the operator aborted the run) */
@@ -106,15 +113,15 @@ export interface FrameTimes {
   onset: number | null;
   /** null: stopped before the image was taken down */
   offset: number | null;
-  /** callbacks while the image was up */
-  frames: number;
+  /** frame callbacks while the image was up: from the onset's up to (not including) the offset's */
+  callbacks: number;
 }
 
 export function presentFrames(stage: StageView, plan: FramePlan, frames: FrameSource = screenFrames): Promise<FrameTimes> {
   return new Promise((resolve) => {
     let phase: "before" | "drawn" | "image" | "hidden" | "after" = "before";
     let n = 0;
-    const times: FrameTimes = { first: NaN, onset: null, offset: null, frames: 0 };
+    const times: FrameTimes = { first: NaN, onset: null, offset: null, callbacks: 0 };
     const frame = (ts: number) => {
       if (n === 0) times.first = ts;
       if (plan.stop?.()) {
@@ -130,11 +137,11 @@ export function presentFrames(stage: StageView, plan: FramePlan, frames: FrameSo
           break;
         case "drawn": // the first frame after the image was drawn
           times.onset = ts;
-          times.frames = 1;
+          times.callbacks = 1;
           phase = "image";
           break;
         case "image":
-          times.frames++;
+          times.callbacks++;
           break;
         case "hidden": // likewise, the first frame without it
           times.offset = ts;
@@ -150,7 +157,8 @@ export function presentFrames(stage: StageView, plan: FramePlan, frames: FrameSo
             return;
           }
       }
-      if (phase === "image" && times.frames >= plan.stimulusFrames) {
+      // hidden in this callback, the image leaves the screen with the next frame, at about ts + frameMs
+      if (phase === "image" && ts + plan.frameMs - times.onset! >= (plan.stimulusFrames - 0.5) * plan.frameMs) {
         stage.hideImage();
         phase = "hidden";
       }

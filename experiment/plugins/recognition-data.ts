@@ -5,6 +5,7 @@
  */
 import type { JsPsych } from "jspsych";
 import type { RECOGNITION_PLUGIN_FIELDS } from "../../study/record-fields.ts";
+import { countFrames, durationOk } from "./frame-count.ts";
 import type { FrameTimes } from "./frame-locked.ts";
 
 export interface RecognitionOption {
@@ -50,6 +51,8 @@ export function recognitionRecord(setup: RecognitionSetup, times: FrameTimes, an
   const onset = times.onset!;
   const offset = times.offset!;
   const correct = answer !== null && setup.correctValue !== null && answer.value === setup.correctValue;
+  const plannedMs = setup.stimulusFrames * setup.frameMs;
+  const count = countFrames(onset, offset, times.callbacks, setup.frameMs, setup.stimulusFrames);
   return {
     stimulus: setup.stimulus,
     options: setup.options,
@@ -66,13 +69,15 @@ export function recognitionRecord(setup: RecognitionSetup, times: FrameTimes, an
     onset_ms: onset,
     offset_ms: offset,
     frame_ms: setup.frameMs,
-    planned_duration_ms: setup.stimulusFrames * setup.frameMs,
+    planned_duration_ms: plannedMs,
     planned_duration_frames: setup.stimulusFrames,
     duration_ms: offset - onset,
-    duration_frames: times.frames,
+    duration_frames: count.durationFrames,
     fixation_onset_ms: times.first,
     planned_fixation_ms: setup.fixationFrames * setup.frameMs,
     fixation_ms: onset - times.first,
+    dropped_frames: count.droppedFrames,
+    timing_ok: durationOk(count, offset - onset, plannedMs, setup.frameMs),
   };
 }
 

@@ -14,6 +14,7 @@ import { ParameterType, type JsPsych, type JsPsychPlugin, type TrialType } from 
 import { RECOGNITION_PLUGIN_FIELDS } from "../../study/record-fields.ts";
 import { normaliseKey } from "../keys.ts";
 import { dataInfo } from "./data-info.ts";
+import { feedbackHtml } from "./feedback.ts";
 import { mountStage, NO_STAGE, presentFrames, virtualFrames, type FramePlan } from "./frame-locked.ts";
 import { simulatedClock } from "./simulated-clock.ts";
 import {
@@ -57,7 +58,7 @@ const info = <const>{
     confidence: { type: ParameterType.COMPLEX, default: null },
     /** the option value that counts as correct */
     correct_value: { type: ParameterType.STRING, default: null },
-    /** show "correct"/"it was ..." for this long after the answer; null shows nothing */
+    /** show "Correct." / "Not quite. The right answer was ..." (feedback.ts) for this long after the answer; null shows nothing */
     feedback_ms: { type: ParameterType.INT, default: null },
   },
   // every field of the record contract's table (study/record-fields.ts)
@@ -83,7 +84,7 @@ function setupOf(trial: Params): RecognitionSetup {
 
 /** Fixation for its whole frames (counted from the first callback), then the image for its frames. */
 function framePlan(setup: RecognitionSetup): FramePlan {
-  return { revealAt: (_ts, n) => n >= setup.fixationFrames, stimulusFrames: setup.stimulusFrames };
+  return { revealAt: (_ts, n) => n >= setup.fixationFrames, stimulusFrames: setup.stimulusFrames, frameMs: setup.frameMs };
 }
 
 export class RecognitionPlugin implements JsPsychPlugin<Info> {
@@ -107,9 +108,8 @@ export class RecognitionPlugin implements JsPsychPlugin<Info> {
     const record = recognitionRecord(setup, times, answer, confidence);
     if (trial.feedback_ms !== null && trial.feedback_ms > 0) {
       const right = setup.options.find((o) => o.value === trial.correct_value);
-      answers.innerHTML = `<p class="advsight-feedback ${record.correct ? "right" : "wrong"}">${
-        record.correct ? "Correct." : answer ? `Not quite: it was ${right?.label ?? "something else"}.` : "Too slow."
-      }</p>`;
+      const outcome = record.correct ? "right" : answer ? "wrong" : "late";
+      answers.innerHTML = `<p class="advsight-feedback ${record.correct ? "right" : "wrong"}">${feedbackHtml(outcome, right?.label)}</p>`;
       await new Promise((r) => setTimeout(r, trial.feedback_ms!));
     }
     display.innerHTML = "";

@@ -3,7 +3,8 @@
  * for t0 (the first counted volume, after the dummies); the run the server arms may be a retake of the
  * run before, or none after the last. "advsight-scanner-run-end" holds fixation to
  * the run's planned end, fetches any pulses the page missed, and writes the run's record: t0, the
- * clock offset and its uncertainty, and every pulse the page holds with how it got it.
+ * clock offset and its uncertainty, every pulse the page holds with how it got it, and the frame
+ * timing of the run's images in a few numbers (run-frames.ts).
  *
  * Both reach the scanner through the advsight-scanner extension. simulate(): in "data-only" mode the
  * extension's SimulatedLink arms the run and makes up its pulses on the TR grid, and no time is waited;
@@ -15,6 +16,7 @@ import { scannerOf } from "../scanner/extension.ts";
 import type { RunLink } from "../scanner/run-link.ts";
 import type { RunState } from "../scanner/scanner-link.ts";
 import { dataInfo } from "./data-info.ts";
+import { runFrames, type ImageTiming } from "./run-frames.ts";
 
 const waitInfo = <const>{
   name: "advsight-scanner-wait",
@@ -72,8 +74,13 @@ type EndSimulateArgs = Parameters<NonNullable<JsPsychPlugin<typeof endInfo>["sim
 
 export type RunEndRecord = { [K in keyof typeof SCANNER_RUN_PLUGIN_FIELDS]: unknown };
 
+/** The records this page holds of the run's images (a reloaded page: those since the reload). */
+function imagesOf(jsPsych: JsPsych, run: RunState): ImageTiming[] {
+  return jsPsych.data.get().filter({ trial_type: "advsight-scanner-trial", run_id: run.armed.runId }).values() as ImageTiming[];
+}
+
 /** Ends the run with the link and writes its record: every field the plugin declares. */
-async function endRun(link: RunLink, run: RunState): Promise<RunEndRecord> {
+async function endRun(link: RunLink, run: RunState, images: ImageTiming[]): Promise<RunEndRecord> {
   const reconciledAtEnd = await link.resync().catch(() => 0);
   link.sendClock(); // the estimate after the periodic re-syncs of the run
   link.end(run.aborted);
@@ -98,6 +105,7 @@ async function endRun(link: RunLink, run: RunState): Promise<RunEndRecord> {
     pulses: [...run.pulses.values()]
       .sort((a, b) => a.seq - b.seq)
       .map((p) => ({ seq: p.seq, t_server_ms: p.tServer, t_page_ms: p.tPage, received_ms: p.receivedAt, via: p.via, volume: volumeOf.get(p.seq) ?? null })),
+    ...runFrames(images),
   };
 }
 
@@ -111,7 +119,7 @@ export class ScannerRunEndPlugin implements JsPsychPlugin<typeof endInfo> {
     display.innerHTML = `<div class="advsight-stage"><div class="advsight-fixation">+</div></div>`;
     const endAt = (run.t0?.tPage ?? performance.now()) + params.run_ms!;
     while (!run.aborted && performance.now() < endAt) await new Promise((r) => setTimeout(r, Math.min(100, endAt - performance.now())));
-    const record = await endRun(link, run);
+    const record = await endRun(link, run, imagesOf(this.jsPsych, run));
     display.innerHTML = "";
     this.jsPsych.finishTrial(record);
   }
@@ -124,7 +132,7 @@ export class ScannerRunEndPlugin implements JsPsychPlugin<typeof endInfo> {
     const link = scanner.simulation(mode);
     const run = link.run!;
     await link.passTime((run.t0?.tPage ?? link.now()) + params.run_ms!);
-    const data = this.jsPsych.pluginAPI.mergeSimulationData(await endRun(link, run), options);
+    const data = this.jsPsych.pluginAPI.mergeSimulationData(await endRun(link, run, imagesOf(this.jsPsych, run)), options);
     this.jsPsych.finishTrial(data);
   }
 }

@@ -5,6 +5,7 @@
 import type { JsPsych } from "jspsych";
 import type { SCANNER_TRIAL_PLUGIN_FIELDS } from "../../study/record-fields.ts";
 import type { RunState } from "../scanner/scanner-link.ts";
+import { countFrames, durationOk, type FrameCount } from "./frame-count.ts";
 import type { FramePlan, FrameTimes } from "./frame-locked.ts";
 
 export interface ResponseKey {
@@ -58,6 +59,7 @@ export function framePlan(s: Schedule, run: RunState): FramePlan {
   return {
     revealAt: (ts) => ts + s.frameMs >= s.plan - s.frameMs / 2,
     stimulusFrames: s.stimulusFrames,
+    frameMs: s.frameMs,
     holdUntil: (ts) => ts + s.frameMs >= s.endAt,
     stop: () => run.aborted,
   };
@@ -87,6 +89,10 @@ export function scannerTrialRecord(trial: ScannerTrialParams, run: RunState, sho
   const s = scheduleOf(trial, t0 ?? 0);
   const onset = shown?.times.onset ?? null;
   const offset = shown?.times.offset ?? null;
+  const plannedMs = s.stimulusFrames * s.frameMs;
+  const onsetError = onset !== null && t0 !== null ? onset - s.plan : null;
+  // counted only for an image shown to its offset (an abort may take it down early)
+  const count: FrameCount | null = shown && onset !== null && offset !== null ? countFrames(onset, offset, shown.times.callbacks, s.frameMs, s.stimulusFrames) : null;
   const answer = shown && onset !== null ? (shown.presses.find((p) => p.at >= onset) ?? null) : null;
   const correct = !shown || trial.correct_value === null ? null : trial.correct_value === "repeat" ? answer?.value === "repeat" : answer === null;
   return {
@@ -97,12 +103,12 @@ export function scannerTrialRecord(trial: ScannerTrialParams, run: RunState, sho
     planned_onset_ms: trial.planned_onset_ms,
     onset_ms: onset,
     onset_rel_ms: onset !== null && t0 !== null ? onset - t0 : null,
-    onset_error_ms: onset !== null && t0 !== null ? onset - s.plan : null,
+    onset_error_ms: onsetError,
     offset_ms: offset,
-    planned_duration_ms: s.stimulusFrames * s.frameMs,
+    planned_duration_ms: plannedMs,
     planned_duration_frames: s.stimulusFrames,
     duration_ms: onset !== null && offset !== null ? offset - onset : null,
-    duration_frames: shown ? shown.times.frames : null,
+    duration_frames: count?.durationFrames ?? null,
     frame_ms: s.frameMs,
     response: answer?.key ?? null,
     response_value: answer?.value ?? null,
@@ -114,6 +120,8 @@ export function scannerTrialRecord(trial: ScannerTrialParams, run: RunState, sho
     // the trial began after its planned onset (a reload mid-run): its onset is late, and logged as such
     started_late: shown ? shown.startedAt > s.plan - s.frameMs / 2 : null,
     aborted: run.aborted,
+    dropped_frames: count?.droppedFrames ?? null,
+    timing_ok: count && onsetError !== null ? durationOk(count, offset! - onset!, plannedMs, s.frameMs) && Math.abs(onsetError) <= s.frameMs : null,
   };
 }
 

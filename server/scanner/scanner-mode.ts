@@ -1,13 +1,13 @@
 /**
  * Scanner mode on the server: the hub, its socket.io channels, and the admin API beside the main one
- * (live state, start/abort a run, BIDS files of a session).
+ * (live state, start/abort a run, the BIDS export of a session).
  */
 import { Router, type Request } from "express";
 import type { Server as SocketServer } from "socket.io";
 import { UserError } from "../../common/errors.ts";
 import { CONSOLE_NAMESPACE, ConsoleMessages, checkMessage, SCANNER_NAMESPACE } from "../../scanner-sync/protocol.ts";
 import type { AdminAuth } from "../auth.ts";
-import { sessionBids } from "../../storage/bids-file.ts";
+import { collectBids } from "../../storage/bids-file.ts";
 import { ScannerHub } from "./scanner-hub.ts";
 import { attachScanner } from "./scanner-socket.ts";
 import { ScannerStore } from "../../storage/scanner-store-sqlite.ts";
@@ -81,8 +81,11 @@ export function createScannerMode(io: SocketServer, options: ScannerModeOptions)
   router.get("/sessions/:sessionId/bids", async (req, res) => {
     const session = await store.getSession(String(req.params.sessionId));
     if (!session) throw new UserError(`no session "${String(req.params.sessionId)}"`, 404);
+    const study = studies.get(session.studyId);
+    if (!study) throw new UserError(`session "${session.id}" belongs to study "${session.studyId}", which this server does not serve; export it with advsight export --bids DIR --session ID --study FILE.json`, 409);
     const ses = typeof req.query.ses === "string" && req.query.ses !== "" ? req.query.ses : undefined;
-    res.json({ files: await sessionBids(store, scannerStore, session, ses) });
+    // {files, stimuli, skipped} as the CLI's export makes them; the stimuli (paths under stimuli/) are served at /stimuli/
+    res.json(await collectBids(store, scannerStore, [session], { title: study.config.title, stimuli: study.stimuli }, ses));
   });
 
   return {

@@ -12,6 +12,9 @@ import { attackConfig, parseEps, pgdIterations } from "../generate/attack-params
 import { PixelClassifier } from "../generate/classifier.ts";
 import { generateSources, type Failure, type GenerateConfig, type ImageCodec } from "../generate/generate.ts";
 import { $, decodeImage, status } from "../../common/page-dom.ts";
+import { plural } from "../../common/plural.ts";
+import { className, downloadNames } from "./names.ts";
+import { isSyntheticModel, showModelNotice } from "../../cnn/page/synthetic-notice.ts";
 
 export interface StimuliPageResults {
   done: boolean;
@@ -73,7 +76,7 @@ function readConfig(): GenerateConfig {
 function showAiSteps(): void {
   let text: string;
   try {
-    text = `(at most ${pgdIterations(parseEps(field("eps"), { per255: true }))} steps)`;
+    text = `(at most ${plural(pgdIterations(parseEps(field("eps"), { per255: true })), "step")})`;
   } catch (e) {
     text = (e as Error).message;
   }
@@ -103,6 +106,7 @@ async function run(): Promise<void> {
       model = await loadModel(bytes, { runtime, name: file.name, batchSize: 8 });
       modelSha = await sha256(bytes);
       modelFile = file;
+      showModelNotice($("model-notice"), file.name, model.metadata);
     }
     const m = model!;
     const chosen = $<HTMLSelectElement>("profile").value;
@@ -118,13 +122,13 @@ async function run(): Promise<void> {
     bar.max = phases.AN + phases.AI;
     bar.value = 0;
     const started = performance.now();
-    status(`generating for ${files.length} image(s) on ${m.runtime}...`);
+    status(`generating for ${plural(files.length, "image")} on ${m.runtime}...`);
     const generated = await generateSources(classifier, photos, config, {
-      model: { id: m.metadata["advsight.model_id"] ?? file.name.replace(/\.onnx$/i, ""), sha256: modelSha, profile, synthetic: m.metadata["advsight.synthetic"] === "true" },
+      model: { id: m.metadata["advsight.model_id"] ?? file.name.replace(/\.onnx$/i, ""), sha256: modelSha, profile, synthetic: isSyntheticModel(m.metadata) },
       codec: canvasCodec,
       onStep: (s) => {
         bar.value = (s.phase === "AI" ? phases.AN : 0) + s.step;
-        $("progress-text").textContent = `${s.phase} step ${s.step} (at most ${s.maxSteps}), ${s.active} image(s) still working`;
+        $("progress-text").textContent = `${s.phase}: step ${s.step} of at most ${s.maxSteps}, ${plural(s.active, "image")} still working`;
         results.progress.push([bar.value, bar.max]);
       },
     });
@@ -138,42 +142,64 @@ async function run(): Promise<void> {
       for (const f of g.files) results.files[f.path] = base64(f.bytes);
     }
     show(results, generated.map((g) => g.files));
-    status(`${results.items.length} image(s) in ${(results.ms / 1000).toFixed(1)} s on ${m.runtime}; ${results.failures.length} failure(s)`);
+    status(`${plural(results.items.length, "image")} in ${(results.ms / 1000).toFixed(1)} s on ${m.runtime}; ${plural(results.failures.length, "failure")}`);
   } catch (e) {
     results.error = (e as Error).message;
     status(results.error, true);
   } finally {
+    // the step line describes a run in progress; once it is over, the status line says how it went
+    $("progress-text").textContent = "";
     results.done = true;
   }
 }
 
 function show(results: StimuliPageResults, files: { path: string; bytes: Uint8Array }[][]): void {
+  const names = downloadNames(results.items);
+  const links: HTMLAnchorElement[] = [];
   const t = document.createElement("table");
   const head = t.createTHead().insertRow();
-  for (const h of ["source", "regular", "AN", "AI"]) head.appendChild(Object.assign(document.createElement("th"), { textContent: h }));
+  for (const h of ["photo (class: the model's top-1)", "regular", "AN", "AI"]) head.appendChild(Object.assign(document.createElement("th"), { textContent: h }));
   const body = t.createTBody();
   files.forEach((group) => {
     const row = body.insertRow();
     const source = results.items.find((i) => i.file === group[0]!.path)!;
-    row.insertCell().textContent = `${source.sourceFile as string} (${source.category})`;
+    row.insertCell().textContent = `${source.sourceFile as string}: ${className(source.category)}`;
     for (const condition of ["regular", "AN", "AI"] as const) {
       const cell = row.insertCell();
       const item = results.items.find((i) => i.source === source.source && i.condition === condition);
       const f = item && group.find((g) => g.path === item.file);
       if (!item || !f) continue;
       const url = URL.createObjectURL(new Blob([f.bytes as Uint8Array<ArrayBuffer>], { type: "image/png" }));
-      const link = Object.assign(document.createElement("a"), { href: url, download: f.path.replace("/", "-") });
-      link.append(Object.assign(document.createElement("img"), { className: "thumb", src: url, alt: item.id }));
-      cell.append(link);
+      const name = names.get(item.file)!;
+      const thumb = Object.assign(document.createElement("a"), { href: url, download: name, title: `save ${name}` });
+      thumb.append(Object.assign(document.createElement("img"), { className: "thumb", src: url, alt: item.id }));
+      const link = Object.assign(document.createElement("a"), { href: url, download: name, className: "download", textContent: name });
+      links.push(link);
       const cnn = item.cnn as { pTarget?: number; top1?: string };
       const g = item.generation as { success?: boolean; iterations?: number } | undefined;
       const text = document.createElement("div");
-      text.textContent = condition === "regular" ? `top-1 ${cnn.top1}` : `p(target) ${cnn.pTarget?.toFixed(4)}, ${g?.iterations} steps${condition === "AI" ? `, target ${item.cnnTarget}` : ""}`;
+      text.textContent =
+        condition === "regular"
+          ? `top-1 ${className(cnn.top1 ?? "")}`
+          : `p(target) ${cnn.pTarget?.toFixed(4)}, ${plural(g?.iterations ?? 0, "step")}${condition === "AI" ? `, target ${className(item.cnnTarget ?? "")}` : ""}`;
       if (g && !g.success) text.className = "fail";
-      cell.append(text);
+      cell.append(thumb, link, text);
     }
   });
-  $("results").replaceChildren(t);
+  const all = Object.assign(document.createElement("button"), { type: "button", id: "download-all", textContent: `Download all (${plural(links.length, "file")})` });
+  all.addEventListener("click", () => void downloadAll(links));
+  const hint = Object.assign(document.createElement("p"), {
+    textContent: "Save one image with its file name (or by clicking it), or all of them at once; your browser may ask once whether this page may download several files.",
+  });
+  $("results").replaceChildren(hint, all, t);
+}
+
+/** One download after another: browsers drop clicks that come too close together. */
+async function downloadAll(links: HTMLAnchorElement[]): Promise<void> {
+  for (const link of links) {
+    link.click();
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 $("run").addEventListener("click", () => void run());

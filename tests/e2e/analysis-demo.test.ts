@@ -128,6 +128,9 @@ test("the HTML report opens offline in Chromium with every plot drawn", { timeou
           height: box?.height ?? 0,
           marks: marks.length,
           drawn: marks.filter((m) => (m as SVGGraphicsElement).getBBox().width > 0).length,
+          rowLabels: [...(svg?.querySelectorAll("text.row-label") ?? [])].filter((t) => (t as SVGGraphicsElement).getBBox().width > 0).length,
+          blockLabels: [...(svg?.querySelectorAll("text.block-label") ?? [])].map((t) => t.textContent),
+          scale: svg?.querySelectorAll("rect.scale").length ?? 0,
         };
       }),
     );
@@ -139,8 +142,14 @@ test("the HTML report opens offline in Chromium with every plot drawn", { timeou
       assert.ok(p.width > 100 && p.height > 100, `${p.name} is ${p.width} x ${p.height}`);
       assert.ok(p.marks > 0 && p.drawn === p.marks, `${p.name}: ${p.drawn} of ${p.marks} marks drawn`);
     }
-    const rdmCells = plots.find((p) => p.name === "rdm-roi-V1")!.marks;
-    assert.equal(rdmCells, results.meta.nStimuli ** 2);
+    const rdm = plots.find((p) => p.name === "rdm-roi-V1")!;
+    assert.equal(rdm.marks, results.meta.nStimuli ** 2);
+    // every image named beside its row, the condition blocks named, a colour scale
+    assert.equal(rdm.rowLabels, results.meta.nStimuli);
+    assert.deepEqual([...new Set(rdm.blockLabels)], ["regular", "AN", "AI"]);
+    assert.equal(rdm.scale, 20);
+    const inputsHeader = await page.$$eval("section:first-of-type table thead th", (ths) => ths.map((th) => th.textContent?.trim()));
+    assert.ok(inputsHeader.length === 2 && inputsHeader.every((h) => h), `the inputs table has a header: ${JSON.stringify(inputsHeader)}`);
     assert.deepEqual(errors, []);
     assert.deepEqual(requests, [url], "the report loads nothing else");
     const html = readFileSync(join(out, "report.html"), "utf8");

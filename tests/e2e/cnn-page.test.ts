@@ -49,6 +49,12 @@ test("the page computes top-5 and layer summaries in the browser, matching Node"
   const text = await page.textContent("body");
   assert.match(text!, /Top-5 predictions/);
   assert.match(text!, /conv1_pre/);
+  // a synthetic model is announced as such, with the way to the real one
+  assert.ok(await page.isVisible("#model-notice"), "the synthetic-model notice shows");
+  const notice = (await page.textContent("#model-notice")) ?? "";
+  assert.match(notice, /synthetic model/);
+  assert.match(notice, /not trained on ImageNet/);
+  assert.match(notice, /advsight model fetch alexnet-bvlc/);
 
   // the same files through Node (pngjs decoding, onnxruntime-node)
   const model = await loadModel(syntheticModelBytes("caffe", REDUCED), { runtime: await selectRuntime("node") });
@@ -82,5 +88,6 @@ test("the page says what is wrong when an image does not decode", async () => {
   await page.click("#run");
   await page.waitForFunction(() => window.advsightCnn?.done === true);
   assert.match(await page.textContent("#status") ?? "", /broken\.png does not decode as an image/);
+  assert.equal(await page.isVisible("#model-notice"), false, "no synthetic-model notice for a model that is not synthetic");
   await page.close();
 });

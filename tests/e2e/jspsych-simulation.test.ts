@@ -75,6 +75,7 @@ test("data-only simulation of the demo study online: every record passes the con
     assert.ok(near(r.duration_ms as number, offset - onset), at);
     assert.equal(r.duration_frames, Math.round((offset - onset) / frame), at);
     assert.equal(r.duration_frames, r.planned_duration_frames, `${at}: a simulated screen drops no frame`);
+    assert.deepEqual([r.dropped_frames, r.timing_ok], [0, true], at);
     // the fixation's frames are counted from its first callback; the image is revealed in the last and stamped at the next
     assert.equal(Math.round((r.fixation_ms as number) / frame), Math.round((r.planned_fixation_ms as number) / frame) + 1, at);
     assert.ok(near(onset - (r.fixation_onset_ms as number), r.fixation_ms as number), at);
@@ -125,6 +126,7 @@ function assertScannerSession(study: StudyConfig, result: SimulationResult): voi
     assert.ok((r.offset_ms as number) > onset, at);
     assert.equal(r.duration_frames, r.planned_duration_frames, at);
     assert.equal(r.duration_frames, Math.round((r.duration_ms as number) / frame), at);
+    assert.deepEqual([r.dropped_frames, r.timing_ok], [0, true], `${at}: a simulated screen drops no frame`);
     if (r.response !== null) {
       assert.ok((r.rt as number) > 0 && (r.n_presses as number) >= 1, at);
       assert.equal(r.response_value, scanner.task === "one-back" ? "repeat" : r.response === scanner.buttonKeys[0] ? "object" : "nothing", at);
@@ -148,6 +150,10 @@ function assertScannerSession(study: StudyConfig, result: SimulationResult): voi
     assert.ok(near(monitor.measuredTrMs, scanner.trMs, 1e-6) && monitor.missedVolumes.length === 0 && monitor.duplicateSeqs.length === 0, `${at}: ${JSON.stringify(monitor)}`);
     // the run's pulses reach its end: the last image's trial is covered
     const lastEnd = Math.max(...ofRun.map((t) => t.offset_ms as number));
+    // the run's frame summary is that of its images
+    const worst = Math.max(...ofRun.map((t) => Math.abs(t.onset_error_ms as number)));
+    assert.deepEqual([run.trials_shown, run.trials_dropped_frames, run.dropped_frames_total, run.trials_timing_off], [ofRun.length, 0, 0, 0], at);
+    assert.ok(near(run.worst_onset_error_ms as number, worst) && worst <= (ofRun[0]!.frame_ms as number) / 2 + 1e-6, `${at}: worst onset error ${String(run.worst_onset_error_ms)}`);
     assert.ok(pulses.at(-1)!.t_page_ms >= lastEnd - scanner.trMs, `${at}: pulses up to the last image`);
   }
   // runs follow each other in time

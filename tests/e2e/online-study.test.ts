@@ -1,5 +1,5 @@
 // test: exclusive
-// Run alone (scripts/test.ts), as it measures timing: shown durations within one frame of plan, RTs inside the key-press window.
+// Run alone (scripts/test.ts), as it measures timing: shown durations within one frame of plan (or flagged), RTs inside the key-press window.
 /**
  * The whole demo study in Debian's Chromium, played as a participant would (keys and clicks), then the
  * export checked: one row per trial, fields filled, onsets increasing, RTs consistent with key times.
@@ -72,7 +72,7 @@ test("a participant does the whole demo study; the export holds every trial with
   assert.deepEqual(new Set(trials.filter((r) => r.kind === "main").map((r) => r.condition)), new Set(["regular", "AN", "AI"]));
 
   for (const r of trials) {
-    for (const field of ["stimulus_id", "condition", "category", "options", "response_value", "response_label", "response_source", "rt", "onset_ms", "offset_ms", "planned_duration_ms", "duration_ms", "planned_duration_frames", "duration_frames", "confidence", "trial_index", "time_elapsed", "pid", "prolific_pid", "seed"]) {
+    for (const field of ["stimulus_id", "condition", "category", "options", "response_value", "response_label", "response_source", "rt", "onset_ms", "offset_ms", "planned_duration_ms", "duration_ms", "planned_duration_frames", "duration_frames", "dropped_frames", "timing_ok", "confidence", "trial_index", "time_elapsed", "pid", "prolific_pid", "seed"]) {
       assert.ok(r[field] !== null && r[field] !== undefined && r[field] !== "", `record ${String(r.record_index)} lacks ${field}`);
     }
     assert.equal(typeof r.correct, "boolean");
@@ -81,10 +81,15 @@ test("a participant does the whole demo study; the export holds every trial with
     assert.equal(r.prolific_pid, "e2e-participant");
     assert.equal(r.study_param, "s1");
     assert.ok(Number(r.offset_ms) > Number(r.onset_ms));
-    // 500 ms at the measured refresh rate: the image stays up for the planned number of frames (one frame of slack)
-    assert.ok(Math.abs(Number(r.duration_frames) - Number(r.planned_duration_frames)) <= 1, `frames ${String(r.duration_frames)} vs ${String(r.planned_duration_frames)}`);
+    // 500 ms at the measured refresh rate: frames counted from the timestamps; off the plan by more than a frame only when flagged
+    const at = `record ${String(r.record_index)}: frames ${String(r.duration_frames)} of ${String(r.planned_duration_frames)}, dropped ${String(r.dropped_frames)}`;
+    assert.equal(r.duration_frames, Math.round(Number(r.duration_ms) / Number(r.frame_ms)), at);
+    assert.ok(Math.abs(Number(r.duration_frames) - Number(r.planned_duration_frames)) <= 1 || r.timing_ok === false, at);
+    assert.equal(r.timing_ok, r.dropped_frames === 0 && Math.abs(Number(r.duration_ms) - Number(r.planned_duration_ms)) <= Number(r.frame_ms) / 2, at);
     assert.ok(Number(r.rt) > 0);
   }
+  // a quiet machine drops a frame now and then, not in most trials
+  assert.ok(trials.filter((r) => r.timing_ok === true).length >= trials.length * 0.75, `timing_ok in ${trials.filter((r) => r.timing_ok === true).length} of ${trials.length} trials`);
   const onsets = trials.map((r) => Number(r.onset_ms));
   for (let i = 1; i < onsets.length; i++) assert.ok(onsets[i]! > onsets[i - 1]!, `onset ${i} is not after onset ${i - 1}`);
 

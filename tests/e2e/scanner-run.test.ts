@@ -1,8 +1,8 @@
 // test: exclusive
-// Run alone (scripts/test.ts), as it measures timing: onsets within one frame of plan, measured TR within 2 ms, t0 within 3 ms of its pulse.
+// Run alone (scripts/test.ts), as it measures timing: onsets within one frame of plan (or flagged), measured TR within 2 ms, t0 within 3 ms of its pulse.
 /**
  * Scanner runs in Debian's Chromium against the simulated scanner: onsets in events.tsv within one
- * frame of plan, nothing flagged without faults, exactly the injected drop and duplicate flagged with
+ * frame of plan for most images, and any later one flagged in its record (timing_ok false), nothing flagged without faults, exactly the injected drop and duplicate flagged with
  * faults, a socket dropped mid-run reconciled by seq, and the keyboard trigger source ("5" presses
  * that never count as responses nor end trials).
  */
@@ -55,15 +55,33 @@ function pulsesOf(files: Files, run: number) {
   return parseTsv(Object.entries(files).find(([k]) => k.endsWith(`run-${run}_pulses.tsv`))![1]);
 }
 
-function assertOnsets(files: Files, run: number, nTrials: number): void {
+/** The page's records of the images of BIDS run `run` (the attempt the BIDS files were made from). */
+async function imageRecordsOf(sessionId: string, files: Files, run: number): Promise<Record<string, unknown>[]> {
+  const sidecar = JSON.parse(Object.entries(files).find(([k]) => k.endsWith(`run-${run}_events.json`))![1]) as { advsight: { runId: string } };
+  const rows = (await getJson(`${server.url}/api/export/sessions/${sessionId}/trials.json`)) as Record<string, unknown>[];
+  return rows.filter((r) => r.kind === "scanner" && r.run_id === sidecar.advsight.runId);
+}
+
+/**
+ * Onsets in events.tsv within one frame of plan, or flagged: a page cannot promise every frame on a
+ * loaded machine (an onset 20 ms late has been seen), but it must say so in the image's record
+ * (timing_ok false). Most images are on time all the same.
+ */
+async function assertOnsets(sessionId: string, files: Files, run: number, nTrials: number): Promise<void> {
   const events = eventsOf(files, run);
   const frame = frameMsOf(files, run) / 1000;
   assert.equal(events.length, nTrials);
+  const records = await imageRecordsOf(sessionId, files, run);
+  let onTime = 0;
   for (const e of events) {
     const error = Math.abs(Number(e.onset) - Number(e.planned_onset));
-    assert.ok(error <= frame + 1e-4, `run ${run} trial ${e.trial_in_run}: onset ${e.onset} s vs planned ${e.planned_onset} s (error ${(error * 1000).toFixed(2)} ms > one frame ${(frame * 1000).toFixed(2)} ms)`);
+    const record = records.find((r) => String(r.trial_in_run) === e.trial_in_run);
+    assert.ok(record, `run ${run} trial ${e.trial_in_run}: the page's record`);
+    if (error <= frame + 1e-4) onTime++;
+    else assert.equal(record.timing_ok, false, `run ${run} trial ${e.trial_in_run}: onset ${e.onset} s vs planned ${e.planned_onset} s (error ${(error * 1000).toFixed(2)} ms > one frame ${(frame * 1000).toFixed(2)} ms), not flagged`);
     assert.ok(Number(e.duration) > 0);
   }
+  assert.ok(onTime >= nTrials * 0.75, `run ${run}: ${onTime} of ${nTrials} onsets within a frame of plan`);
 }
 
 async function openParticipant(study: string, pid: string): Promise<{ page: Page; sessionId: string; errors: string[] }> {
@@ -92,8 +110,8 @@ test("simulated scanner: run 1 clean, run 2 with a dropped and a duplicated puls
   assert.deepEqual(errors, []);
 
   const files = await bids(sessionId);
-  assertOnsets(files, 1, 12);
-  assertOnsets(files, 2, 12);
+  await assertOnsets(sessionId, files, 1, 12);
+  await assertOnsets(sessionId, files, 2, 12);
   assert.ok(eventsOf(files, 1).some((e) => e.response === "1"), "the button press is in run 1's events");
 
   const clean = pulsesOf(files, 1);
@@ -120,6 +138,17 @@ test("simulated scanner: run 1 clean, run 2 with a dropped and a duplicated puls
     assert.ok(verdict.ok, verdict.ok ? "" : `the record contract (study/trial-record.ts) is broken: ${verdict.error}`);
   }
   const runRecord = rows.find((r) => r.kind === "scanner-run" && r.run === 2)!;
+  // each run record sums up the frame timing of its own images (not the other run's)
+  for (const run of [1, 2]) {
+    const record = rows.find((r) => r.kind === "scanner-run" && r.run === run)!;
+    const images = rows.filter((r) => r.kind === "scanner" && r.run_id === record.run_id);
+    assert.equal(images.length, 12);
+    assert.equal(record.trials_shown, 12, `run ${run}`);
+    assert.equal(record.trials_timing_off, images.filter((r) => r.timing_ok === false).length, `run ${run}`);
+    assert.equal(record.trials_dropped_frames, images.filter((r) => Number(r.dropped_frames) > 0).length, `run ${run}`);
+    assert.equal(record.dropped_frames_total, images.reduce((n, r) => n + Number(r.dropped_frames), 0), `run ${run}`);
+    assert.equal(record.worst_onset_error_ms, Math.max(...images.map((r) => Math.abs(Number(r.onset_error_ms)))), `run ${run}`);
+  }
   const monitor = runRecord.monitor as { missedVolumes: number[]; duplicateSeqs: number[] };
   assert.deepEqual(monitor.missedVolumes, [7]);
   assert.deepEqual(monitor.duplicateSeqs, [10]);
@@ -151,7 +180,7 @@ test("the socket drops mid-run: the run goes on, missed pulses are reconciled by
   // every pulse the page holds is in the server's log with the same seq, and the log has none the page lacks
   // up to the run's end (the simulator adds a few after it)
   assert.ok(serverLog.length >= pulses.length);
-  assertOnsets(files, 1, 12);
+  await assertOnsets(sessionId, files, 1, 12);
 });
 
 /** A trigger box typing "5" into the page every TR (and, if asked, the button "1" after every 7th). */
@@ -187,10 +216,10 @@ test("keyboard trigger: '5' presses are pulses, never responses, and do not end 
   const rows = (await getJson(`${server.url}/api/export/sessions/${sessionId}/trials.json`)) as Record<string, unknown>[];
   const trials = rows.filter((r) => r.kind === "scanner");
   assert.ok(trials.some((r) => Number(r.trigger_presses) > 0), "trials saw trigger presses");
-  assert.ok(trials.every((r) => Number(r.duration_frames) === Number(r.planned_duration_frames) || Math.abs(Number(r.duration_frames) - Number(r.planned_duration_frames)) <= 1));
+  assert.ok(trials.every((r) => Math.abs(Number(r.duration_frames) - Number(r.planned_duration_frames)) <= 1 || r.timing_ok === false), "durations within a frame of plan, or flagged");
   const pulses = pulsesOf(files, 1);
   assert.ok(pulses.length >= 15 && pulses.every((p) => p.source === "keyboard" && p.key === "5"));
-  assertOnsets(files, 1, 12);
+  await assertOnsets(sessionId, files, 1, 12);
   await page.close();
 });
 
@@ -255,12 +284,15 @@ async function reloadMidRun(page: Page, sessionId: string, runOver: () => Promis
   assert.ok(Math.abs(t0OnServer - Number(t0Pulse.t_server_ms)) < 3, `t0 ${t0OnServer} vs pulse ${t0Pulse.t_server_ms}`);
   // the first image after the reload may have begun late (shown late, logged with its true onset); the rest are on plan
   assert.ok(shownAfter.filter((r) => r.started_late === true).length <= 1);
-  // (a reloaded renderer is still settling: one image may miss its frame on a busy machine, none by two)
+  // (a reloaded renderer is still settling: an image may miss its frame on a busy machine, and its record says so)
   const onPlan = shownAfter.filter((x) => x.started_late === false);
   const errors = onPlan.map((r) => Math.abs(Number(r.onset_error_ms)) / Number(r.frame_ms));
-  assert.ok(errors.every((e) => e <= 2), `onset errors in frames: ${errors.map((e) => e.toFixed(2)).join(", ")}`);
-  assert.ok(errors.filter((e) => e > 1).length <= 1, `onset errors in frames: ${errors.map((e) => e.toFixed(2)).join(", ")}`);
+  const listed = `onset errors in frames: ${errors.map((e) => e.toFixed(2)).join(", ")}`;
+  onPlan.forEach((r, i) => assert.ok(errors[i]! <= 1 || r.timing_ok === false, `${listed}; trial ${String(r.trial_in_run)} late and not flagged`));
+  assert.ok(errors.filter((e) => e > 1).length <= 1, listed);
   assert.ok(onPlan.length >= 2);
+  // a started-late image is late by design: flagged too
+  assert.ok(shownAfter.filter((r) => r.started_late === true).every((r) => Math.abs(Number(r.onset_error_ms)) <= Number(r.frame_ms) || r.timing_ok === false));
   const events = eventsOf(files, 1);
   assert.equal(events.length, trials.filter((r) => r.skipped === false).length, "trials not shown are not events");
   return files;
@@ -341,7 +373,7 @@ test("retakes: an aborted run is scanned again when the operator asks, also the 
   }
   // BIDS: each run's files come from its completed retake, on plan
   const files = await bids(sessionId);
-  for (const run of [1, 2]) assertOnsets(files, run, 12);
+  for (const run of [1, 2]) await assertOnsets(sessionId, files, run, 12);
   const sidecar = JSON.parse(Object.entries(files).find(([k]) => k.endsWith("run-2_events.json"))![1]) as { advsight: { runId: string } };
   assert.equal(sidecar.advsight.runId, (await runs()).filter((r) => r.run === 2)[1]!.runId);
   await page.close();

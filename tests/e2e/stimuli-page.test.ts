@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { loadModelFile } from "../../cnn/model-file-node.ts";
 import { imagesToTensor, PROFILES } from "../../cnn/preprocess.ts";
 import { IMAGENET_CLASSES } from "../../cnn/classes.ts";
+import { downloadNames } from "../../stimuli/page/names.ts";
 import { decodePng } from "../../common/png-node.ts";
 import type { StimuliPageResults } from "../../stimuli/page/main.ts";
 import { servedPages } from "../helpers/served-pages.ts";
@@ -39,8 +40,33 @@ test("the page generates AN and AI images on wasm, with progress; Node confirms 
   const [last, max] = results.progress.at(-1)!;
   assert.equal(last, max);
   assert.equal(await page.evaluate(() => (document.getElementById("progress") as HTMLProgressElement).value), max);
-  assert.match((await page.textContent("#status")) ?? "", /6 image\(s\) in .* on wasm; 0 failure\(s\)/);
+  assert.match((await page.textContent("#status")) ?? "", /^6 images in .* on wasm; 0 failures$/);
+  assert.equal(await page.textContent("#progress-text"), "", "the step line is cleared once the run is over");
+  assert.match((await page.textContent("#model-notice")) ?? "", /synthetic model.*not trained on ImageNet.*advsight model fetch/);
+  assert.ok(await page.isVisible("#model-notice"));
   assert.equal(await page.locator("#results img").count(), 6);
+
+  // classes by name and id; each image has a visible download link named for what it shows
+  const table = await page.innerText("#results table");
+  for (const item of results.items.filter((i) => i.condition === "regular")) {
+    const label = IMAGENET_CLASSES.find((c) => c.wnid === item.category)!.label;
+    assert.ok(table.includes(`${item.sourceFile as string}: ${label} (${item.category})`), `${item.id}'s class is named: ${table}`);
+  }
+  assert.doesNotMatch(table, /\b1 steps\b|\(s\)/, "plurals agree with their counts");
+  const links = await page.$$eval("#results a.download", (as) => as.map((a) => [a.textContent, a.getAttribute("download")]));
+  assert.deepEqual(links.map(([text, name]) => text === name), Array(6).fill(true), "the link shows the file name it saves");
+  assert.deepEqual(links.map(([, name]) => name).sort(), [...downloadNames(results.items).values()].sort());
+  for (const item of results.items) {
+    const stem = `${item.sourceFile as string}`.replace(/\.png$/, "");
+    const expected = item.condition === "AI" ? `AI_${stem}-${item.category}_to-${item.cnnTarget}_eps4.png` : `${item.condition}_${stem}-${item.category}.png`;
+    assert.ok(links.some(([, name]) => name === expected), `a link saves ${expected}`);
+  }
+  // "Download all" saves every one of them
+  const saved: string[] = [];
+  page.on("download", (d) => saved.push(d.suggestedFilename()));
+  await page.click("#download-all");
+  for (let i = 0; i < 100 && saved.length < 6; i++) await page.waitForTimeout(50);
+  assert.deepEqual(saved.sort(), links.map(([, name]) => name).sort());
 
   // the page's PNG files, judged in Node
   const dir = tempDir();

@@ -42,6 +42,8 @@ export function mainTrialData(recordIndex: number, extra: Record<string, unknown
     fixation_onset_ms: 4049.7,
     planned_fixation_ms: 951,
     fixation_ms: 950.5,
+    dropped_frames: 0,
+    timing_ok: true,
     ...extra,
   };
 }

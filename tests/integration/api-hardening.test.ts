@@ -269,7 +269,9 @@ describe("headers and errors", () => {
     const study = await call("GET", "/study/secret-study");
     assert.equal(study.status, 404);
     assert.ok(!study.text.includes("limits") && !study.text.includes("fast"), study.text);
-    assert.equal((await call("GET", "/favicon.ico")).status, 204);
+    const icon = await fetch(`${url}/favicon.ico`);
+    assert.equal(icon.status, 200);
+    assert.equal(icon.headers.get("content-type"), "image/x-icon");
   });
 
   test("/api/scanner: the admin check comes before the body is read, and a 413 states that API's limit", async () => {
@@ -320,7 +322,7 @@ describe("files", () => {
       await own.server.close();
     }
     const out = join(data, "bids");
-    const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, "bin/advsight.js"), "export", "--bids", out, "--study", "fast", "--data", data], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, "bin/advsight.js"), "export", "--bids", out, "--study", "fast", "--stimuli", "builtin:demo", "--data", data], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     const lines = readFileSync(join(out, "sub-P9/beh/sub-P9_task-fast_beh.tsv"), "utf8").split("\n").filter(Boolean);
     assert.equal(lines.length, 3, "a header and two rows");

@@ -63,3 +63,10 @@ test("bad input: a clear message and a non-zero exit, no stack trace", () => {
     assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/, "no stack trace");
   }
 });
+
+test("--out into a folder that does not exist: exit 2, the folder named and the fix, no stack trace, nothing written", () => {
+  const r = advsight("export", "--study", "study1", "--data", dataDir, "--out", "missing/dir/x.csv");
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /folder missing\/dir does not exist: create it or choose another --out/);
+  assert.doesNotMatch(r.stderr, /ENOENT|at .*\.(ts|js):\d+/);
+});

@@ -3,7 +3,7 @@
 /**
  * `advsight relay` between a socat pty pair and the server: pulses written to the box end reach a
  * page's socket with source "relay", in order, TR apart on the server clock; other bytes are ignored.
- * Then `advsight export --bids` writes the pulse log (scanner) and a beh file (online session).
+ * Then `advsight export --bids` writes the pulse log (scanner, under sourcedata/) and a beh file (online session).
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -20,6 +20,7 @@ const dir = tempDir("advsight-relay-");
 const devEnd = join(dir, "dev");
 const boxEnd = join(dir, "box");
 const TR = 400;
+const FAST = join(PACKAGE_ROOT, "tests/fixtures/studies/fast.json");
 let socat: ChildProcess;
 let relay: ChildProcess;
 let relayLog = "";
@@ -39,7 +40,7 @@ before(async () => {
     join(dir, "study.json"),
     JSON.stringify({ schema: "advsight.study/1", id: "scanner-relay", stimulusSet: "builtin:demo", seed: 2, scanner: { trMs: TR, dummyVolumes: 0, trialsPerRun: 10, trigger: { source: "relay" } }, platform: { allowRepeat: true } }),
   );
-  server = await startServer([join(dir, "study.json"), join(PACKAGE_ROOT, "tests/fixtures/studies/fast.json")], dir);
+  server = await startServer([join(dir, "study.json"), FAST], dir);
   operator = await consoleClient(server.url);
   socat = spawn("socat", [`pty,raw,echo=0,link=${devEnd}`, `pty,raw,echo=0,link=${boxEnd}`], { stdio: "ignore" });
   await waitFor("socat", () => existsSync(devEnd) && existsSync(boxEnd));
@@ -112,13 +113,13 @@ test("pulses read by the relay reach the page as relay pulses, TR apart", { time
   await onlineSession("O1");
 
   const out = join(dir, "bids");
-  const r1 = advsight(["export", "--bids", out, "--study", "scanner-relay", "--data", dir]);
+  const r1 = advsight(["export", "--bids", out, "--study", join(dir, "study.json"), "--data", dir]);
   assert.equal(r1.status, 0, r1.stderr);
-  const pulseLog = parseTsv(readFileSync(join(out, "sub-R1/func/sub-R1_task-scannerrelay_run-1_pulses.tsv"), "utf8"));
+  const pulseLog = parseTsv(readFileSync(join(out, "sourcedata/sub-R1/func/sub-R1_task-scannerrelay_run-1_pulses.tsv"), "utf8"));
   assert.deepEqual(pulseLog.map((p) => [p.seq, p.source, p.status, p.volume]), [1, 2, 3, 4, 5, 6].map((s) => [String(s), "relay", "counted", String(s)]));
   assert.equal(pulseLog[0]!.onset, "0");
   assert.ok(existsSync(join(out, "dataset_description.json")));
-  const r2 = advsight(["export", "--bids", out, "--study", "fast", "--data", dir]);
+  const r2 = advsight(["export", "--bids", out, "--study", FAST, "--data", dir]);
   assert.equal(r2.status, 0, r2.stderr);
   const beh = parseTsv(readFileSync(join(out, "sub-O1/beh/sub-O1_task-fast_beh.tsv"), "utf8"));
   assert.deepEqual([beh[0]!.trial_type, beh[0]!.response, beh[0]!.response_time, beh[0]!.onset], ["regular", "n02123045", "0.65", "0"]);
@@ -126,12 +127,12 @@ test("pulses read by the relay reach the page as relay pulses, TR apart", { time
   // pids O2 and O-2 both become sub-O2: the study export refuses rather than overwrite one with the other;
   // each session then goes out on its own as a BIDS session
   const clashing = [await onlineSession("O2"), await onlineSession("O-2")];
-  const r3 = advsight(["export", "--bids", join(dir, "bids-clash"), "--study", "fast", "--data", dir]);
+  const r3 = advsight(["export", "--bids", join(dir, "bids-clash"), "--study", FAST, "--data", dir]);
   assert.equal(r3.status, 1);
   assert.match(r3.stderr, /sub-O2: .*pid O2.*pid O-2.*--session ID --ses LABEL/);
   assert.equal(existsSync(join(dir, "bids-clash")), false, "nothing written when refused");
   for (const [i, session] of clashing.entries()) {
-    const r = advsight(["export", "--bids", out, "--session", session, "--ses", String(i + 1), "--data", dir]);
+    const r = advsight(["export", "--bids", out, "--session", session, "--ses", String(i + 1), "--stimuli", "builtin:demo", "--data", dir]);
     assert.equal(r.status, 0, r.stderr);
   }
   for (const ses of ["ses-1", "ses-2"]) {

@@ -66,18 +66,18 @@ const scannerParams = { stimulus: "/a.png", frame_ms: 10, planned_onset_ms: 2000
 
 test("the record builders write exactly the declared fields, of their types; a skipped scanner trial keeps its plan and nulls the rest", () => {
   const setup = { stimulus: "/a.png", options: [{ value: "n1", label: "cat", key: "1" }], correctValue: "n1", frameMs: 10, fixationFrames: 3, stimulusFrames: 2 };
-  const answered = recognitionRecord(setup, { first: 100, onset: 140, offset: 160, frames: 2 }, { value: "n1", label: "cat", key: "1", at: 900, via: "key" }, null);
+  const answered = recognitionRecord(setup, { first: 100, onset: 140, offset: 160, callbacks: 2 }, { value: "n1", label: "cat", key: "1", at: 900, via: "key" }, null);
   assert.deepEqual(Object.keys(answered), Object.keys(contract.RECOGNITION_PLUGIN_FIELDS));
   assert.ok(contract.fieldsSchema(contract.RECOGNITION_PLUGIN_FIELDS).safeParse(answered).success);
   assert.equal(answered.rt, 760);
   assert.equal(answered.correct, true);
-  const timedOut = recognitionRecord(setup, { first: 100, onset: 140, offset: 160, frames: 2 }, null, null);
+  const timedOut = recognitionRecord(setup, { first: 100, onset: 140, offset: 160, callbacks: 2 }, null, null);
   assert.ok(contract.fieldsSchema(contract.RECOGNITION_PLUGIN_FIELDS).safeParse(timedOut).success);
   assert.equal(timedOut.timed_out, true);
 
   const table = contract.fieldsSchema(contract.SCANNER_TRIAL_PLUGIN_FIELDS);
   const shown = scannerTrialRecord(scannerParams, runState({ tPage: 1000, seq: 4 }), {
-    times: { first: 1500, onset: 3002, offset: 3052, frames: 5 },
+    times: { first: 1500, onset: 3002, offset: 3052, callbacks: 5 },
     presses: [{ key: "1", value: "repeat", at: 3400 }],
     triggerPresses: 2,
     startedAt: 1490,
@@ -85,12 +85,16 @@ test("the record builders write exactly the declared fields, of their types; a s
   assert.deepEqual(Object.keys(shown), Object.keys(contract.SCANNER_TRIAL_PLUGIN_FIELDS));
   assert.ok(table.safeParse(shown).success);
   assert.deepEqual([shown.onset_rel_ms, shown.onset_error_ms, shown.rt, shown.correct, shown.started_late], [2002, 2, 398, true, false]);
+  assert.deepEqual([shown.duration_frames, shown.dropped_frames, shown.timing_ok], [5, 0, true]);
+  // the same image 12 ms late (more than its 10 ms frame): flagged, though it dropped no frame
+  const late = scannerTrialRecord(scannerParams, runState({ tPage: 1000, seq: 4 }), { times: { first: 1500, onset: 3012, offset: 3062, callbacks: 5 }, presses: [], triggerPresses: 0, startedAt: 1490 });
+  assert.deepEqual([late.dropped_frames, late.timing_ok], [0, false]);
   for (const skipped of [scannerTrialRecord(scannerParams, runState(undefined, true), null), scannerTrialRecord(scannerParams, runState({ tPage: 1000, seq: 4 }), null)]) {
     assert.deepEqual(Object.keys(skipped), Object.keys(contract.SCANNER_TRIAL_PLUGIN_FIELDS), "a skipped trial has every field");
     const verdict = table.safeParse(skipped);
     assert.ok(verdict.success, JSON.stringify(verdict.error?.issues));
     assert.equal(skipped.skipped, true);
-    for (const f of ["onset_ms", "offset_ms", "duration_ms", "duration_frames", "response", "rt", "n_presses", "correct", "started_late"] as const) assert.equal(skipped[f], null, f);
+    for (const f of ["onset_ms", "offset_ms", "duration_ms", "duration_frames", "dropped_frames", "timing_ok", "response", "rt", "n_presses", "correct", "started_late"] as const) assert.equal(skipped[f], null, f);
     assert.deepEqual([skipped.planned_duration_frames, skipped.planned_duration_ms, skipped.frame_ms], [5, 50, 10], "the plan is kept");
   }
   assert.equal(scannerTrialRecord(scannerParams, runState(undefined, true), null).t0_page_ms, null, "aborted before t0: no t0");
@@ -99,9 +103,9 @@ test("the record builders write exactly the declared fields, of their types; a s
 test("the frame machine: fixation frames counted from the first callback, reveal in one callback, onset and offset stamped at the next", async () => {
   const shown: string[] = [];
   const stage = { showImage: () => shown.push("image"), hideImage: () => shown.push("hidden") };
-  const times = await presentFrames(stage, { revealAt: (_ts, n) => n >= 3, stimulusFrames: 2 }, virtualFrames(100, 10));
+  const times = await presentFrames(stage, { revealAt: (_ts, n) => n >= 3, stimulusFrames: 2, frameMs: 10 }, virtualFrames(100, 10));
   // callbacks at 100 (fixation onset), 110, 120, 130 (reveal), 140 (onset), 150 (hide), 160 (offset)
-  assert.deepEqual(times, { first: 100, onset: 140, offset: 160, frames: 2 });
+  assert.deepEqual(times, { first: 100, onset: 140, offset: 160, callbacks: 2 });
   assert.deepEqual(shown, ["image", "hidden"]);
 });
 
@@ -113,11 +117,11 @@ test("the frame machine with the scanner's rule: the onset within half a frame o
     const times = await presentFrames(NO_STAGE, framePlan(s, runState({ tPage: 1000, seq: 4 })), (cb) => frames((ts) => cb((lastTs = ts))));
     assert.ok(times.onset! - s.plan >= -5 && times.onset! - s.plan < 5, `phase ${phase}: onset ${times.onset} for plan ${s.plan}`);
     assert.equal(times.offset! - times.onset!, 50);
-    assert.equal(times.frames, 5);
+    assert.equal(times.callbacks, 5);
     assert.ok(lastTs + 10 >= s.endAt && lastTs < s.endAt, `phase ${phase}: the loop ends at the trial's end (${lastTs} vs ${s.endAt})`);
   }
   const run = runState({ tPage: 1000, seq: 4 });
   const abortOnReveal = { showImage: () => (run.aborted = true), hideImage: () => undefined };
   const times = await presentFrames(abortOnReveal, framePlan(scheduleOf(scannerParams, 1000), run), virtualFrames(1500, 10));
-  assert.deepEqual([times.onset, times.offset, times.frames], [null, null, 0], "aborted as the image went up: never stamped");
+  assert.deepEqual([times.onset, times.offset, times.callbacks], [null, null, 0], "aborted as the image went up: never stamped");
 });
