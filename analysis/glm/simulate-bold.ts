@@ -2,7 +2,7 @@
  * BOLD runs with a known answer, for testing the GLM and for the demo: each voxel's response to each
  * image is given (e.g. from the encoding simulation), and the run is built the way real data differ
  * from the model: every voxel has its own HRF (a Glover shape whose peak comes up to `hrfJitter` s
- * early or late), noise is AR(1), the baseline drifts slowly, and six motion-like random walks leak
+ * early or late), noise is AR(1), the baseline drifts slowly (a sine of period `driftPeriod`), and six motion-like random walks leak
  * into the signal (they are written as confounds, as a realignment would report them).
  * Everything is drawn from one seeded stream. Isomorphic.
  */
@@ -26,6 +26,8 @@ export interface BoldSimulationSpec {
   hrfJitter: number;
   /** amplitude of the slow drift, percent of baseline */
   driftPercent: number;
+  /** period of the slow drift, s (it starts at a random phase in each voxel and run) */
+  driftPeriod: number;
   /** how much of the motion confounds (mm or degrees) leaks into the signal, percent of baseline per unit */
   motionPercent: number;
   seed: number;
@@ -39,6 +41,7 @@ export const DEFAULT_BOLD_SIMULATION: BoldSimulationSpec = {
   rho: 0.3,
   hrfJitter: 1,
   driftPercent: 1,
+  driftPeriod: 200,
   motionPercent: 0.2,
   seed: 1,
 };
@@ -96,7 +99,7 @@ export function simulateBoldRun(events: readonly TrialEvent[], voxels: number, r
     for (let t = 0; t < scans; t++) {
       e = spec.rho * e + g();
       let y = spec.baseline * (1 + (spec.noisePercent / 100) * e * Math.sqrt(1 - spec.rho ** 2));
-      y += spec.baseline * (spec.driftPercent / 100) * Math.sin((2 * Math.PI * t) / scans + driftPhase);
+      y += spec.baseline * (spec.driftPercent / 100) * Math.sin((2 * Math.PI * t * spec.tr) / spec.driftPeriod + driftPhase);
       for (let m = 0; m < 6; m++) y += spec.baseline * (spec.motionPercent / 100) * leak[m]! * motion[m]![t]!;
       bold[t * voxels + v] = y;
     }
