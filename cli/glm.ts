@@ -131,7 +131,7 @@ export const command = singleCommand(
     const started = Date.now();
     let out;
     try {
-      out = runGlmJob({ ...job, onProgress: (done, total) => bar.update({ done, total }) });
+      out = await runGlmJob({ ...job, onProgress: (done, total) => bar.update({ done, total }) });
     } finally {
       bar.stop();
     }

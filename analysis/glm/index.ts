@@ -17,3 +17,5 @@ export type { BoldSimulationSpec, SimulatedRun } from "./simulate-bold.ts";
 export { simulateBoldRun, DEFAULT_BOLD_SIMULATION, MOTION_COLUMNS } from "./simulate-bold.ts";
 export type { GlmReport, RunSummary, StageSummary } from "./report.ts";
 export { glmReportHtml, designMatrixSvg } from "./report.ts";
+export type { GlmInput, GlmRunInput, GlmSettings, GlmJobInput, GlmJobResult } from "./job.ts";
+export { runGlm, resolveTr } from "./job.ts";

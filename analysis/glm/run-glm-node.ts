@@ -1,25 +1,15 @@
 /**
- * Node-only adapter: scanner runs on disk (4-D BOLD NIfTI, BIDS events, optional confounds, a brain mask)
- * to single-image betas on disk, in the forms `advsight analyze` reads: a 4-D beta NIfTI with a labels
- * TSV, and per-ROI matrices (.npy) that share the labels. Runs are read one at a time and fitted in
- * blocks of voxels, so memory holds one run's masked series (float64) and the betas.
+ * Node-only adapter of `advsight glm`: the runs, mask and ROIs from files (a run's BOLD read only when it is
+ * fitted; its JSON sidecar found next to it), the job (job.ts), and its files written into the output
+ * folder, the beta image gzipped.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { writeFileAtomic } from "../../common/atomic-write-node.ts";
 import { UserError } from "../../common/errors.ts";
-import { writeNpy } from "../../common/npy-file.ts";
-import { readNifti, readNiftiSeries, writeNifti1, type NiftiImage } from "../fmri/nifti.ts";
-import { checkSameGrid, maskIndices } from "../fmri/roi.ts";
-import type { Matrix } from "../linalg/matrix.ts";
-import { frameTimes, makeDesignMatrix, type DesignMatrix, type DesignOptions } from "./design-matrix.ts";
-import { refineBetas, splitHalfReliability } from "./library-ridge.ts";
-import type { NoiseModel } from "./fit.ts";
-import { meanScaling } from "./fit.ts";
-import { glmReportHtml, type RunSummary, type StageSummary } from "./report.ts";
-import { estimateSingleTrial, planSingleTrial, type SingleTrialModel, type TrialEvent, type TrialLabel } from "./single-trial.ts";
-import { parseConfoundsTsv, parseEventsTsv } from "./tables.ts";
+import { runGlm, type GlmInput, type GlmSettings } from "./job.ts";
+import type { StageSummary } from "./report.ts";
 
 export interface GlmRunFiles {
   bold: string;
@@ -27,29 +17,12 @@ export interface GlmRunFiles {
   confounds?: string;
 }
 
-export interface GlmJob extends Omit<DesignOptions, "confounds"> {
+export interface GlmJob extends GlmSettings {
   runs: GlmRunFiles[];
   mask: string;
-  /** seconds; otherwise the BOLD's JSON sidecar (RepetitionTime), otherwise its header */
-  tr?: number;
-  /** slice-timing reference, 0 (first slice) to 1 (last), as nilearn's slice_time_ref */
-  sliceTimeRef?: number;
-  confoundColumns?: string[];
-  /** lss (default), lsa, or library-ridge: an HRF per voxel from a library, then fractional ridge (GLMsingle's later steps) */
-  model?: SingleTrialModel | "library-ridge";
-  per?: "presentation" | "image";
-  lssRest?: "pooled" | "by-condition";
-  noiseModel?: NoiseModel;
-  /** percent signal change per voxel first (nilearn's signal_scaling=0); default true */
-  signalScaling?: boolean;
-  itemColumn?: string;
   /** ROI masks on the BOLD grid: name -> file */
   rois?: Record<string, string>;
   out: string;
-  /** voxels fitted at once (memory: scans x block x 8 bytes a few times over) */
-  blockVoxels?: number;
-  onProgress?: (done: number, total: number) => void;
-  log?: (line: string) => void;
 }
 
 export interface GlmOutputs {
@@ -58,243 +31,55 @@ export interface GlmOutputs {
   designs: string[];
   rois: Record<string, string>;
   report: string;
+  stages: StageSummary[];
 }
 
-function readBytes(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new UserError(`cannot read the ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
-
-function sidecarTr(bold: string): number | undefined {
-  const json = bold.replace(/\.nii(\.gz)?$/, ".json");
-  if (json === bold || !existsSync(json)) return undefined;
-  let meta: unknown;
-  try {
-    meta = JSON.parse(readFileSync(json, "utf8"));
-  } catch (e) {
-    throw new UserError(`${json} is not valid JSON (${(e as Error).message}); fix the sidecar or remove it and give --tr`);
-  }
-  const tr = (meta as { RepetitionTime?: unknown }).RepetitionTime;
-  if (tr === undefined) return undefined;
-  if (typeof tr !== "number" || !(tr > 0)) throw new UserError(`${json}: RepetitionTime must be a positive number of seconds, got ${JSON.stringify(tr)}`);
-  return tr;
-}
-
-/** The TR from the argument, the sidecar or the header, refusing two that disagree. */
-export function resolveTr(given: number | undefined, sidecar: number | undefined, header: number | undefined, bold: string): number {
-  const close = (a: number, b: number) => Math.abs(a - b) <= 1e-3 * Math.max(a, b);
-  if (given !== undefined) {
-    if (!(given > 0)) throw new UserError(`--tr must be a positive number of seconds, got ${given}`);
-    if (sidecar !== undefined && !close(given, sidecar)) {
-      throw new UserError(`--tr ${given} s disagrees with RepetitionTime ${sidecar} s in the sidecar of ${bold}: check which is right and fix the other`);
-    }
-    return given;
-  }
-  if (sidecar !== undefined) return sidecar;
-  if (header !== undefined && header !== 1) return header;
-  throw new UserError(`${bold} has no TR: no JSON sidecar with RepetitionTime and no time step in its header; give --tr SECONDS`);
-}
-
-const gridOf = (dims: number[], affine: number[][]): NiftiImage => ({ dims, affine, data: new Float64Array(0) });
-
-function writeTsv(path: string, header: string[], rows: (string | number)[][]): void {
-  writeFileAtomic(path, [header.join("\t"), ...rows.map((r) => r.join("\t"))].join("\n") + "\n");
-}
-
-const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toPrecision(10).replace(/\.?0+$/, ""));
-
-/** Fit every run and write betas, labels, designs, ROI matrices and the report into job.out. */
-export function runGlmJob(job: GlmJob): GlmOutputs {
-  const log = job.log ?? (() => {});
-  if (job.runs.length === 0) throw new UserError("no runs: give at least one BOLD file with its events file");
-  const mask = readNifti(readBytes(job.mask, "mask"), job.mask);
-  const index = maskIndices(mask, job.mask);
-  const rois = Object.entries(job.rois ?? {}).map(([name, path]) => {
-    if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new UserError(`ROI name "${name}" may use letters, digits, - and _ only (it names the output file)`);
-    const roi = readNifti(readBytes(path, "ROI mask"), path);
-    checkSameGrid(roi, mask, path, job.mask);
-    const inMask = new Set(index);
-    const roiIdx = maskIndices(roi, path);
-    const outside = roiIdx.filter((i) => !inMask.has(i)).length;
-    if (outside > 0) throw new UserError(`${outside} voxels of ROI ${name} (${path}) lie outside the brain mask ${job.mask}: use a mask that contains the ROI`);
-    const position = new Map(Array.from(index, (v, k) => [v, k]));
-    return { name, columns: Int32Array.from(roiIdx, (i) => position.get(i)!) };
-  });
-  mkdirSync(join(job.out, "design"), { recursive: true });
-  const blockVoxels = job.blockVoxels ?? 20_000;
-  const V = index.length;
-  const blocks = Math.ceil(V / blockVoxels);
-  const model = job.model ?? "lss";
-  const labels: (TrialLabel & { run: number })[] = [];
-  const summaries: RunSummary[] = [];
-  const designs: string[] = [];
-  const designMatrices: DesignMatrix[] = [];
-  let all: Float32Array;
-  const stages: StageSummary[] = [];
-  const note = (loaded: LoadedRun, design: DesignMatrix, rho: Float64Array, trials: number) => {
-    const designPath = join(job.out, "design", `run-${loaded.run}.tsv`);
-    writeTsv(designPath, ["frame_time", ...design.names], Array.from({ length: design.matrix.rows }, (_, i) => [fmt(design.frameTimes[i]!), ...Array.from(design.matrix.data.subarray(i * design.matrix.cols, (i + 1) * design.matrix.cols), fmt)]));
-    designs.push(designPath);
-    designMatrices.push(design);
-    summaries.push({ run: loaded.run, bold: basename(loaded.files.bold), scans: loaded.T, tr: loaded.tr, events: loaded.events.length, trials, rho, warnings: design.warnings });
-    for (const w of design.warnings) log(`run ${loaded.run}: ${w}`);
-    log(`run ${loaded.run}: ${loaded.T} scans, TR ${loaded.tr} s, ${trials} trial estimates (${model}) in ${V} voxels`);
-  };
-  if (model === "library-ridge") {
-    const runs = job.runs.map((files, r) => loadRun(job, files, r + 1, mask, index, log));
-    const stageData: { name: string; betas: Float32Array; reliability: Float64Array }[] = [];
-    const hrf = new Int32Array(V);
-    const fraction = new Float64Array(V);
-    let shifts: readonly number[] = [];
-    for (let b = 0; b < blocks; b++) {
-      const v0 = b * blockVoxels;
-      const v1 = Math.min(V, v0 + blockVoxels);
-      const refined = refineBetas(runs.map((r) => ({ times: r.times, events: r.events, confounds: r.confounds, Y: columnsBlock(r.Y, v0, v1) })), { drift: job.drift, oversampling: job.oversampling });
-      if (b === 0) {
-        labels.push(...refined.labels);
-        for (const st of refined.stages) stageData.push({ name: st.name, betas: new Float32Array(refined.labels.length * V), reliability: new Float64Array(V) });
-        shifts = refined.shifts;
-      }
-      refined.stages.forEach((st, k) => {
-        scatterColumns(st.betas, stageData[k]!.betas, V, v0);
-        stageData[k]!.reliability.set(st.reliability, v0);
-      });
-      hrf.set(refined.hrf, v0);
-      fraction.set(refined.fraction, v0);
-      job.onProgress?.(b + 1, blocks);
-    }
-    runs.forEach((r) => note(r, makeDesignMatrix(r.times, r.events.map((e) => ({ ...e })), { drift: job.drift, confounds: r.confounds }), new Float64Array(V), labels.filter((l) => l.run === r.run).length));
-    for (const st of stageData) stages.push({ name: st.name, reliability: st.reliability });
-    all = stageData.at(-1)!.betas;
-    log(`HRF library shifts ${shifts.join(", ")} s; ridge fractions kept: median ${median(fraction).toFixed(2)}`);
-  } else {
-    const runBetas: Float32Array[] = [];
-    job.runs.forEach((files, r) => {
-      const loaded = loadRun(job, files, r + 1, mask, index, log);
-      const plan = planSingleTrial(loaded.times, loaded.events, { ...job, model, confounds: loaded.confounds });
-      const n = plan.labels.length;
-      const betas = new Float32Array(n * V);
-      const rho = new Float64Array(V);
-      for (let b = 0; b < blocks; b++) {
-        const v0 = b * blockVoxels;
-        const v1 = Math.min(V, v0 + blockVoxels);
-        const est = estimateSingleTrial(plan, columnsBlock(loaded.Y, v0, v1));
-        scatterColumns(est.betas, betas, V, v0);
-        rho.set(est.rho, v0);
-        job.onProgress?.(r * blocks + b + 1, job.runs.length * blocks);
-      }
-      runBetas.push(betas);
-      labels.push(...plan.labels.map((l) => ({ ...l, run: loaded.run })));
-      note(loaded, plan.design, rho, n);
-    });
-    all = new Float32Array(labels.length * V);
-    let row = 0;
-    for (const b of runBetas) {
-      all.set(b, row * V);
-      row += b.length / V;
-    }
-    if (job.runs.length > 1) stages.push({ name: model.toUpperCase(), reliability: splitHalfReliability({ rows: labels.length, cols: V, data: Float64Array.from(all) }, labels) });
-  }
-
-  // one volume per trial estimate, runs in order
-  const nAll = labels.length;
-  const perVolume = mask.data.length;
-  const volume = new Float32Array(perVolume * nAll);
-  for (let i = 0; i < nAll; i++) for (let k = 0; k < V; k++) volume[i * perVolume + index[k]!] = all[i * V + k]!;
-  const betasPath = join(job.out, "betas.nii.gz");
-  writeFileAtomic(betasPath, gzipSync(writeNifti1({ dims: [...mask.dims.slice(0, 3), nAll], data: volume, affine: mask.affine })));
-  const labelsPath = join(job.out, "labels.tsv");
-  writeTsv(labelsPath, ["stimulus_id", "run", "trial_type", "repeat", "onset", "column"], labels.map((l) => [l.item, l.run, l.trialType, l.repeat, fmt(l.onset), l.column]));
-  const roiPaths: Record<string, string> = {};
-  for (const roi of rois) {
-    const data = new Float64Array(nAll * roi.columns.length);
-    for (let i = 0; i < nAll; i++) for (const [k, c] of roi.columns.entries()) data[i * roi.columns.length + k] = all[i * V + c]!;
-    const path = join(job.out, `roi-${roi.name}.npy`);
-    writeNpy(path, { data, shape: [nAll, roi.columns.length] });
-    roiPaths[roi.name] = path;
-  }
-  const report = join(job.out, "glm.html");
-  writeFileAtomic(report, glmReportHtml({ job: describeJob(job), runs: summaries, designs: designMatrices, labels, rois: Object.keys(roiPaths), stages }));
-  return { betas: betasPath, labels: labelsPath, designs, rois: roiPaths, report };
-}
-
-function describeJob(job: GlmJob): Record<string, string> {
+function fileInput(path: string, what: string): GlmInput<Uint8Array> {
   return {
-    model:
-      job.model === "library-ridge"
-        ? "LSA with an HRF per voxel from a library, then fractional ridge per voxel (cross-validated across runs), one estimate per presentation; OLS"
-        : `${(job.model ?? "lss").toUpperCase()}${(job.model ?? "lss") === "lss" ? ` (other trials ${job.lssRest ?? "pooled"})` : ""}, one estimate per ${job.per ?? "presentation"}`,
-    hrf: job.hrfModel ?? "glover",
-    drift: job.drift ? `${job.drift.model}${job.drift.model === "cosine" ? `, high-pass ${job.drift.highPass ?? 0.01} Hz` : job.drift.model === "polynomial" ? `, order ${job.drift.order ?? 1}` : ""}` : "cosine, high-pass 0.01 Hz",
-    noise: job.noiseModel ?? "ar1",
-    "signal scaling": job.signalScaling === false ? "off" : "percent of each voxel's mean",
-    confounds: job.confoundColumns?.join(", ") || "none",
-    mask: job.mask,
+    name: path,
+    load: async () => {
+      try {
+        return readFileSync(path);
+      } catch (e) {
+        throw new UserError(`cannot read the ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    },
   };
 }
 
-interface LoadedRun {
-  run: number;
-  files: GlmRunFiles;
-  times: Float64Array;
-  tr: number;
-  T: number;
-  events: TrialEvent[];
-  confounds: DesignOptions["confounds"];
-  /** scans x mask voxels, scaled as the job asks */
-  Y: Matrix;
-}
+const textInput = (path: string, what: string): GlmInput<string> => {
+  const bytes = fileInput(path, what);
+  return { name: path, load: async () => new TextDecoder().decode(await bytes.load()) };
+};
 
-/** One run's masked BOLD, TR, events and confounds, checked against each other and the mask. */
-function loadRun(job: GlmJob, files: GlmRunFiles, run: number, mask: NiftiImage, index: Int32Array, log: (line: string) => void): LoadedRun {
-  const bold = readNiftiSeries(
-    readBytes(files.bold, `BOLD of run ${run}`),
-    (dims, affine) => {
-      checkSameGrid(gridOf(dims, affine), mask, files.bold, job.mask);
-      return index;
-    },
-    files.bold,
-  );
-  const tr = resolveTr(job.tr, sidecarTr(files.bold), bold.tr, files.bold);
-  const T = bold.volumes;
-  const V = index.length;
-  const nan = bold.series.findIndex((x) => !Number.isFinite(x));
-  if (nan >= 0) {
-    const voxel = index[nan % V]!;
-    const [nx, ny] = bold.dims;
-    const ijk = [voxel % nx!, Math.floor(voxel / nx!) % ny!, Math.floor(voxel / (nx! * ny!))];
-    throw new UserError(`${files.bold} has a non-finite value (${bold.series[nan]}) inside the mask at voxel (${ijk.join(", ")}), volume ${Math.floor(nan / V)}: use a mask that leaves such voxels out`);
+/** Fit every run and write betas, labels, designs, ROI matrices and the page into job.out. */
+export async function runGlmJob(job: GlmJob): Promise<GlmOutputs> {
+  const result = await runGlm({
+    ...job,
+    runs: job.runs.map((r, i) => {
+      const sidecar = r.bold.replace(/\.nii(\.gz)?$/, ".json");
+      return {
+        bold: fileInput(r.bold, `BOLD of run ${i + 1}`),
+        events: textInput(r.events, `events of run ${i + 1}`),
+        confounds: r.confounds ? textInput(r.confounds, `confounds of run ${i + 1}`) : undefined,
+        sidecar: sidecar !== r.bold && existsSync(sidecar) ? textInput(sidecar, "sidecar") : undefined,
+      };
+    }),
+    mask: fileInput(job.mask, "mask"),
+    rois: Object.fromEntries(Object.entries(job.rois ?? {}).map(([name, path]) => [name, fileInput(path, `ROI mask ${name}`)])),
+  });
+  const at = (p: string) => join(job.out, p);
+  for (const [path, data] of Object.entries(result.files)) {
+    if (path === "betas.nii") writeFileAtomic(at("betas.nii.gz"), gzipSync(data as Uint8Array));
+    else writeFileAtomic(at(path), data);
   }
-  const events = parseEventsTsv(readBytes(files.events, `events of run ${run}`).toString("utf8"), files.events, { itemColumn: job.itemColumn });
-  let confounds: DesignOptions["confounds"];
-  if (files.confounds) {
-    if (!job.confoundColumns?.length) throw new UserError(`confounds given for run ${run} but no --confound-columns: name the columns to use (e.g. trans_x,trans_y,trans_z)`);
-    const c = parseConfoundsTsv(readBytes(files.confounds, `confounds of run ${run}`).toString("utf8"), job.confoundColumns, files.confounds);
-    if (c.columns[0]!.length !== T) throw new UserError(`${files.confounds} has ${c.columns[0]!.length} rows but ${files.bold} has ${T} volumes: they must be of the same run`);
-    for (const [name, n] of Object.entries(c.filled)) log(`run ${run}: ${n} n/a value(s) of ${name} set to 0`);
-    confounds = c;
-  }
-  const raw = { rows: T, cols: V, data: bold.series };
-  return { run, files, times: frameTimes(T, tr, job.sliceTimeRef ?? 0), tr, T, events, confounds, Y: job.signalScaling === false ? raw : meanScaling(raw) };
-}
-
-/** Voxels [v0, v1) of a scans x voxels matrix. */
-function columnsBlock(Y: Matrix, v0: number, v1: number): Matrix {
-  const w = v1 - v0;
-  const out = new Float64Array(Y.rows * w);
-  for (let t = 0; t < Y.rows; t++) out.set(Y.data.subarray(t * Y.cols + v0, t * Y.cols + v1), t * w);
-  return { rows: Y.rows, cols: w, data: out };
-}
-
-/** A block's trials x w betas into the trials x V array, at voxel v0. */
-function scatterColumns(block: Matrix, into: Float32Array, V: number, v0: number): void {
-  for (let i = 0; i < block.rows; i++) for (let k = 0; k < block.cols; k++) into[i * V + v0 + k] = block.data[i * block.cols + k]!;
-}
-
-function median(x: Float64Array): number {
-  const s = Float64Array.from(x).sort();
-  return s.length ? s[s.length >> 1]! : NaN;
+  const names = Object.keys(result.files);
+  return {
+    betas: at("betas.nii.gz"),
+    labels: at("labels.tsv"),
+    designs: names.filter((n) => n.startsWith("design/")).map(at),
+    rois: Object.fromEntries(names.filter((n) => n.startsWith("roi-")).map((n) => [n.slice(4, -4), at(n)])),
+    report: at("glm.html"),
+    stages: result.stages,
+  };
 }

@@ -105,7 +105,7 @@ async function fmriFromBold(
   for (let s = 0; s < spec.subjects; s++) {
     const subject = `sub-${String(s + 1).padStart(2, "0")}`;
     const demo = await writeBoldDemo(join(dir, "bold", subject), { seed: spec.seed * 1000 + s + 1, runs: spec.runs, voxelsPerRoi: spec.voxels, features, subject });
-    const out = runGlmJob({ runs: demo.runs, mask: demo.mask, rois: demo.rois, confoundColumns: demo.confoundColumns, model: "lss", out: join(dir, "glm", subject) });
+    const out = await runGlmJob({ runs: demo.runs, mask: demo.mask, rois: demo.rois, confoundColumns: demo.confoundColumns, model: "lss", out: join(dir, "glm", subject) });
     log(`${subject}: ${demo.runs.length} simulated BOLD runs, LSS betas in ${relative(dir, out.betas)}`);
     for (const [roi, file] of Object.entries(out.rois)) entries.push({ subject, roi, matrix: relative(dir, file), ids: relative(dir, out.labels) });
   }

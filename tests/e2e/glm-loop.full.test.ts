@@ -111,7 +111,7 @@ test("scanner rehearsal -> BIDS events -> simulated BOLD -> advsight glm (LSS) -
   const scores: Record<string, number> = { LSS: recovery(out) };
   for (const model of ["lsa", "library-ridge"] as const) {
     const o = join(dir, `glm-${model}`);
-    runGlmJob({ runs: demo.runs.map((r, i) => ({ ...r, events: eventsFiles[i]! })), mask: demo.mask, rois: demo.rois, confoundColumns: demo.confoundColumns, drift: { model: "polynomial", order: 2 }, model, out: o });
+    await runGlmJob({ runs: demo.runs.map((r, i) => ({ ...r, events: eventsFiles[i]! })), mask: demo.mask, rois: demo.rois, confoundColumns: demo.confoundColumns, drift: { model: "polynomial", order: 2 }, model, out: o });
     scores[model === "lsa" ? "LSA" : "library HRF + ridge"] = recovery(o);
   }
   t.diagnostic(`beta recovery (median r with the true responses): ${Object.entries(scores).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ")}`);

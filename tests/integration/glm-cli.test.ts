@@ -66,24 +66,24 @@ function job(extra: Partial<GlmJob> = {}): GlmJob {
   return { runs: [{ bold: demo.runs[0]!.bold, events: demo.runs[0]!.events }], mask: demo.mask, out: join(dir, "bad"), ...extra };
 }
 
-test("bad inputs are refused, each naming the problem and the fix", () => {
+test("bad inputs are refused, each naming the problem and the fix", async () => {
   const mask = readNifti(readFileSync(demo.mask));
   const otherGrid = join(dir, "mask-5x4.nii.gz");
   writeFileSync(otherGrid, gzipSync(writeNifti1({ dims: [5, 4, 2], data: new Uint8Array(40).fill(1), affine: mask.affine, datatype: "uint8" })));
-  assert.throws(() => runGlmJob(job({ mask: otherGrid })), /is 4 x 4 x 2 voxels but .*mask-5x4\.nii\.gz is 5 x 4 x 2; resample them to the same grid/);
+  await assert.rejects(runGlmJob(job({ mask: otherGrid })), /is 4 x 4 x 2 voxels but .*mask-5x4\.nii\.gz is 5 x 4 x 2; resample them to the same grid/);
   const shifted = join(dir, "mask-shifted.nii.gz");
   writeFileSync(shifted, gzipSync(writeNifti1({ dims: mask.dims, data: mask.data, affine: mask.affine.map((r, i) => r.map((x, j) => (j === 3 && i < 3 ? x + 2 : x))), datatype: "uint8" })));
-  assert.throws(() => runGlmJob(job({ mask: shifted })), /different affines .* not in the same space/);
+  await assert.rejects(runGlmJob(job({ mask: shifted })), /different affines .* not in the same space/);
 
   const late = join(dir, "late_events.tsv");
   writeFileSync(late, readFileSync(demo.runs[0]!.events, "utf8") + "500\t0.5\tregular\ts01\n");
-  assert.throws(() => runGlmJob(job({ runs: [{ bold: demo.runs[0]!.bold, events: late }] })), /regular event starts at 500 s, after the run ends .*check that the events file belongs to this run/);
+  await assert.rejects(runGlmJob(job({ runs: [{ bold: demo.runs[0]!.bold, events: late }] })), /regular event starts at 500 s, after the run ends .*check that the events file belongs to this run/);
 
-  assert.throws(() => runGlmJob(job({ tr: 2 })), /--tr 2 s disagrees with RepetitionTime 1 s in the sidecar/);
+  await assert.rejects(runGlmJob(job({ tr: 2 })), /--tr 2 s disagrees with RepetitionTime 1 s in the sidecar/);
 
   const noType = join(dir, "no-type_events.tsv");
   writeFileSync(noType, readFileSync(demo.runs[0]!.events, "utf8").split("\n").map((l) => l.split("\t").filter((_, i) => i !== 2).join("\t")).join("\n"));
-  assert.throws(() => runGlmJob(job({ runs: [{ bold: demo.runs[0]!.bold, events: noType }] })), /has no trial_type column: .*Add a trial_type column/);
+  await assert.rejects(runGlmJob(job({ runs: [{ bold: demo.runs[0]!.bold, events: noType }] })), /has no trial_type column: .*Add a trial_type column/);
 
   // a NaN voxel inside the mask
   const bold = readNifti(readFileSync(demo.runs[0]!.bold));
@@ -91,14 +91,14 @@ test("bad inputs are refused, each naming the problem and the fix", () => {
   const nanBold = join(dir, "nan_bold.nii.gz");
   writeFileSync(nanBold, gzipSync(writeNifti1({ dims: bold.dims, data: bold.data, affine: bold.affine, tr: 1 })));
   copyFileSync(demo.runs[0]!.bold.replace(".nii.gz", ".json"), nanBold.replace(".nii.gz", ".json"));
-  assert.throws(() => runGlmJob(job({ runs: [{ bold: nanBold, events: demo.runs[0]!.events }] })), /non-finite value \(NaN\) inside the mask at voxel \(1, 1, 0\), volume 3: use a mask that leaves such voxels out/);
+  await assert.rejects(runGlmJob(job({ runs: [{ bold: nanBold, events: demo.runs[0]!.events }] })), /non-finite value \(NaN\) inside the mask at voxel \(1, 1, 0\), volume 3: use a mask that leaves such voxels out/);
 
   // a confound that is the constant: rank deficient, the columns named
   const conf = join(dir, "const_confounds.tsv");
   const rows = readFileSync(demo.runs[0]!.confounds!, "utf8").trim().split("\n");
   writeFileSync(conf, rows.map((l, i) => `${l}\t${i === 0 ? "global" : "5"}`).join("\n") + "\n");
-  assert.throws(() => runGlmJob(job({ runs: [{ ...demo.runs[0]!, confounds: conf }], confoundColumns: ["trans_x", "global"] })), /rank deficient: constant is a combination of global/);
-  assert.throws(() => runGlmJob(job({ runs: [{ ...demo.runs[0]!, confounds: conf }], confoundColumns: ["trans_q"] })), /has no column "trans_q"/);
+  await assert.rejects(runGlmJob(job({ runs: [{ ...demo.runs[0]!, confounds: conf }], confoundColumns: ["trans_x", "global"] })), /rank deficient: constant is a combination of global/);
+  await assert.rejects(runGlmJob(job({ runs: [{ ...demo.runs[0]!, confounds: conf }], confoundColumns: ["trans_q"] })), /has no column "trans_q"/);
 
   // the CLI says it without a stack trace
   const r = spawnSync(process.execPath, [join(root, "bin/advsight.js"), "glm", "--bold", demo.runs[0]!.bold, "--events", demo.runs[0]!.events, "--out", join(dir, "x")], { encoding: "utf8" });
