@@ -11,7 +11,6 @@ import { mkdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 import { writeFileAtomic } from "../../common/atomic-write-node.ts";
-import { makeRng } from "../../common/random.ts";
 import { readImage } from "../../cnn/image-file-node.ts";
 import { loadModelFile } from "../../cnn/model-file-node.ts";
 import { ensureDemoSet } from "../../stimuli/demo/demo-set-file.ts";
@@ -22,7 +21,9 @@ import type { Patterns } from "../data/patterns.ts";
 import { extractFeatures } from "../workflow/features.ts";
 import { DEFAULT_FMRI_SIMULATION, simulateFmri } from "../workflow/simulate.ts";
 import type { GlmRunFiles } from "./run-glm-node.ts";
-import { DEFAULT_BOLD_SIMULATION, MOTION_COLUMNS, simulateBoldRun, type BoldSimulationSpec } from "./simulate-bold.ts";
+import { DEFAULT_BOLD_SIMULATION, demoEvents, MOTION_COLUMNS, simulateBoldRun, type BoldSimulationSpec } from "./simulate-bold.ts";
+
+export { demoEvents };
 import type { TrialEvent } from "./single-trial.ts";
 
 export interface BoldDemoOptions {
@@ -47,19 +48,6 @@ export interface BoldDemo {
   /** the demo stimulus set folder */
   stimulusSet: string;
   confoundColumns: string[];
-}
-
-/** Every image once per run, shuffled, with the scanner demo's event-related timing (0.5 s images, 1.5-3.5 s gaps). */
-export function demoEvents(items: readonly { id: string; condition: string }[], runs: number, seed: number): TrialEvent[][] {
-  const rng = makeRng(`bold-events-${seed}`);
-  return Array.from({ length: runs }, () => {
-    let t = 4;
-    return rng.shuffle([...items]).map((it) => {
-      const e: TrialEvent = { onset: Math.round(t * 1000) / 1000, duration: 0.5, trialType: it.condition, item: it.id };
-      t += 0.5 + 1.5 + rng.next() * 2;
-      return e;
-    });
-  });
 }
 
 /** The demo's synthetic AlexNet run on the demo set: the layers the simulated ROIs follow. */

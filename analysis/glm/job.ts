@@ -49,7 +49,10 @@ export interface GlmSettings extends Omit<DesignOptions, "confounds"> {
   itemColumn?: string;
   /** voxels fitted at once (memory: scans x block x 8 bytes a few times over) */
   blockVoxels?: number;
-  onProgress?: (done: number, total: number) => void;
+  /** refuse masks with more voxels (the browser page fits an ROI, not a whole brain) */
+  maxVoxels?: number;
+  /** after each block of voxels; a returned promise is awaited (a page lets itself repaint there) */
+  onProgress?: (done: number, total: number) => void | Promise<void>;
   log?: (line: string) => void;
 }
 
@@ -112,6 +115,9 @@ export async function runGlm(job: GlmJobInput): Promise<GlmJobResult> {
   const maskName = job.mask.name;
   const mask = readNifti(await job.mask.load(), maskName);
   const index = maskIndices(mask, maskName);
+  if (job.maxVoxels !== undefined && index.length > job.maxVoxels) {
+    throw new UserError(`${maskName} selects ${index.length} voxels; here at most ${job.maxVoxels} are fitted: choose an ROI, or run advsight glm for the whole brain`);
+  }
   const position = new Map(Array.from(index, (v, k) => [v, k]));
   const rois: { name: string; columns: Int32Array }[] = [];
   for (const [name, input] of Object.entries(job.rois ?? {})) {
@@ -162,9 +168,9 @@ export async function runGlm(job: GlmJobInput): Promise<GlmJobResult> {
       });
       hrf.set(refined.hrf, v0);
       fraction.set(refined.fraction, v0);
-      job.onProgress?.(b + 1, blocks);
+      await job.onProgress?.(b + 1, blocks);
     }
-    runs.forEach((r) => note(r, makeDesignMatrix(r.times, r.events.map((e) => ({ ...e })), { drift: job.drift, confounds: r.confounds }), new Float64Array(V), labels.filter((l) => l.run === r.run).length));
+    runs.forEach((r) => note(r, makeDesignMatrix(r.times, r.events.map((e) => ({ ...e })), { drift: job.drift, confounds: r.confounds }), new Float64Array(0), labels.filter((l) => l.run === r.run).length));
     for (const st of stageData) stages.push({ name: st.name, reliability: st.reliability });
     all = stageData.at(-1)!.betas;
     log(`HRF library shifts ${shifts.join(", ")} s; ridge fractions kept: median ${median(fraction).toFixed(2)}`);
@@ -182,7 +188,7 @@ export async function runGlm(job: GlmJobInput): Promise<GlmJobResult> {
         const est = estimateSingleTrial(plan, columnsBlock(loaded.Y, v0, v1));
         scatterColumns(est.betas, betas, V, v0);
         rho.set(est.rho, v0);
-        job.onProgress?.(r * blocks + b + 1, job.runs.length * blocks);
+        await job.onProgress?.(r * blocks + b + 1, job.runs.length * blocks);
       }
       runBetas.push(betas);
       labels.push(...plan.labels.map((l) => ({ ...l, run: loaded.run })));
@@ -221,7 +227,7 @@ function describeJob(job: GlmSettings, maskName: string): Record<string, string>
         : `${(job.model ?? "lss").toUpperCase()}${(job.model ?? "lss") === "lss" ? ` (other trials ${job.lssRest ?? "pooled"})` : ""}, one estimate per ${job.per ?? "presentation"}`,
     hrf: job.hrfModel ?? "glover",
     drift: job.drift ? `${job.drift.model}${job.drift.model === "cosine" ? `, high-pass ${job.drift.highPass ?? 0.01} Hz` : job.drift.model === "polynomial" ? `, order ${job.drift.order ?? 1}` : ""}` : "cosine, high-pass 0.01 Hz",
-    noise: job.noiseModel ?? "ar1",
+    noise: job.model === "library-ridge" ? "OLS (the library and ridge steps do not prewhiten, as GLMsingle)" : (job.noiseModel ?? "ar1"),
     "signal scaling": job.signalScaling === false ? "off" : "percent of each voxel's mean",
     confounds: job.confoundColumns?.join(", ") || "none",
     mask: maskName,

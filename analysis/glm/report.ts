@@ -14,7 +14,7 @@ export interface RunSummary {
   tr: number;
   events: number;
   trials: number;
-  /** AR(1) coefficient per voxel (0 under OLS) */
+  /** AR(1) coefficient per voxel (0 under OLS; empty when the fit never estimates one) */
   rho: Float64Array;
   warnings: string[];
 }
@@ -49,7 +49,8 @@ export function designMatrixSvg(d: DesignMatrix, width = 560, height = 320): str
   const labels = d.names.map(
     (n, j) => `<text transform="translate(${((j + 0.5) * cw).toFixed(1)},${top - 4}) rotate(-60)" font-size="${Math.min(11, Math.max(6, cw))}">${escapeHtml(n.length > 18 ? `${n.slice(0, 17)}…` : n)}</text>`,
   );
-  return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="design matrix" width="${width + 40}" height="${top + height + 24}" viewBox="-4 0 ${width + 40} ${top + height + 24}">${cells.join("")}${labels.join("")}<text x="0" y="${top + height + 16}" font-size="11">scans 1-${rows} (top to bottom), ${cols} columns</text></svg>`;
+  const frame = `<rect x="0" y="${top}" width="${width}" height="${height}" fill="none" stroke="#555" stroke-width="1"/>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="design matrix" width="${width + 40}" height="${top + height + 24}" viewBox="-4 0 ${width + 40} ${top + height + 24}">${cells.join("")}${frame}${labels.join("")}<text x="0" y="${top + height + 16}" font-size="11">scans 1-${rows} (top to bottom), ${cols} columns</text></svg>`;
 }
 
 export interface StageSummary {
@@ -73,7 +74,7 @@ export function glmReportHtml(r: GlmReport): string {
   const runRows = r.runs
     .map((s) => {
       const sorted = Float64Array.from(s.rho).sort();
-      const rho = `${quantile(sorted, 0.5).toFixed(2)} (${quantile(sorted, 0.05).toFixed(2)} to ${quantile(sorted, 0.95).toFixed(2)})`;
+      const rho = sorted.length === 0 ? "n/a (OLS)" : `${quantile(sorted, 0.5).toFixed(2)} (${quantile(sorted, 0.05).toFixed(2)} to ${quantile(sorted, 0.95).toFixed(2)})`;
       return `<tr><td>${s.run}</td><td>${escapeHtml(s.bold)}</td><td>${s.scans}</td><td>${s.tr}</td><td>${s.events}</td><td>${s.trials}</td><td>${rho}</td><td>${s.warnings.map(escapeHtml).join("<br>") || "none"}</td></tr>`;
     })
     .join("");

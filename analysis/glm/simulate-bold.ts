@@ -111,3 +111,16 @@ export function simulateBoldRun(events: readonly TrialEvent[], voxels: number, r
   }
   return { bold, scans, motion, hrfShift };
 }
+
+/** Every image once per run, shuffled, with the scanner demo's event-related timing (0.5 s images, 1.5-3.5 s gaps). */
+export function demoEvents(items: readonly { id: string; condition: string }[], runs: number, seed: number): TrialEvent[][] {
+  const rng = makeRng(`bold-events-${seed}`);
+  return Array.from({ length: runs }, () => {
+    let t = 4;
+    return rng.shuffle([...items]).map((it) => {
+      const e: TrialEvent = { onset: Math.round(t * 1000) / 1000, duration: 0.5, trialType: it.condition, item: it.id };
+      t += 0.5 + 1.5 + rng.next() * 2;
+      return e;
+    });
+  });
+}
