@@ -47,11 +47,14 @@ export type { EncodingScores, PermutationNull, NoiseCeilingEstimate } from "./en
 export { permutationNull, noiseCeilingFromRepeats, normalizeByCeiling } from "./encoding/evaluate.ts";
 
 // fMRI inputs (bytes and strings; files in ./node.ts)
-export type { NiftiImage, NiftiDatatype } from "./fmri/nifti.ts";
-export { readNifti, writeNifti1 } from "./fmri/nifti.ts";
+export type { NiftiImage, NiftiDatatype, NiftiSeries } from "./fmri/nifti.ts";
+export { readNifti, readNiftiSeries, writeNifti1 } from "./fmri/nifti.ts";
 export type { BetaMaps } from "./fmri/roi.ts";
 export { roiPatterns, maskIndices } from "./fmri/roi.ts";
 export { parseIds, parseMatrixTsv, labelRows } from "./fmri/tables.ts";
+
+// the GLM: BOLD runs and their events to per-image responses
+export * from "./glm/index.ts";
 
 // behaviour
 export * from "./behaviour/index.ts";

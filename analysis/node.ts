@@ -10,3 +10,7 @@ export { loadBehaviourExport, loadBehaviourDatabase } from "./behaviour/behaviou
 export { readConfig, loadInputs } from "./workflow/inputs-node.ts";
 export { analyseConfigFile, writeResults } from "./workflow/run-node.ts";
 export { writeDemoDataset, syntheticModelFile } from "./workflow/demo-node.ts";
+export type { GlmJob, GlmRunFiles, GlmOutputs } from "./glm/run-glm-node.ts";
+export { runGlmJob } from "./glm/run-glm-node.ts";
+export type { BoldDemo, BoldDemoOptions } from "./glm/demo-bold-node.ts";
+export { writeBoldDemo, demoEvents } from "./glm/demo-bold-node.ts";

@@ -6,11 +6,12 @@ import { commandLine, intOption, parseOptions, requireOption, singleCommand } fr
 
 const cli = commandLine({
   name: "advsight analyze",
-  usage: "advsight analyze --config FILE --out DIR\n       advsight analyze --demo [--out DIR] [--seed N]",
+  usage: "advsight analyze --config FILE --out DIR\n       advsight analyze --demo [--from-bold] [--out DIR] [--seed N]",
   options: {
     config: { type: "string", value: "FILE", help: "the analysis config (analysis.json: inputs and settings; docs/analysis.md)" },
     out: { type: "string", value: "DIR", defaultText: "advsight-demo-analysis with --demo", help: "folder for report.html, the TSV tables and .npy arrays" },
     demo: { type: "boolean", help: "simulate a dataset with a known answer (in DIR/data) and analyse it" },
+    "from-bold": { type: "boolean", help: "with --demo: simulate BOLD runs and estimate their betas with advsight glm (LSS) first, instead of simulating betas" },
     seed: { type: "string", value: "N", defaultText: "1", help: "with --demo: the simulation's and the inference's seed" },
   },
 });
@@ -22,6 +23,7 @@ export const command = singleCommand(
   async (argv) => {
     const { values } = parseOptions(argv, cli);
     if (!!values.demo === !!values.config) throw new UserError(`give either --config FILE or --demo\n\nusage: ${usage}`);
+    if (values["from-bold"] && !values.demo) throw new UserError("--from-bold is for --demo: it simulates BOLD runs and estimates their betas before the analysis");
     if (values.seed !== undefined && !values.demo) throw new UserError("--seed is for --demo; put the seed of a real analysis in its config (settings.inference.seed)");
     const log = (line: string) => console.error(line);
     let configPath: string;
@@ -29,7 +31,7 @@ export const command = singleCommand(
     if (values.demo) {
       out = resolve(values.out ?? "advsight-demo-analysis");
       const seed = intOption(values.seed, "seed", 1);
-      configPath = await writeDemoDataset(resolve(out, "data"), seed, log);
+      configPath = await writeDemoDataset(resolve(out, "data"), seed, log, { fromBold: values["from-bold"] });
       log(`simulated dataset and its config: ${configPath}`);
     } else {
       configPath = resolve(values.config!);

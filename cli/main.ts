@@ -13,6 +13,7 @@ const areas: Record<string, { about: string; load: () => Promise<{ command: Comm
   cnn: { about: "run a model on images: outputs, layer activations, input gradients", load: () => import("./cnn.ts") },
   stimuli: { about: "make AN and AI images from photos (generate), re-verify a set (check)", load: () => import("./stimuli.ts") },
   analyze: { about: "behaviour, RSA, pair analysis and encoding with an HTML report", load: () => import("./analyze.ts") },
+  glm: { about: "per-image responses (betas) from BOLD runs and their events; --simulate writes a test dataset", load: () => import("./glm.ts") },
 };
 
 function help(): string {

@@ -16,6 +16,7 @@ await build({
     console: join(root, "console/main.ts"),
     stimuli: join(root, "stimuli/page/main.ts"),
     analysis: join(root, "analysis/page/main.ts"),
+    glm: join(root, "analysis/glm/page/main.ts"),
   },
   outdir: out,
   bundle: true,
@@ -68,6 +69,7 @@ for (const [from, to] of [
   ["console/console.html", "console.html"],
   ["stimuli/page/stimuli.html", "stimuli.html"],
   ["analysis/page/analysis.html", "analysis.html"],
+  ["analysis/glm/page/glm.html", "glm.html"],
   ["node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.jsep.wasm", "ort/ort-wasm-simd-threaded.jsep.wasm"],
 ]) {
   mkdirSync(dirname(join(out, to!)), { recursive: true });

@@ -23,30 +23,15 @@ export function volumes(img: NiftiImage): number {
   return img.dims.length > 3 ? img.dims.slice(3).reduce((a, b) => a * b, 1) : 1;
 }
 
-export function readNifti(bytes: Uint8Array | ArrayBuffer, name = "image"): NiftiImage {
+function niftiBuffer(bytes: Uint8Array | ArrayBuffer, name: string): ArrayBuffer {
   let buf: ArrayBuffer = bytes instanceof Uint8Array ? (bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer) : bytes;
   if (nifti.isCompressed(buf)) buf = nifti.decompress(buf) as ArrayBuffer;
   if (!nifti.isNIFTI(buf)) throw new UserError(`${name} is not a NIfTI image (.nii or .nii.gz)`);
-  const h = nifti.readHeader(buf);
-  const ndim = h.dims[0]!;
-  if (ndim < 3 || ndim > 5) {
-    throw new UserError(`${name} has ${ndim} dimensions; beta maps and masks must be 3-D (or 4-D: one volume per stimulus)`);
-  }
-  const dims = h.dims.slice(1, ndim + 1);
-  const n = dims.reduce((a, b) => a * b, 1);
-  const raw = nifti.readImage(h, buf);
-  const data = toFloat64(raw, h.datatypeCode, n, h.littleEndian, name);
-  const slope = h.scl_slope;
-  if (slope && Number.isFinite(slope) && !(slope === 1 && !h.scl_inter)) {
-    const inter = Number.isFinite(h.scl_inter) ? h.scl_inter : 0;
-    for (let i = 0; i < n; i++) data[i] = data[i]! * slope + inter;
-  }
-  return { dims, affine: h.affine.map((r) => r.slice(0, 4)), data };
+  return buf;
 }
 
-function toFloat64(raw: ArrayBuffer, code: number, n: number, little: boolean, name: string): Float64Array {
-  const view = new DataView(raw);
-  const out = new Float64Array(n);
+/** The reader of one voxel value at a byte offset, for the file's datatype, and the value's size. */
+function voxelReader(view: DataView, code: number, little: boolean, name: string): [size: number, get: (offset: number) => number] {
   const T = nifti.NIFTI1;
   const readers: Record<number, [number, (o: number) => number]> = {
     [T.TYPE_UINT8]: [1, (o) => view.getUint8(o)],
@@ -60,10 +45,82 @@ function toFloat64(raw: ArrayBuffer, code: number, n: number, little: boolean, n
   };
   const r = readers[code];
   if (!r) throw new UserError(`${name} stores voxels as NIfTI datatype ${code}; advsight reads (u)int8/16/32, float32 and float64`);
-  const [size, get] = r;
+  return r;
+}
+
+/** scl_slope / scl_inter as a function, or undefined when they leave values unchanged. */
+function scaling(h: nifti.NIFTI1 | nifti.NIFTI2): ((x: number) => number) | undefined {
+  const slope = h.scl_slope;
+  if (!slope || !Number.isFinite(slope) || (slope === 1 && !h.scl_inter)) return undefined;
+  const inter = Number.isFinite(h.scl_inter) ? h.scl_inter : 0;
+  return (x) => x * slope + inter;
+}
+
+export function readNifti(bytes: Uint8Array | ArrayBuffer, name = "image"): NiftiImage {
+  const buf = niftiBuffer(bytes, name);
+  const h = nifti.readHeader(buf);
+  const ndim = h.dims[0]!;
+  if (ndim < 3 || ndim > 5) {
+    throw new UserError(`${name} has ${ndim} dimensions; beta maps and masks must be 3-D (or 4-D: one volume per stimulus)`);
+  }
+  const dims = h.dims.slice(1, ndim + 1);
+  const n = dims.reduce((a, b) => a * b, 1);
+  const raw = nifti.readImage(h, buf);
+  const [size, get] = voxelReader(new DataView(raw), h.datatypeCode, h.littleEndian, name);
   if (raw.byteLength < n * size) throw new UserError(`${name} is truncated: ${n} voxels need ${n * size} bytes, the file has ${raw.byteLength}`);
-  for (let i = 0; i < n; i++) out[i] = get(i * size);
-  return out;
+  const data = new Float64Array(n);
+  for (let i = 0; i < n; i++) data[i] = get(i * size);
+  const scale = scaling(h);
+  if (scale) for (let i = 0; i < n; i++) data[i] = scale(data[i]!);
+  return { dims, affine: h.affine.map((r) => r.slice(0, 4)), data };
+}
+
+export interface NiftiSeries {
+  /** [x, y, z] of one volume */
+  dims: number[];
+  affine: number[][];
+  volumes: number;
+  /** seconds between volumes from the header (pixdim[4] in its time unit), or undefined when not set */
+  tr: number | undefined;
+  /** volumes x selected voxels, row-major: one row per volume */
+  series: Float64Array;
+}
+
+/**
+ * The time series of some voxels of a 4-D image (e.g. a run's BOLD inside a brain mask), read straight
+ * from the file's own datatype: a whole-brain run is never held as float64 in full.
+ * `select` gets the volume's [x, y, z] and returns the voxel indices (x fastest) to keep.
+ */
+export function readNiftiSeries(bytes: Uint8Array | ArrayBuffer, select: (dims: number[], affine: number[][]) => Int32Array, name = "image"): NiftiSeries {
+  const buf = niftiBuffer(bytes, name);
+  const h = nifti.readHeader(buf);
+  const ndim = h.dims[0]!;
+  if (ndim !== 4) throw new UserError(`${name} has ${ndim} dimensions; a BOLD run must be 4-D (x, y, z, volumes)`);
+  const dims = h.dims.slice(1, 4);
+  const nVol = h.dims[4]!;
+  const perVolume = dims[0]! * dims[1]! * dims[2]!;
+  const affine = h.affine.map((r) => r.slice(0, 4));
+  const index = select(dims, affine);
+  const raw = nifti.readImage(h, buf);
+  const [size, get] = voxelReader(new DataView(raw), h.datatypeCode, h.littleEndian, name);
+  if (raw.byteLength < perVolume * nVol * size) {
+    throw new UserError(`${name} is truncated: ${nVol} volumes of ${perVolume} voxels need ${perVolume * nVol * size} bytes, the file has ${raw.byteLength}`);
+  }
+  const series = new Float64Array(nVol * index.length);
+  const scale = scaling(h);
+  for (let t = 0; t < nVol; t++) {
+    const base = t * perVolume;
+    const row = t * index.length;
+    for (let k = 0; k < index.length; k++) {
+      const x = get((base + index[k]!) * size);
+      series[row + k] = scale ? scale(x) : x;
+    }
+  }
+  // xyzt_units bits 3-5: 8 s, 16 ms, 24 us; 0 unknown (taken as seconds, as nibabel does)
+  const unit = h.xyzt_units & 0x38;
+  const factor = unit === 16 ? 1e-3 : unit === 24 ? 1e-6 : 1;
+  const pix = h.pixDims[4];
+  return { dims, affine, volumes: nVol, tr: pix && pix > 0 ? pix * factor : undefined, series };
 }
 
 export type NiftiDatatype = "uint8" | "int16" | "float32" | "float64";
@@ -73,7 +130,7 @@ const CODES: Record<NiftiDatatype, [code: number, bits: number]> = { uint8: [2, 
  * Single-file NIfTI-1 (.nii): 348-byte header, 4 empty extension bytes, data at offset 352, little-endian,
  * the affine stored as the sform (code 2, "aligned") so every reader gets it back unchanged.
  */
-export function writeNifti1(img: { dims: number[]; data: ArrayLike<number>; affine?: number[][]; datatype?: NiftiDatatype }): Uint8Array {
+export function writeNifti1(img: { dims: number[]; data: ArrayLike<number>; affine?: number[][]; datatype?: NiftiDatatype; /** seconds per volume (pixdim[4]) */ tr?: number }): Uint8Array {
   const { dims } = img;
   if (dims.length < 3 || dims.length > 4) throw new Error(`writeNifti1: dims must be 3-D or 4-D, got [${dims}]`);
   const n = dims.reduce((a, b) => a * b, 1);
@@ -91,7 +148,7 @@ export function writeNifti1(img: { dims: number[]; data: ArrayLike<number>; affi
   v.setInt16(72, bits, true);
   v.setFloat32(76, 1, true); // pixdim[0] = qfac
   for (let k = 0; k < 3; k++) v.setFloat32(80 + 4 * k, Math.hypot(affine[0]![k]!, affine[1]![k]!, affine[2]![k]!), true);
-  v.setFloat32(92, 1, true); // pixdim[4]
+  v.setFloat32(92, img.tr ?? 1, true); // pixdim[4]: the TR of a 4-D series
   v.setFloat32(108, 352, true); // vox_offset
   v.setFloat32(112, 1, true); // scl_slope
   v.setFloat32(116, 0, true); // scl_inter
