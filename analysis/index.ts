@@ -30,6 +30,7 @@ export { pairAnalysis, pairSimilarity, pairsFromItems, PATTERN_SIMILARITIES } fr
 
 // statistics
 export { averageRanks } from "./stats/ranks.ts";
+export { pearson } from "./stats/correlation.ts";
 export { fdrBh, fdrFamily } from "./stats/fdr.ts";
 export type { BootstrapSummary, PermutationResult, ResampleOptions } from "./stats/resample.ts";
 export { bootstrap, permutationTest, percentileInterval } from "./stats/resample.ts";

@@ -7,6 +7,7 @@
 // with one BLAS thread; our side uses the onnxruntime GEMM backend with one thread. Medians of --reps runs.
 // Usage: npx tsx bench/analysis.ts [--reps 3] [--only rdm,compare,ridge] [--ts-backend] [--no-write]
 import { writeResultsSection } from "./results-file.ts";
+import { median, rng } from "./seeded.ts";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
@@ -25,25 +26,6 @@ const only = opt("--only", "rdm,compare,ridge").split(",");
 const withTs = args.includes("--ts-backend");
 const write = !args.includes("--no-write");
 const root = new URL("..", import.meta.url).pathname;
-
-// fast seeded uniform/gaussian generator for bulk data (mulberry32)
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
-  return { next, gauss };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
 
 function time<T>(n: number, fn: () => T, warmup = 0): { median: number; times: number[]; out: T } {
   const times: number[] = [];

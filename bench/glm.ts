@@ -16,6 +16,7 @@ import { writeNifti1 } from "../analysis/fmri/nifti.ts";
 import { useOrtGemm } from "../analysis/node.ts";
 import type { Matrix } from "../analysis/linalg/matrix.ts";
 import { writeResultsSection } from "./results-file.ts";
+import { median, rng } from "./seeded.ts";
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
@@ -30,19 +31,6 @@ const root = new URL("..", import.meta.url).pathname;
 const T = 400;
 const TR = 2;
 const BLOCK = 20_000;
-
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, gauss: () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next()) };
-}
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
 const dir = mkdtempSync(join(tmpdir(), "advsight-bench-glm-"));
 const load0 = loadavg();

@@ -9,6 +9,16 @@ export function status(text: string, error = false): void {
   $("status").className = error ? "error" : "";
 }
 
+/** Download links for a job's output files (into the element with id "downloads"); folders in names become "_". */
+export function offerDownloads(files: Record<string, Uint8Array | string>): void {
+  const box = $("downloads");
+  box.replaceChildren();
+  for (const [name, content] of Object.entries(files)) {
+    const blob = new Blob([content as BlobPart], { type: name.endsWith(".html") ? "text/html" : "application/octet-stream" });
+    box.append(Object.assign(document.createElement("a"), { href: URL.createObjectURL(blob), download: name.replace(/\//g, "_"), textContent: name }));
+  }
+}
+
 /** Decode with the browser, without colour management, to the same RGBA Node gets from the file. */
 export async function decodeImage(blob: Blob, name: string): Promise<RgbaImage> {
   let bitmap: ImageBitmap;

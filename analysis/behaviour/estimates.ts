@@ -2,6 +2,7 @@
  * A mean with two bootstrap intervals: over subjects (each subject's value is a unit) and over images
  * (each image's value, pooled over subjects, is a unit). Seeded, so results replay.
  */
+import { pearson } from "../stats/correlation.ts";
 import { bootstrap, mean } from "../stats/resample.ts";
 import { averageRanks } from "../stats/ranks.ts";
 
@@ -71,25 +72,6 @@ export function meanOf<T>(items: readonly T[], value: (t: T) => number | null): 
     }
   }
   return n ? s / n : NaN;
-}
-
-/** Pearson r; NaN when either side is constant or fewer than 3 pairs (the correlation is undefined). */
-export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
-  const n = x.length;
-  if (n < 3) return NaN;
-  const mx = mean(x);
-  const my = mean(y);
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let i = 0; i < n; i++) {
-    const a = x[i]! - mx;
-    const b = y[i]! - my;
-    sxy += a * b;
-    sxx += a * a;
-    syy += b * b;
-  }
-  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : NaN;
 }
 
 /** Spearman's rho (Pearson on average ranks), pairs with a non-finite value left out. */

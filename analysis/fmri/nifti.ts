@@ -132,12 +132,39 @@ const CODES: Record<NiftiDatatype, [code: number, bits: number]> = { uint8: [2, 
  */
 export function writeNifti1(img: { dims: number[]; data: ArrayLike<number>; affine?: number[][]; datatype?: NiftiDatatype; /** seconds per volume (pixdim[4]) */ tr?: number }): Uint8Array {
   const { dims } = img;
-  if (dims.length < 3 || dims.length > 4) throw new Error(`writeNifti1: dims must be 3-D or 4-D, got [${dims}]`);
   const n = dims.reduce((a, b) => a * b, 1);
   if (img.data.length !== n) throw new Error(`writeNifti1: dims [${dims}] hold ${n} voxels but data has ${img.data.length}`);
   const datatype = img.datatype ?? "float32";
+  const out = niftiHeader(dims, datatype, img.affine, img.tr);
+  const body = new DataView(out.buffer, 352);
+  for (let i = 0; i < n; i++) {
+    const x = img.data[i]!;
+    if (datatype === "float32") body.setFloat32(4 * i, x, true);
+    else if (datatype === "float64") body.setFloat64(8 * i, x, true);
+    else if (datatype === "int16") body.setInt16(2 * i, x, true);
+    else body.setUint8(i, x);
+  }
+  return out;
+}
+
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * A float32 NIfTI-1 file whose voxels are filled in place through `data` (a view of the file's bytes), so
+ * a large image is held once, not once as values and once as the file.
+ */
+export function niftiFloat32(dims: number[], affine?: number[][], tr?: number): { bytes: Uint8Array; data: Float32Array } {
+  if (!littleEndian) throw new Error("niftiFloat32 writes through a Float32Array view, which needs a little-endian machine; use writeNifti1");
+  const bytes = niftiHeader(dims, "float32", affine, tr);
+  return { bytes, data: new Float32Array(bytes.buffer, 352, dims.reduce((a, b) => a * b, 1)) };
+}
+
+/** The 352 bytes before the voxels, in a buffer sized for them. */
+function niftiHeader(dims: number[], datatype: NiftiDatatype, affineIn: number[][] | undefined, tr: number | undefined): Uint8Array {
+  if (dims.length < 3 || dims.length > 4) throw new Error(`writeNifti1: dims must be 3-D or 4-D, got [${dims}]`);
+  const n = dims.reduce((a, b) => a * b, 1);
   const [code, bits] = CODES[datatype];
-  const affine = img.affine ?? [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]];
+  const affine = affineIn ?? [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]];
   const out = new Uint8Array(352 + (n * bits) / 8);
   const v = new DataView(out.buffer);
   v.setInt32(0, 348, true); // sizeof_hdr
@@ -148,7 +175,7 @@ export function writeNifti1(img: { dims: number[]; data: ArrayLike<number>; affi
   v.setInt16(72, bits, true);
   v.setFloat32(76, 1, true); // pixdim[0] = qfac
   for (let k = 0; k < 3; k++) v.setFloat32(80 + 4 * k, Math.hypot(affine[0]![k]!, affine[1]![k]!, affine[2]![k]!), true);
-  v.setFloat32(92, img.tr ?? 1, true); // pixdim[4]: the TR of a 4-D series
+  v.setFloat32(92, tr ?? 1, true); // pixdim[4]: the TR of a 4-D series
   v.setFloat32(108, 352, true); // vox_offset
   v.setFloat32(112, 1, true); // scl_slope
   v.setFloat32(116, 0, true); // scl_inter
@@ -157,13 +184,5 @@ export function writeNifti1(img: { dims: number[]; data: ArrayLike<number>; affi
   v.setInt16(254, 2, true); // sform_code
   for (let r = 0; r < 3; r++) for (let c = 0; c < 4; c++) v.setFloat32(280 + 16 * r + 4 * c, affine[r]![c]!, true);
   out.set(new TextEncoder().encode("n+1\0"), 344);
-  const body = new DataView(out.buffer, 352);
-  for (let i = 0; i < n; i++) {
-    const x = img.data[i]!;
-    if (datatype === "float32") body.setFloat32(4 * i, x, true);
-    else if (datatype === "float64") body.setFloat64(8 * i, x, true);
-    else if (datatype === "int16") body.setInt16(2 * i, x, true);
-    else body.setUint8(i, x);
-  }
   return out;
 }

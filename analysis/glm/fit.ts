@@ -68,6 +68,9 @@ export function ar1Coefficients(residuals: Matrix): Float64Array {
   return r0.map((s, v) => (s === 0 ? 0 : r1[v]! / (n - 1) / (s / n)));
 }
 
+/** scans per product when the fit is formed for the residuals */
+const FIT_CHUNK = 16;
+
 interface OlsStep {
   gram: GramParts;
   /** (X'X)^-1 */
@@ -75,23 +78,49 @@ interface OlsStep {
   /** X'Y, p x V */
   XtY: Matrix;
   beta: Matrix;
-  /** Y - X beta */
-  residuals: Matrix;
+  /** per voxel: sum of squared residuals, and sum of r_t r_{t-1} */
+  sse: Float64Array;
+  lag1: Float64Array;
 }
 
+/** OLS with the residuals' sums of squares and lag-1 products, in one pass (the residuals are never stored). */
 function olsStep(X: Matrix, Y: Matrix): OlsStep {
   const gram = gramParts(X);
   const inverse = spdInverse(gram.A0, X.cols);
   const XtY = matmulAtB(X, Y);
   const beta = matmul({ rows: X.cols, cols: X.cols, data: inverse }, XtY);
-  const residuals = matmul(X, beta);
-  for (let k = 0; k < residuals.data.length; k++) residuals.data[k] = Y.data[k]! - residuals.data[k]!;
-  return { gram, inverse, XtY, beta, residuals };
+  const { rows: T, cols: V, data } = Y;
+  const p = X.cols;
+  const sse = new Float64Array(V);
+  const lag1 = new Float64Array(V);
+  const previous = new Float64Array(V);
+  // the fit a few scans at a time: each chunk of X beta is used while it is still in cache
+  for (let t0 = 0; t0 < T; t0 += FIT_CHUNK) {
+    const rows = Math.min(FIT_CHUNK, T - t0);
+    const fitted = matmul({ rows, cols: p, data: X.data.subarray(t0 * p, (t0 + rows) * p) }, beta).data;
+    for (let c = 0; c < rows; c++) {
+      const t = t0 + c;
+      const o = t * V;
+      const f = c * V;
+      for (let v = 0; v < V; v++) {
+        const r = data[o + v]! - fitted[f + v]!;
+        sse[v] += r * r;
+        if (t > 0) lag1[v] += r * previous[v]!;
+        previous[v] = r;
+      }
+    }
+  }
+  return { gram, inverse, XtY, beta, sse, lag1 };
+}
+
+/** Yule-Walker lag-1 coefficient from the sums (nilearn divides lag k by (n - k) n), truncated to 1/bins. */
+function binnedRho(step: OlsStep, T: number, bins: number): Float64Array {
+  return step.sse.map((s, v) => Math.trunc((s === 0 ? 0 : step.lag1[v]! / (T - 1) / (s / T)) * bins) / bins);
 }
 
 /** Each voxel's AR(1) coefficient from its OLS residuals, truncated to 1/bins steps (as nilearn bins them). */
 export function ar1Rho(X: Matrix, Y: Matrix, bins = 100): Float64Array {
-  return ar1Coefficients(olsStep(X, Y).residuals).map((r) => Math.trunc(r * bins) / bins);
+  return binnedRho(olsStep(X, Y), X.rows, bins);
 }
 
 function checkShapes(X: Matrix, Y: Matrix): void {
@@ -112,12 +141,10 @@ export function fitGlm(X: Matrix, Y: Matrix, opts: GlmFitOptions = {}): GlmFit {
   const ols = olsStep(X, Y);
   const dfResiduals = T - p;
   if ((opts.noiseModel ?? "ar1") === "ols") {
-    const dispersion = new Float64Array(V);
-    for (let k = 0; k < ols.residuals.data.length; k++) dispersion[k % V] += ols.residuals.data[k]! ** 2;
-    for (let v = 0; v < V; v++) dispersion[v]! /= dfResiduals;
+    const dispersion = ols.sse.map((s) => s / dfResiduals);
     return { beta: ols.beta, dispersion, rho: new Float64Array(V), dfResiduals, covariance: [{ rows: p, cols: p, data: ols.inverse }], covarianceOf: new Int32Array(V) };
   }
-  const rho = ar1Coefficients(ols.residuals).map((r) => Math.trunc(r * bins) / bins);
+  const rho = binnedRho(ols, T, bins);
   const XtY = ols.XtY.data;
   const NtY = matmulAtB(neighbourSum(X), Y).data;
   const { yy, lag, lastSq } = lagSums(Y);
@@ -163,13 +190,18 @@ export function fitGlm(X: Matrix, Y: Matrix, opts: GlmFitOptions = {}): GlmFit {
   return { beta: { rows: p, cols: V, data: beta }, dispersion, rho, dfResiduals, covariance, covarianceOf };
 }
 
-/** Percent signal change per voxel: 100 (y / mean - 1), the mean floored at 1 (nilearn's mean_scaling). */
-export function meanScaling(Y: Matrix): Matrix {
+/**
+ * Percent signal change per voxel: 100 (y / mean - 1), the mean floored at 1 (nilearn's mean_scaling).
+ * `inPlace` overwrites Y's values (a run's series is large and needed only scaled).
+ */
+export function meanScaling(Y: Matrix, opts: { inPlace?: boolean } = {}): Matrix {
   const { rows, cols, data } = Y;
   const mean = new Float64Array(cols);
-  for (let k = 0; k < data.length; k++) mean[k % cols] += data[k]!;
+  for (let t = 0; t < rows; t++) for (let v = 0; v < cols; v++) mean[v] += data[t * cols + v]!;
   for (let v = 0; v < cols; v++) mean[v] = Math.max(mean[v]! / rows, 1);
-  return { rows, cols, data: data.map((y, k) => 100 * (y / mean[k % cols]! - 1)) };
+  const out = opts.inPlace ? data : new Float64Array(data.length);
+  for (let t = 0; t < rows; t++) for (let v = 0; v < cols; v++) out[t * cols + v] = 100 * (data[t * cols + v]! / mean[v]! - 1);
+  return { rows, cols, data: out };
 }
 
 function padContrast(c: readonly number[], p: number): number[] {

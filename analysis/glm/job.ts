@@ -8,7 +8,7 @@
  */
 import { UserError } from "../../common/errors.ts";
 import { encodeNpy } from "../../common/npy.ts";
-import { readNifti, readNiftiSeries, writeNifti1, type NiftiImage } from "../fmri/nifti.ts";
+import { niftiFloat32, readNifti, readNiftiSeries, type NiftiImage } from "../fmri/nifti.ts";
 import { checkSameGrid, maskIndices } from "../fmri/roi.ts";
 import type { Matrix } from "../linalg/matrix.ts";
 import { frameTimes, makeDesignMatrix, type DesignMatrix, type DesignOptions } from "./design-matrix.ts";
@@ -206,9 +206,9 @@ export async function runGlm(job: GlmJobInput): Promise<GlmJobResult> {
   // one volume per trial estimate, runs in order
   const nAll = labels.length;
   const perVolume = mask.data.length;
-  const volume = new Float32Array(perVolume * nAll);
-  for (let i = 0; i < nAll; i++) for (let k = 0; k < V; k++) volume[i * perVolume + index[k]!] = all[i * V + k]!;
-  files["betas.nii"] = writeNifti1({ dims: [...mask.dims.slice(0, 3), nAll], data: volume, affine: mask.affine });
+  const image = niftiFloat32([...mask.dims.slice(0, 3), nAll], mask.affine);
+  for (let i = 0; i < nAll; i++) for (let k = 0; k < V; k++) image.data[i * perVolume + index[k]!] = all[i * V + k]!;
+  files["betas.nii"] = image.bytes;
   files["labels.tsv"] = tsv(["stimulus_id", "run", "trial_type", "repeat", "onset", "column"], labels.map((l) => [l.item, l.run, l.trialType, l.repeat, fmt(l.onset), l.column]));
   for (const roi of rois) {
     const data = new Float64Array(nAll * roi.columns.length);
@@ -277,7 +277,7 @@ async function loadRun(job: GlmJobInput, files: GlmRunInput, run: number, mask: 
     confounds = c;
   }
   const raw = { rows: T, cols: V, data: bold.series };
-  return { run, files, times: frameTimes(T, tr, job.sliceTimeRef ?? 0), tr, T, events, confounds, Y: job.signalScaling === false ? raw : meanScaling(raw) };
+  return { run, files, times: frameTimes(T, tr, job.sliceTimeRef ?? 0), tr, T, events, confounds, Y: job.signalScaling === false ? raw : meanScaling(raw, { inPlace: true }) };
 }
 
 /** Voxels [v0, v1) of a scans x voxels matrix. */

@@ -14,6 +14,7 @@
 import { Matrix as MlMatrix, SingularValueDecomposition } from "ml-matrix";
 import { UserError } from "../../common/errors.ts";
 import type { Matrix } from "../linalg/matrix.ts";
+import { pearson } from "../stats/correlation.ts";
 import { makeDesignMatrix, type DesignOptions, type GlmEvent } from "./design-matrix.ts";
 import type { TrialEvent, TrialLabel } from "./single-trial.ts";
 
@@ -203,17 +204,10 @@ export function splitHalfReliability(betas: Matrix, labels: readonly { item: str
   const out = new Float64Array(V).fill(NaN);
   if (both.length < 3) return out;
   for (let v = 0; v < V; v++) {
-    const x = both.map((k) => a.sum[k * V + v]! / a.count[k]!);
-    const y = both.map((k) => b.sum[k * V + v]! / b.count[k]!);
-    const mx = x.reduce((s, q) => s + q, 0) / x.length;
-    const my = y.reduce((s, q) => s + q, 0) / y.length;
-    let sxy = 0, sxx = 0, syy = 0;
-    x.forEach((q, i) => {
-      sxy += (q - mx) * (y[i]! - my);
-      sxx += (q - mx) ** 2;
-      syy += (y[i]! - my) ** 2;
-    });
-    out[v] = sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : NaN;
+    out[v] = pearson(
+      both.map((k) => a.sum[k * V + v]! / a.count[k]!),
+      both.map((k) => b.sum[k * V + v]! / b.count[k]!),
+    );
   }
   return out;
 }

@@ -138,13 +138,31 @@ export function estimateSingleTrial(plan: SingleTrialPlan, Y: Matrix): { betas: 
   const rho = plan.noiseModel === "ar1" ? ar1Rho(plan.design.matrix, Y, plan.bins) : new Float64Array(V);
   const T = Y.rows;
   const betas = new Float64Array(n * V);
-  const byRho = new Map<number, number[]>();
+  // voxels grouped by rho; the block is copied once into one T x (group width) matrix per group, laid end to end
+  const groups = new Map<number, number[]>();
   rho.forEach((r, v) => {
-    const g = byRho.get(r);
+    const g = groups.get(r);
     if (g) g.push(v);
-    else byRho.set(r, [v]);
+    else groups.set(r, [v]);
   });
-  for (const [r, voxels] of byRho) {
+  const list = [...groups];
+  const start = new Int32Array(V); // where voxel v's value of scan 0 goes
+  const width = new Int32Array(V); // its group's width: the step from one scan to the next
+  let offset = 0;
+  for (const [, voxels] of list) {
+    voxels.forEach((v, k) => {
+      start[v] = offset + k;
+      width[v] = voxels.length;
+    });
+    offset += T * voxels.length;
+  }
+  const grouped = new Float64Array(T * V);
+  for (let t = 0; t < T; t++) {
+    const o = t * V;
+    for (let v = 0; v < V; v++) grouped[start[v]! + t * width[v]!] = Y.data[o + v]!;
+  }
+  offset = 0;
+  for (const [r, voxels] of list) {
     let W = plan.weights.get(r);
     if (!W) {
       // every trial's beta weights under this whitening, applied to the unwhitened data
@@ -154,18 +172,12 @@ export function estimateSingleTrial(plan: SingleTrialPlan, Y: Matrix): { betas: 
       plan.weights.set(r, W);
     }
     const w = voxels.length;
-    const idx = Int32Array.from(voxels);
-    const sub = new Float64Array(T * w);
-    for (let t = 0; t < T; t++) {
-      const o = t * V;
-      const q = t * w;
-      for (let k = 0; k < w; k++) sub[q + k] = Y.data[o + idx[k]!]!;
-    }
-    const b = matmul(W, { rows: T, cols: w, data: sub }).data;
+    const b = matmul(W, { rows: T, cols: w, data: grouped.subarray(offset, offset + T * w) }).data;
+    offset += T * w;
     for (let i = 0; i < n; i++) {
       const o = i * V;
       const q = i * w;
-      for (let k = 0; k < w; k++) betas[o + idx[k]!] = b[q + k]!;
+      for (let k = 0; k < w; k++) betas[o + voxels[k]!] = b[q + k]!;
     }
   }
   return { betas: { rows: n, cols: V, data: betas }, rho };

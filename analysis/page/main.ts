@@ -19,7 +19,7 @@ import type { FmriData } from "../workflow/inputs.ts";
 import { runAnalysis, type AnalysisResults } from "../workflow/pipeline.ts";
 import { resultFiles } from "../workflow/results-files.ts";
 import { DEFAULT_BEHAVIOUR_SIMULATION, DEFAULT_FMRI_SIMULATION, simulateBehaviour, simulateFmri } from "../workflow/simulate.ts";
-import { $, decodeImage, status } from "../../common/page-dom.ts";
+import { $, decodeImage, offerDownloads, status } from "../../common/page-dom.ts";
 
 export interface AnalysisPageState {
   done: boolean;
@@ -81,15 +81,6 @@ async function readFmri(files: Map<string, File>): Promise<FmriData[]> {
   return out;
 }
 
-function offerDownloads(results: AnalysisResults, report: string): void {
-  const box = $("downloads");
-  box.replaceChildren();
-  for (const [name, content] of Object.entries({ ...resultFiles(results), "report.html": report })) {
-    const blob = new Blob([content as BlobPart], { type: name.endsWith(".html") ? "text/html" : "application/octet-stream" });
-    box.append(Object.assign(document.createElement("a"), { href: URL.createObjectURL(blob), download: name.replace(/\//g, "_"), textContent: name }));
-  }
-}
-
 async function run(): Promise<void> {
   const state: AnalysisPageState = { done: false, steps: 0 };
   window.advsightAnalysis = state;
@@ -144,7 +135,7 @@ async function run(): Promise<void> {
     );
     const report = renderReport(results, new Map(set.items.map((i) => [i.id, i.condition])));
     $<HTMLIFrameElement>("report").srcdoc = report;
-    offerDownloads(results, report);
+    offerDownloads({ ...resultFiles(results), "report.html": report });
     state.results = results;
     state.ms = performance.now() - started;
     status(`done in ${(state.ms / 1000).toFixed(1)} s`);

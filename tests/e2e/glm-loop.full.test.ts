@@ -22,6 +22,7 @@ import { readNpy } from "../../common/npy-file.ts";
 import { launchChromium } from "../helpers/browser.ts";
 import { consoleClient, emitAck, finishSession, parseTsv, sessionIdOf, toFirstRun, waitingForScanner } from "../helpers/scanner.ts";
 import { getJson, startServer, tempDir } from "../helpers/server.ts";
+import { pearson } from "../../analysis/stats/correlation.ts";
 
 const STUDY = join(PACKAGE_ROOT, "tests/fixtures/studies/scanner-glm.json");
 const SEED = 5;
@@ -47,17 +48,6 @@ function advsight(args: string[]) {
   return r;
 }
 
-const correlation = (a: number[], b: number[]) => {
-  const ma = a.reduce((s, x) => s + x, 0) / a.length;
-  const mb = b.reduce((s, x) => s + x, 0) / b.length;
-  let ab = 0, aa = 0, bb = 0;
-  a.forEach((x, i) => {
-    ab += (x - ma) * (b[i]! - mb);
-    aa += (x - ma) ** 2;
-    bb += (b[i]! - mb) ** 2;
-  });
-  return ab / Math.sqrt(aa * bb);
-};
 
 test("scanner rehearsal -> BIDS events -> simulated BOLD -> advsight glm (LSS) -> advsight analyze: the simulation's answer", { timeout: 900_000 }, async (t) => {
   // 1. the rehearsal, in real time
@@ -104,7 +94,7 @@ test("scanner rehearsal -> BIDS events -> simulated BOLD -> advsight glm (LSS) -
     Object.keys(demo.rois).forEach((roi, r) => {
       const m = readNpy(join(glmDir, `roi-${roi}.npy`));
       const V = m.shape[1]!;
-      for (let v = 0; v < V; v++) all.push(correlation(ids.map((_, i) => m.data[i * V + v]!), ids.map((id) => truth.responses[id]![r * V + v]!)));
+      for (let v = 0; v < V; v++) all.push(pearson(ids.map((_, i) => m.data[i * V + v]!), ids.map((id) => truth.responses[id]![r * V + v]!)));
     });
     return all.sort((a, b) => a - b)[all.length >> 1]!;
   };

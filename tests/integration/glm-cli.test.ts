@@ -11,6 +11,7 @@ import { writeBoldDemo, type BoldDemo } from "../../analysis/glm/demo-bold-node.
 import { runGlmJob, type GlmJob } from "../../analysis/glm/run-glm-node.ts";
 import { readNpy } from "../../common/npy-file.ts";
 import { tempDir } from "../helpers/server.ts";
+import { pearson } from "../../analysis/stats/correlation.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
 const SEED = 5;
@@ -21,13 +22,6 @@ test.before(async () => {
   demo = await writeBoldDemo(join(dir, "data"), { seed: SEED, voxelsPerRoi: 16 });
 });
 
-const correlation = (a: number[], b: number[]) => {
-  const ma = a.reduce((s, x) => s + x, 0) / a.length;
-  const mb = b.reduce((s, x) => s + x, 0) / b.length;
-  let ab = 0, aa = 0, bb = 0;
-  a.forEach((x, i) => { ab += (x - ma) * (b[i]! - mb); aa += (x - ma) ** 2; bb += (b[i]! - mb) ** 2; });
-  return ab / Math.sqrt(aa * bb);
-};
 
 test("advsight glm writes betas, labels, designs, ROI matrices and a page, and recovers the simulated responses", () => {
   const out = join(dir, "glm");
@@ -58,7 +52,7 @@ test("advsight glm writes betas, labels, designs, ROI matrices and a page, and r
   const ids = labels.slice(1).map((l) => l[0]!);
   const v1 = readNpy(join(out, "roi-V1.npy"));
   assert.deepEqual(v1.shape, [48, 16]);
-  const rs = Array.from({ length: 16 }, (_, k) => correlation(ids.map((_, i) => v1.data[i * 16 + k]!), ids.map((id) => truth.responses[id]![k]!))).sort((a, b) => a - b);
+  const rs = Array.from({ length: 16 }, (_, k) => pearson(ids.map((_, i) => v1.data[i * 16 + k]!), ids.map((id) => truth.responses[id]![k]!))).sort((a, b) => a - b);
   assert.ok(rs[8]! > 0.3, `median correlation with the true responses ${rs[8]}`);
 });
 

@@ -5,6 +5,7 @@ import { fitGlm } from "../../analysis/glm/fit.ts";
 import { singleTrialBetas, type TrialEvent } from "../../analysis/glm/single-trial.ts";
 import type { Matrix } from "../../analysis/linalg/matrix.ts";
 import { makeRng } from "../../common/random.ts";
+import { pearson } from "../../analysis/stats/correlation.ts";
 
 const SEED = 11;
 const rng = makeRng(SEED);
@@ -32,13 +33,6 @@ function simulate(amplitudes: number[][], noise: number): Matrix {
   return { rows: SCANS, cols: V, data: Y };
 }
 
-const corr = (a: number[], b: number[]) => {
-  const ma = a.reduce((s, x) => s + x, 0) / a.length;
-  const mb = b.reduce((s, x) => s + x, 0) / b.length;
-  let sab = 0, saa = 0, sbb = 0;
-  a.forEach((x, i) => { sab += (x - ma) * (b[i]! - mb); saa += (x - ma) ** 2; sbb += (b[i]! - mb) ** 2; });
-  return sab / Math.sqrt(saa * sbb);
-};
 
 test("LSA is the GLM with one column per presentation; attention events stay a condition of their own", () => {
   const truth = Array.from({ length: 24 }, () => [gauss(), gauss(), gauss()]);
@@ -54,7 +48,7 @@ test("LSA is the GLM with one column per presentation; attention events stay a c
     for (let v = 0; v < 3; v++) assert.equal(lsa.betas.data[k * 3 + v], fit.beta.data[j * 3 + v]);
   });
   for (let v = 0; v < 3; v++) {
-    const r = corr(truth.map((a) => a[v]!), Array.from({ length: 24 }, (_, k) => lsa.betas.data[k * 3 + v]!));
+    const r = pearson(truth.map((a) => a[v]!), Array.from({ length: 24 }, (_, k) => lsa.betas.data[k * 3 + v]!));
     assert.ok(r > 0.95, `voxel ${v}: r = ${r}`);
   }
 });

@@ -4,9 +4,10 @@
  * same glm.html as the command line; the output files offered for download. Results are also left on
  * window.advsightGlm for tests and scripts.
  */
-import { $, status } from "../../../common/page-dom.ts";
+import { $, offerDownloads, status } from "../../../common/page-dom.ts";
 import { makeRng } from "../../../common/random.ts";
 import { writeNifti1 } from "../../fmri/nifti.ts";
+import { pearson } from "../../stats/correlation.ts";
 import { parseDriftModel } from "../drift.ts";
 import { runGlm, type GlmInput, type GlmJobResult, type GlmRunInput } from "../job.ts";
 import { demoEvents, DEFAULT_BOLD_SIMULATION, MOTION_COLUMNS, simulateBoldRun } from "../simulate-bold.ts";
@@ -79,28 +80,9 @@ function recovery(result: GlmJobResult, truth: Map<string, Float64Array>): numbe
   const V = result.voxels;
   const rs: number[] = [];
   for (let v = 0; v < V; v++) {
-    const est = result.labels.map((_, i) => result.betas[i * V + v]!);
-    const tr = result.labels.map((l) => truth.get(l.item)![v]!);
-    const me = est.reduce((a, b) => a + b, 0) / est.length;
-    const mt = tr.reduce((a, b) => a + b, 0) / tr.length;
-    let et = 0, ee = 0, tt = 0;
-    est.forEach((e, i) => {
-      et += (e - me) * (tr[i]! - mt);
-      ee += (e - me) ** 2;
-      tt += (tr[i]! - mt) ** 2;
-    });
-    rs.push(et / Math.sqrt(ee * tt));
+    rs.push(pearson(result.labels.map((_, i) => result.betas[i * V + v]!), result.labels.map((l) => truth.get(l.item)![v]!)));
   }
   return median(rs);
-}
-
-function offerDownloads(files: Record<string, Uint8Array | string>): void {
-  const box = $("downloads");
-  box.replaceChildren();
-  for (const [name, content] of Object.entries(files)) {
-    const blob = new Blob([content as BlobPart], { type: name.endsWith(".html") ? "text/html" : "application/octet-stream" });
-    box.append(Object.assign(document.createElement("a"), { href: URL.createObjectURL(blob), download: name.replace(/\//g, "_"), textContent: name }));
-  }
 }
 
 function inputsFromFiles(): { runs: GlmRunInput[]; mask: GlmInput<Uint8Array> } {
