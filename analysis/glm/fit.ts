@@ -19,6 +19,27 @@ export interface GlmFitOptions {
   noiseModel?: NoiseModel;
   /** AR(1) coefficients are truncated to multiples of 1/bins (nilearn: 100) */
   bins?: number;
+  /** what depends on the design alone, kept between calls with the same X (blocks of voxels of one run) */
+  cache?: DesignCache;
+}
+
+/** The design's Gram parts, neighbour sums and inverses per AR(1) value, computed once per design. */
+export interface DesignCache {
+  gram?: GramParts;
+  neighbours?: Matrix;
+  /** (Xw'Xw)^-1 by rho; rho 0 is (X'X)^-1 */
+  inverses: Map<number, Float64Array>;
+}
+
+export const designCache = (): DesignCache => ({ inverses: new Map() });
+
+function cachedInverse(cache: DesignCache, gram: GramParts, rho: number): Float64Array {
+  let inverse = cache.inverses.get(rho);
+  if (!inverse) {
+    inverse = spdInverse(rho === 0 ? gram.A0 : whitenedGram(gram, rho), gram.p);
+    cache.inverses.set(rho, inverse);
+  }
+  return inverse;
 }
 
 export interface GlmFit {
@@ -84,9 +105,9 @@ interface OlsStep {
 }
 
 /** OLS with the residuals' sums of squares and lag-1 products, in one pass (the residuals are never stored). */
-function olsStep(X: Matrix, Y: Matrix): OlsStep {
-  const gram = gramParts(X);
-  const inverse = spdInverse(gram.A0, X.cols);
+function olsStep(X: Matrix, Y: Matrix, cache: DesignCache = designCache()): OlsStep {
+  const gram = (cache.gram ??= gramParts(X));
+  const inverse = cachedInverse(cache, gram, 0);
   const XtY = matmulAtB(X, Y);
   const beta = matmul({ rows: X.cols, cols: X.cols, data: inverse }, XtY);
   const { rows: T, cols: V, data } = Y;
@@ -119,8 +140,8 @@ function binnedRho(step: OlsStep, T: number, bins: number): Float64Array {
 }
 
 /** Each voxel's AR(1) coefficient from its OLS residuals, truncated to 1/bins steps (as nilearn bins them). */
-export function ar1Rho(X: Matrix, Y: Matrix, bins = 100): Float64Array {
-  return binnedRho(olsStep(X, Y), X.rows, bins);
+export function ar1Rho(X: Matrix, Y: Matrix, bins = 100, cache?: DesignCache): Float64Array {
+  return binnedRho(olsStep(X, Y, cache), X.rows, bins);
 }
 
 function checkShapes(X: Matrix, Y: Matrix): void {
@@ -138,7 +159,8 @@ export function fitGlm(X: Matrix, Y: Matrix, opts: GlmFitOptions = {}): GlmFit {
   const p = X.cols;
   const V = Y.cols;
   const bins = opts.bins ?? 100;
-  const ols = olsStep(X, Y);
+  const cache = opts.cache ?? designCache();
+  const ols = olsStep(X, Y, cache);
   const dfResiduals = T - p;
   if ((opts.noiseModel ?? "ar1") === "ols") {
     const dispersion = ols.sse.map((s) => s / dfResiduals);
@@ -146,7 +168,7 @@ export function fitGlm(X: Matrix, Y: Matrix, opts: GlmFitOptions = {}): GlmFit {
   }
   const rho = binnedRho(ols, T, bins);
   const XtY = ols.XtY.data;
-  const NtY = matmulAtB(neighbourSum(X), Y).data;
+  const NtY = matmulAtB((cache.neighbours ??= neighbourSum(X)), Y).data;
   const { yy, lag, lastSq } = lagSums(Y);
   const xLast = X.data.subarray((T - 1) * p, T * p);
   const yLast = Y.data.subarray((T - 1) * V, T * V);
@@ -161,7 +183,7 @@ export function fitGlm(X: Matrix, Y: Matrix, opts: GlmFitOptions = {}): GlmFit {
   const covariance: Matrix[] = [];
   const covarianceOf = new Int32Array(V);
   for (const [r, voxels] of groups) {
-    const inverse = spdInverse(whitenedGram(ols.gram, r), p);
+    const inverse = cachedInverse(cache, ols.gram, r);
     const g = covariance.push({ rows: p, cols: p, data: inverse }) - 1;
     const w = voxels.length;
     // Xw'yw of this group's voxels

@@ -14,7 +14,7 @@ import { matmul } from "../linalg/gemm.ts";
 import type { Matrix } from "../linalg/matrix.ts";
 import { makeDesignMatrix, type DesignMatrix, type DesignOptions, type GlmEvent } from "./design-matrix.ts";
 import { gramParts, spdSolveUnit, whitenedGram, type GramParts } from "./ar1-gram.ts";
-import { ar1Rho, fitGlm, type NoiseModel } from "./fit.ts";
+import { ar1Rho, designCache, fitGlm, type DesignCache, type NoiseModel } from "./fit.ts";
 
 export interface TrialEvent extends GlmEvent {
   /** the image (stimulus id); events without one are nuisance conditions */
@@ -67,6 +67,8 @@ export interface SingleTrialPlan {
   /** LSS: each trial's own design, the index of its column, and its Gram parts for any AR(1) whitening */
   trialDesigns: { X: Matrix; j: number; gram: GramParts }[];
   weights: Map<number, Matrix>;
+  /** the design's inverses per AR(1) value (LSA, and LSS's condition-level model for rho) */
+  cache: DesignCache;
 }
 
 interface Trial {
@@ -104,7 +106,7 @@ export function planSingleTrial(times: Float64Array, events: readonly TrialEvent
     throw new UserError(`single-image estimates take one regressor per trial: use hrf glover or spm, not "${opts.hrfModel}"`);
   }
   const labels = trials.map((t) => t.label);
-  const base = { model, noiseModel: opts.noiseModel ?? "ar1", bins: opts.bins, labels, weights: new Map<number, Matrix>() };
+  const base = { model, noiseModel: opts.noiseModel ?? "ar1", bins: opts.bins, labels, weights: new Map<number, Matrix>(), cache: designCache() };
   if (model === "lsa") {
     const design = makeDesignMatrix(times, [...trials.flatMap((t) => asColumn(t, t.label.column)), ...nuisance], opts);
     return { ...base, design, trialDesigns: [] };
@@ -126,7 +128,7 @@ export function estimateSingleTrial(plan: SingleTrialPlan, Y: Matrix): { betas: 
   const V = Y.cols;
   const n = plan.labels.length;
   if (plan.model === "lsa") {
-    const fit = fitGlm(plan.design.matrix, Y, { noiseModel: plan.noiseModel, bins: plan.bins });
+    const fit = fitGlm(plan.design.matrix, Y, { noiseModel: plan.noiseModel, bins: plan.bins, cache: plan.cache });
     const betas = new Float64Array(n * V);
     plan.labels.forEach((l, k) => {
       const j = plan.design.names.indexOf(l.column);
@@ -135,7 +137,7 @@ export function estimateSingleTrial(plan: SingleTrialPlan, Y: Matrix): { betas: 
     return { betas: { rows: n, cols: V, data: betas }, rho: fit.rho };
   }
   if (plan.design.matrix.rows !== Y.rows) throw new UserError(`the design has ${plan.design.matrix.rows} scans but the data ${Y.rows}: use the design of this run`);
-  const rho = plan.noiseModel === "ar1" ? ar1Rho(plan.design.matrix, Y, plan.bins) : new Float64Array(V);
+  const rho = plan.noiseModel === "ar1" ? ar1Rho(plan.design.matrix, Y, plan.bins, plan.cache) : new Float64Array(V);
   const T = Y.rows;
   const betas = new Float64Array(n * V);
   // voxels grouped by rho; the block is copied once into one T x (group width) matrix per group, laid end to end
