@@ -71,6 +71,8 @@ for (const [from, to] of [
   ["analysis/page/analysis.html", "analysis.html"],
   ["analysis/glm/page/glm.html", "glm.html"],
   ["node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.jsep.wasm", "ort/ort-wasm-simd-threaded.jsep.wasm"],
+  // the glue the wasm threads (web workers) load: served on its own so that a worker does not run a page bundle
+  ["node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.jsep.mjs", "ort/ort-wasm-simd-threaded.jsep.mjs"],
 ]) {
   mkdirSync(dirname(join(out, to!)), { recursive: true });
   copyFileSync(join(root, from!), join(out, to!));

@@ -23,6 +23,8 @@ export function securityHeaders() {
         "frame-ancestors": ["'none'"],
       },
     },
+    // cross-origin isolation: onnxruntime-web may then run its wasm on several threads (SharedArrayBuffer)
+    crossOriginEmbedderPolicy: { policy: "require-corp" },
     referrerPolicy: { policy: "no-referrer" },
     // HTTPS belongs to the reverse proxy in front (docs/api.md), which sets HSTS for its own domain
     strictTransportSecurity: false,

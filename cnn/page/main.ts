@@ -6,7 +6,7 @@
 import { topK, type Prediction } from "../classes.ts";
 import { loadModel, type Model } from "../model.ts";
 import { imagesToTensor, PROFILES, type ProfileName } from "../preprocess.ts";
-import { webRuntime } from "../runtime-web.ts";
+import { pageRuntime, runtimeLabel } from "../runtime-web.ts";
 import { summarise, type ActivationSummary } from "../summary.ts";
 import type { Tensor } from "../runtime.ts";
 import { $, decodeImage, status } from "../../common/page-dom.ts";
@@ -17,6 +17,8 @@ export interface PageResults {
   done: boolean;
   error?: string;
   runtime?: string;
+  /** wasm threads in use (the page is cross-origin isolated under advsight serve) */
+  threads?: number;
   profile?: ProfileName;
   images: string[];
   predictions: Prediction[][];
@@ -47,6 +49,7 @@ function table(head: string[], rows: (string | number)[][]): HTMLTableElement {
 
 let model: Model | undefined;
 let modelFile: File | undefined;
+let modelThreads = 1;
 
 async function run(): Promise<void> {
   const results: PageResults = { done: false, images: [], predictions: [], summaries: {}, outputs: {} };
@@ -60,7 +63,8 @@ async function run(): Promise<void> {
     if (file !== modelFile) {
       await model?.release();
       status(`loading ${file.name} (${(file.size / 1e6).toFixed(1)} MB)...`);
-      const runtime = webRuntime({ wasmUrl: "/assets/ort/ort-wasm-simd-threaded.jsep.wasm", webgpu: params.get("backend") !== "wasm" });
+      const { runtime, threads } = pageRuntime(params);
+      modelThreads = threads;
       model = await loadModel(new Uint8Array(await file.arrayBuffer()), { runtime, name: file.name, batchSize: 8 });
       modelFile = file;
       showModelNotice($("model-notice"), file.name, model.metadata);
@@ -71,12 +75,13 @@ async function run(): Promise<void> {
     status(`decoding ${plural(files.length, "image")}...`);
     const images = await Promise.all(files.map((f) => decodeImage(f, f.name)));
     const input: Tensor = imagesToTensor(images, PROFILES[profile], m.inputShape);
-    status(`running ${m.name} on ${plural(files.length, "image")} (${m.runtime})...`);
+    status(`running ${m.name} on ${plural(files.length, "image")} (${runtimeLabel(m.runtime, modelThreads)})...`);
     const started = performance.now();
     const layers = [...new Set([...m.layers.map((l) => l.name), m.predictionLayer])];
     const acts = await m.run(input, layers);
     results.ms = performance.now() - started;
     results.runtime = m.runtime;
+    results.threads = m.runtime === "wasm" ? modelThreads : undefined;
     results.profile = profile;
     results.images = files.map((f) => f.name);
     results.predictions = topK(acts[m.predictionLayer]!, 5);
@@ -84,7 +89,7 @@ async function run(): Promise<void> {
     const outputLayer = m.layers.some((l) => l.name === "fc8") ? "fc8" : m.predictionLayer;
     results.outputs[outputLayer] = Array.from(acts[outputLayer]!.data);
     show(results, files);
-    status(`${plural(files.length, "image")}, ${plural(layers.length, "layer")} in ${results.ms.toFixed(0)} ms on ${m.runtime} (profile ${profile})`);
+    status(`${plural(files.length, "image")}, ${plural(layers.length, "layer")} in ${results.ms.toFixed(0)} ms on ${runtimeLabel(m.runtime, modelThreads)} (profile ${profile})`);
   } catch (e) {
     results.error = (e as Error).message;
     status(results.error, true);

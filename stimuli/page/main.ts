@@ -6,7 +6,7 @@
  */
 import { loadModel, type Model } from "../../cnn/model.ts";
 import { PROFILES, type ProfileName } from "../../cnn/preprocess.ts";
-import { webRuntime } from "../../cnn/runtime-web.ts";
+import { pageRuntime, runtimeLabel } from "../../cnn/runtime-web.ts";
 import type { StimulusItem } from "../../study/stimulus-set.ts";
 import { attackConfig, parseEps, pgdIterations } from "../generate/attack-params.ts";
 import { PixelClassifier } from "../generate/classifier.ts";
@@ -84,6 +84,7 @@ function showAiSteps(): void {
 }
 
 let model: Model | undefined;
+let modelThreads = 1;
 let modelFile: File | undefined;
 let modelSha = "";
 
@@ -102,7 +103,8 @@ async function run(): Promise<void> {
       await model?.release();
       status(`loading ${file.name} (${(file.size / 1e6).toFixed(1)} MB)...`);
       const bytes = new Uint8Array(await file.arrayBuffer());
-      const runtime = webRuntime({ wasmUrl: "/assets/ort/ort-wasm-simd-threaded.jsep.wasm", webgpu: params.get("backend") !== "wasm" });
+      const { runtime, threads } = pageRuntime(params);
+      modelThreads = threads;
       model = await loadModel(bytes, { runtime, name: file.name, batchSize: 8 });
       modelSha = await sha256(bytes);
       modelFile = file;
@@ -122,7 +124,7 @@ async function run(): Promise<void> {
     bar.max = phases.AN + phases.AI;
     bar.value = 0;
     const started = performance.now();
-    status(`generating for ${plural(files.length, "image")} on ${m.runtime}...`);
+    status(`generating for ${plural(files.length, "image")} on ${runtimeLabel(m.runtime, modelThreads)}...`);
     const generated = await generateSources(classifier, photos, config, {
       model: { id: m.metadata["advsight.model_id"] ?? file.name.replace(/\.onnx$/i, ""), sha256: modelSha, profile, synthetic: isSyntheticModel(m.metadata) },
       codec: canvasCodec,
@@ -142,7 +144,7 @@ async function run(): Promise<void> {
       for (const f of g.files) results.files[f.path] = base64(f.bytes);
     }
     show(results, generated.map((g) => g.files));
-    status(`${plural(results.items.length, "image")} in ${(results.ms / 1000).toFixed(1)} s on ${m.runtime}; ${plural(results.failures.length, "failure")}`);
+    status(`${plural(results.items.length, "image")} in ${(results.ms / 1000).toFixed(1)} s on ${runtimeLabel(m.runtime, modelThreads)}; ${plural(results.failures.length, "failure")}`);
   } catch (e) {
     results.error = (e as Error).message;
     status(results.error, true);

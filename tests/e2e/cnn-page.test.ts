@@ -1,5 +1,6 @@
 // The in-browser CNN page in Debian's Chromium: a model file and images chosen in the page give the
-// same predictions and layer summaries as Node computes for the same files (relative 1e-4).
+// same predictions and layer summaries as Node computes for the same files (relative 1e-4); served pages are
+// cross-origin isolated, so onnxruntime-web runs on every core, with the outputs of one thread.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
@@ -90,4 +91,46 @@ test("the page says what is wrong when an image does not decode", async () => {
   assert.match(await page.textContent("#status") ?? "", /broken\.png does not decode as an image/);
   assert.equal(await page.isVisible("#model-notice"), false, "no synthetic-model notice for a model that is not synthetic");
   await page.close();
+});
+
+test("served pages are cross-origin isolated, so onnxruntime-web runs wasm on every core, with the one-thread outputs", async () => {
+  const dir = tempDir();
+  const files = [0, 1].map((i) => {
+    const img = blockyImages(`threads-${i}`, 1, 224)[0]!;
+    const path = join(dir, `t${i}.png`);
+    writeFileSync(path, encodePng({ width: 224, height: 224, rgba: img.rgba as Uint8Array }));
+    return path;
+  });
+  for (const path of ["/assets/cnn.html", "/assets/stimuli.html", "/assets/analysis.html", "/assets/glm.html", "/study/demo?pid=iso"]) {
+    const res = await fetch(`${pages.server.url}${path}`);
+    assert.equal(res.headers.get("cross-origin-opener-policy"), "same-origin", path);
+    assert.equal(res.headers.get("cross-origin-embedder-policy"), "require-corp", path);
+  }
+  const run = async (query: string) => {
+    const page = await pages.browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${pages.server.url}/assets/cnn.html?backend=wasm${query}`);
+    const isolated = await page.evaluate(() => crossOriginIsolated);
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    await page.setInputFiles("#model", syntheticModelPath("torchvision", REDUCED));
+    await page.setInputFiles("#images", files);
+    await page.click("#run");
+    await page.waitForFunction(() => window.advsightCnn?.done === true, undefined, { timeout: 120_000 });
+    const results = (await page.evaluate(() => window.advsightCnn)) as PageResults;
+    const status = (await page.textContent("#status")) ?? "";
+    await page.close();
+    assert.equal(results.error, undefined, results.error);
+    assert.deepEqual(errors, [], "no page errors (a worker running the page bundle would throw here)");
+    return { isolated, cores, results, status };
+  };
+  const all = await run("");
+  assert.equal(all.isolated, true);
+  assert.equal(all.results.threads, Math.min(all.cores, 8), "one wasm thread per core");
+  assert.match(all.status, new RegExp(`on wasm, ${all.results.threads} thread`));
+  if (all.cores > 1) assert.ok(all.results.threads! > 1);
+  const one = await run("&threads=1");
+  assert.equal(one.results.threads, 1);
+  const layer = Object.keys(one.results.outputs)[0]!;
+  assert.ok(relativeError(all.results.outputs[layer]!, one.results.outputs[layer]!) < 1e-4, `${layer}: threads change the outputs`);
 });
