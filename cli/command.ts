@@ -27,6 +27,8 @@ export interface OptionSpec {
   type: "string" | "boolean";
   /** may be given more than once (the values are collected) */
   multiple?: boolean;
+  /** with multiple: several values may follow one flag (`--bold a.nii b.nii`), up to the next option */
+  list?: boolean;
   /** the value's name in the help (FILE, N, csv|json); strings only */
   value?: string;
   /** what the option does, for --help */
@@ -96,8 +98,30 @@ function checkArgs(argv: readonly string[], cli: CommandLine): void {
   }
 }
 
+/** "--bold a b c" as "--bold a --bold b --bold c" for the options declared as lists. */
+function expandLists(argv: readonly string[], cli: CommandLine): string[] {
+  const out: string[] = [];
+  let list: string | undefined;
+  let taken = false;
+  for (const arg of argv) {
+    if (arg.startsWith("--")) {
+      const name = arg.slice(2);
+      list = Object.hasOwn(cli.options, name) && cli.options[name]!.list ? arg : undefined;
+      taken = false;
+      out.push(arg);
+    } else if (list && taken) {
+      out.push(list, arg);
+    } else {
+      out.push(arg);
+      taken = list !== undefined;
+    }
+  }
+  return out;
+}
+
 /** The parsed options of a command line; a UsageError (exit 2) naming the mistake, with a suggestion, when argv does not fit. */
-export function parseOptions<O extends OptionSpecs>(argv: string[], cli: CommandLine<O>) {
+export function parseOptions<O extends OptionSpecs>(argvIn: string[], cli: CommandLine<O>) {
+  const argv = expandLists(argvIn, cli);
   checkArgs(argv, cli);
   try {
     return parseArgs({ args: argv, options: cli.options, allowPositionals: true, strict: true });

@@ -14,14 +14,14 @@ const cli = commandLine({
   usage: `advsight glm --bold R1.nii.gz [R2.nii.gz ...] --events R1_events.tsv [R2_events.tsv ...] --mask M.nii.gz --out DIR [options]
        advsight glm --simulate DIR [--seed N] [--events R1_events.tsv ...]`,
   options: {
-    bold: { type: "string", multiple: true, value: "FILE", help: "each run's 4-D BOLD image (.nii or .nii.gz), in run order" },
-    events: { type: "string", multiple: true, value: "FILE", help: "each run's BIDS events.tsv (onset, duration, trial_type; the image from stimulus_id), same order as --bold" },
+    bold: { type: "string", multiple: true, list: true, value: "FILE", help: "each run's 4-D BOLD image (.nii or .nii.gz), in run order" },
+    events: { type: "string", multiple: true, list: true, value: "FILE", help: "each run's BIDS events.tsv (onset, duration, trial_type; the image from stimulus_id), same order as --bold" },
     mask: { type: "string", value: "FILE", help: "brain (or ROI) mask on the BOLD grid; only its voxels are fitted" },
     out: { type: "string", value: "DIR", help: "folder for betas.nii.gz, labels.tsv, design/run-K.tsv, roi-NAME.npy and glm.html" },
     tr: { type: "string", value: "S", defaultText: "RepetitionTime of the BOLD's JSON sidecar, else its header", help: "repetition time in seconds" },
-    confounds: { type: "string", multiple: true, value: "FILE", help: "each run's confounds TSV (e.g. fMRIPrep's desc-confounds_timeseries.tsv); n/a cells become 0" },
+    confounds: { type: "string", multiple: true, list: true, value: "FILE", help: "each run's confounds TSV (e.g. fMRIPrep's desc-confounds_timeseries.tsv); n/a cells become 0" },
     "confound-columns": { type: "string", value: "A,B,...", help: "the confounds' columns to use as regressors" },
-    roi: { type: "string", multiple: true, value: "NAME=FILE", help: "an ROI mask: its voxels' betas also go to roi-NAME.npy (rows as labels.tsv)" },
+    roi: { type: "string", multiple: true, list: true, value: "NAME=FILE", help: "an ROI mask: its voxels' betas also go to roi-NAME.npy (rows as labels.tsv)" },
     model: { type: "string", value: "lss|lsa|library-ridge", default: "lss", help: "LSS (a model per trial), LSA (one model, a column per trial), or library-ridge (LSA with an HRF per voxel from a library, then fractional ridge; needs 2+ runs)" },
     per: { type: "string", value: "presentation|image", default: "presentation", help: "one estimate per presentation, or per image with its repeats in a run pooled" },
     "lss-rest": { type: "string", value: "pooled|by-condition", default: "pooled", help: "LSS: the other trials as one regressor or one per condition" },
@@ -38,28 +38,6 @@ const cli = commandLine({
   },
 });
 const usage = cli.usage;
-
-const LISTS = ["bold", "events", "confounds", "roi"];
-
-/** "--bold a b c" as "--bold a --bold b --bold c": lists follow their flag, as in the README. */
-function expandLists(argv: string[]): string[] {
-  const out: string[] = [];
-  let list: string | undefined;
-  let taken = false;
-  for (const a of argv) {
-    if (a.startsWith("--")) {
-      list = LISTS.includes(a.slice(2)) ? a : undefined;
-      taken = false;
-      out.push(a);
-    } else if (list && taken) {
-      out.push(list, a);
-    } else {
-      out.push(a);
-      taken = list !== undefined;
-    }
-  }
-  return out;
-}
 
 function numberOption(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
@@ -78,7 +56,7 @@ export const command = singleCommand(
   "Per-image responses from scanner runs: a GLM (LSS or LSA, nilearn's design and AR(1)) on BOLD NIfTI + BIDS events, writing betas for `advsight analyze` (--simulate: a dataset with a known answer).",
   cli,
   async (argv) => {
-    const { values } = parseOptions(expandLists(argv), cli);
+    const { values } = parseOptions(argv, cli);
     const log = (line: string) => console.error(line);
     if (values.simulate) {
       const { parseEventsTsv } = await import("../analysis/glm/tables.ts");

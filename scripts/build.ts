@@ -70,6 +70,7 @@ for (const [from, to] of [
   ["stimuli/page/stimuli.html", "stimuli.html"],
   ["analysis/page/analysis.html", "analysis.html"],
   ["analysis/glm/page/glm.html", "glm.html"],
+  ["common/tool-page.css", "tool-page.css"],
   ["node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.jsep.wasm", "ort/ort-wasm-simd-threaded.jsep.wasm"],
   // the glue the wasm threads (web workers) load: served on its own so that a worker does not run a page bundle
   ["node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.jsep.mjs", "ort/ort-wasm-simd-threaded.jsep.mjs"],

@@ -10,6 +10,7 @@ import { launchChromium } from "../helpers/browser.ts";
 import { PACKAGE_ROOT } from "../../common/package-root-node.ts";
 import { decodePng } from "../../common/png-node.ts";
 import { startServer } from "../helpers/server.ts";
+import { screenOf } from "../helpers/participant.ts";
 
 const STUDY = join(PACKAGE_ROOT, "tests/fixtures/studies/pages.json");
 const VIEWPORT = { width: 1280, height: 800 };
@@ -76,23 +77,6 @@ async function fontFamily(page: Page, selector: string): Promise<string> {
   return page.$eval(selector, (el) => getComputedStyle(el).fontFamily);
 }
 
-type Screen = "instructions" | "fullscreen" | "page" | "options" | "fixation" | "attention" | "saving" | "done" | "other";
-// A string, not a function: tsx would wrap nested functions in helpers that do not exist in the page.
-const SCREEN_PROBE = `(() => {
-  const q = (s) => document.querySelector(s);
-  if (q("#advsight-saving")) return "saving";
-  if (q(".advsight-options")) return "options";
-  if (q(".advsight-stage")) return "fixation";
-  if (q("#jspsych-image-keyboard-response-stimulus")) return "attention";
-  if (q("#jspsych-instructions-next")) return "instructions";
-  if (q("#jspsych-fullscreen-btn")) return "fullscreen";
-  if (q(".jspsych-btn")) return "page";
-  if (/All your answers are saved/.test(document.body.innerText)) return "done";
-  return "other";
-})()`;
-async function screenOf(page: Page): Promise<Screen> {
-  return (await page.evaluate(SCREEN_PROBE)) as Screen;
-}
 
 test("fixation, image and star at the centre; feedback legible; saving and completion centred in one typeface", { timeout: 120_000 }, async () => {
   const page = await browser.newPage({ viewport: VIEWPORT });

@@ -19,7 +19,8 @@ export interface ParticipantLog {
   screens: string[];
 }
 
-type Screen =
+/** Which screen of the online study a page shows. */
+export type Screen =
   | "loading" | "instructions" | "fullscreen" | "page" | "options" | "attention" | "saving" | "done" | "fixation" | "unknown";
 
 // A string, not a function: tsx would wrap nested functions in helpers that do not exist in the page.
@@ -38,7 +39,7 @@ const SCREEN_PROBE = `(() => {
   return "unknown";
 })()`;
 
-async function screenOf(page: Page): Promise<Screen> {
+export async function screenOf(page: Page): Promise<Screen> {
   return (await page.evaluate(SCREEN_PROBE)) as Screen;
 }
 
