@@ -4,6 +4,8 @@ import { UserError } from "../common/errors.ts";
 import { encodeNpy } from "../common/npy.ts";
 import { readNpy, writeNpy } from "../common/npy-file.ts";
 import { softmaxRows, topK } from "../cnn/classes.ts";
+import { labelsForModel, type ClassLabels } from "../cnn/labels.ts";
+import { readLabelsFile } from "../cnn/labels-file-node.ts";
 import { listImages, readImage } from "../cnn/image-file-node.ts";
 import { loadModelFile } from "../cnn/model-file-node.ts";
 import type { Model, Tensor } from "../cnn/model.ts";
@@ -25,12 +27,13 @@ const inputOptions = {
 
 const runCli = commandLine({
   name: "advsight cnn run",
-  usage: `advsight cnn run --model M.onnx ${inputUsage} --layers conv1,fc8|all --out DIR ${common}`,
+  usage: `advsight cnn run --model M.onnx ${inputUsage} --layers conv1,fc8|all --out DIR [--labels FILE] ${common}`,
   positionals: "FILE|DIR (more images)",
   options: {
     ...inputOptions,
     layers: { type: "string", value: "conv1,fc8|all", help: "the layers to save, comma-separated, or all" },
     out: { type: "string", value: "DIR", help: "folder for one .npy per layer, images.tsv and predictions.tsv (top-5)" },
+    labels: { type: "string", value: "FILE", defaultText: "the model's own, ImageNet's for 1000 classes, else numbered", help: "the classes' names: one per line (line k = output k), or id<TAB>label" },
   },
 });
 const gradCli = commandLine({
@@ -74,17 +77,24 @@ function readInputs(model: Model, values: { images?: string[]; tensor?: string; 
   return { tensor: imagesToTensor(decoded, profile, model.inputShape), rows: files };
 }
 
-function predictionsTsv(rows: string[], probs: Tensor): string {
-  const top = topK(probs, 5);
-  const header = ["row", "image", ...[1, 2, 3, 4, 5].flatMap((k) => [`top${k}_index`, `top${k}_wnid`, `top${k}_label`, `top${k}_prob`])];
-  const lines = top.map((preds, i) => [String(i), rows[i]!, ...preds.flatMap((p) => [String(p.index), p.wnid, p.label, p.prob.toPrecision(6)])].join("\t"));
-  return `${[header.join("\t"), ...lines].join("\n")}\n`;
+/** How many images `cnn run` names on the terminal (predictions.tsv has them all). */
+const SHOWN_PREDICTIONS = 10;
+
+function predictions(rows: string[], probs: Tensor, labels: ClassLabels): { tsv: string; shown: string[] } {
+  const top = topK(probs, Math.min(5, probs.shape[1]!), labels);
+  const ranks = Array.from({ length: top[0]?.length ?? 0 }, (_, k) => k + 1);
+  const header = ["row", "image", ...ranks.flatMap((k) => [`top${k}_index`, `top${k}_id`, `top${k}_label`, `top${k}_prob`])];
+  const lines = top.map((preds, i) => [String(i), rows[i]!, ...preds.flatMap((p) => [String(p.index), p.id, p.label, p.prob.toPrecision(6)])].join("\t"));
+  const shown = top.slice(0, SHOWN_PREDICTIONS).map((preds, i) => `  ${rows[i]}: ${preds[0]!.label} (${preds[0]!.id}, p ${preds[0]!.prob.toFixed(3)})`);
+  if (top.length > SHOWN_PREDICTIONS) shown.push(`  ... ${top.length - SHOWN_PREDICTIONS} more in predictions.tsv`);
+  return { tsv: `${[header.join("\t"), ...lines].join("\n")}\n`, shown };
 }
 
 async function runVerb(argv: string[]): Promise<number> {
   const { values, positionals } = parseOptions(argv, runCli);
   const out = resolve(requireOption(values.out, "out", usages.run));
   const layerArg = requireOption(values.layers, "layers", usages.run);
+  const given = values.labels ? readLabelsFile(values.labels) : undefined;
   const model = await loadModelFile(requireOption(values.model, "model", usages.run), {
     backend: (values.backend ?? "auto") as BackendChoice,
     batchSize: intOption(values.batch, "batch", 16),
@@ -102,8 +112,12 @@ async function runVerb(argv: string[]): Promise<number> {
     const files: Record<string, Uint8Array | string> = {};
     for (const name of names) files[`${name.replace(/[^\w.-]+/g, "_")}.npy`] = encodeNpy(acts[name]!);
     files["images.tsv"] = `row\tsource\n${inputs.rows.map((r, i) => `${i}\t${r}`).join("\n")}\n`;
-    files["predictions.tsv"] = predictionsTsv(inputs.rows, probs);
+    const { labels, note } = labelsForModel(probs.shape[1]!, model.name, { given, metadata: model.metadata });
+    const top = predictions(inputs.rows, probs, labels);
+    files["predictions.tsv"] = top.tsv;
     writeFilesAtomic(out, files);
+    if (note) console.error(`note: ${note}`);
+    console.error(`top-1 (classes: ${labels.source}):\n${top.shown.join("\n")}`);
     console.error(`${inputs.rows.length} image(s), ${names.length} layer(s) on ${model.runtime} in ${Date.now() - started} ms -> ${out}`);
   } finally {
     await model.release();

@@ -27,7 +27,7 @@ const generateCli = commandLine({
   name: "advsight stimuli generate",
   usage:
     `advsight stimuli generate --model M.onnx --images DIR|FILE... --out SETDIR [--profile ${PROFILE_NAMES.join("|")}] [--an] [--ai]\n` +
-    `         [--categories FILE.tsv] [--target random|least-likely|WNID] [--eps 8/255] [--confidence 0.99] [--seed N]\n` +
+    `         [--labels FILE] [--categories FILE.tsv] [--target random|least-likely|ID] [--eps 8/255] [--confidence 0.99] [--seed N]\n` +
     `         [--ai-method ${Object.keys(AI_METHODS).join("|")}] [--ai-iterations N] [--an-iterations N] [--an-restarts N] [--an-step S]\n` +
     `         [--l2-decay D] [--natural] [--an-control] [--ai-control] [--batch N] [--name NAME] [--backend ${backendValue}]`,
   positionals: "DIR|FILE (more photos)",
@@ -38,8 +38,9 @@ const generateCli = commandLine({
     profile: { type: "string", value: PROFILE_NAMES.join("|"), defaultText: "the profile the model declares, else guessed from its topology", help: "the model's preprocessing" },
     an: { type: "boolean", help: "make only AN (adversarial noise) images", defaultText: "both AN and AI" },
     ai: { type: "boolean", help: "make only AI (adversarial interference) images", defaultText: "both AN and AI" },
-    categories: { type: "string", value: "FILE.tsv", defaultText: "the model's top-1 class", help: "photo file name and WordNet id per line" },
-    target: { type: "string", value: "random|least-likely|WNID", defaultText: "random", help: "the class AI images drive the model to: a random other class (seeded), the least likely one, or this one" },
+    labels: { type: "string", value: "FILE", defaultText: "the model's own, ImageNet's for 1000 classes, else numbered", help: "the classes' names: one per line (line k = output k), or id<TAB>label; recorded in stimuli.json" },
+    categories: { type: "string", value: "FILE.tsv", defaultText: "the model's top-1 class", help: "photo file name and class id (a WordNet id for ImageNet, else an id of --labels) per line" },
+    target: { type: "string", value: "random|least-likely|ID", defaultText: "random", help: "the class AI images drive the model to: a random other class (seeded), the least likely one, or this class id" },
     eps: { type: "string", value: "8/255", defaultText: `${PGD_DEFAULTS.eps255}/255`, help: "AI L-infinity bound, as N/255 or a fraction (0.0314); 1/255 to 64/255" },
     confidence: { type: "string", value: "P", defaultText: String(DEFAULT_CONFIDENCE), help: "p(target) an image must reach on its 8-bit file" },
     seed: { type: "string", value: "N", defaultText: String(DEFAULT_SEED), help: "the run's seed; each image's own seed is derived from it and the photo's name" },
@@ -125,6 +126,8 @@ async function generateVerb(argv: string[]): Promise<number> {
       images,
       out: requireOption(values.out, "out", usages.generate),
       categories: values.categories,
+      labels: values.labels,
+      log: (line) => console.error(line),
       name: values.name,
       batch: numberOption(values.batch, "batch", 8, positiveInt, "a positive integer"),
       config,

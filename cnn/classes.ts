@@ -1,5 +1,6 @@
 /** The 1000 ImageNet classes (WordNet id and label per output unit) and top-k predictions. */
 import classes from "./imagenet-classes.json";
+import type { ClassLabels } from "./labels.ts";
 import type { Tensor } from "./runtime.ts";
 
 export interface ImageNetClass {
@@ -14,23 +15,23 @@ export interface Prediction {
   index: number;
   /** probability (softmax output) */
   prob: number;
-  /** WordNet id and label when the model has the 1000 ImageNet classes, else empty */
-  wnid: string;
+  /** the class's id and label (cnn/labels.ts); without labels, ImageNet's for 1000 classes, else empty */
+  id: string;
   label: string;
 }
 
-/** The k most probable classes of each row of a [n, classes] probability tensor. */
-export function topK(probs: Tensor, k = 5): Prediction[][] {
+/** The k most probable classes of each row of a [n, classes] probability tensor, named by `labels`. */
+export function topK(probs: Tensor, k = 5, labels?: ClassLabels): Prediction[][] {
   const [n, classCount] = probs.shape as [number, number];
-  const named = classCount === IMAGENET_CLASSES.length;
+  const names = labels ?? (classCount === IMAGENET_CLASSES.length ? { ids: IMAGENET_CLASSES.map((c) => c.wnid), labels: IMAGENET_CLASSES.map((c) => c.label) } : undefined);
   return Array.from({ length: n }, (_, i) => {
     const row = probs.data.subarray(i * classCount, (i + 1) * classCount);
     const order = Array.from(row.keys()).sort((a, b) => row[b]! - row[a]! || a - b);
     return order.slice(0, k).map((index) => ({
       index,
       prob: row[index]!,
-      wnid: named ? IMAGENET_CLASSES[index]!.wnid : "",
-      label: named ? IMAGENET_CLASSES[index]!.label : "",
+      id: names?.ids[index] ?? "",
+      label: names?.labels[index] ?? "",
     }));
   });
 }

@@ -3,7 +3,8 @@
  * be there with its recorded sha256 and at the model's input size; regular images are classified
  * (reported, not judged); an AN image must be classified as its category and an AI image as its
  * cnnTarget, with p >= the confidence it was made for (0.99 when not recorded), and the probabilities
- * must match the ones recorded (within 1e-3, as other runtimes differ slightly).
+ * must match the ones recorded (within 1e-3, as other runtimes differ slightly). Classes are named by the
+ * labels the set records (model.classes), so a set made with a labels file is checked without it.
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -15,7 +16,8 @@ import type { BackendChoice } from "../cnn/runtime-node.ts";
 import { loadStimulusSet } from "../study/stimulus-set-file.ts";
 import { argmax, PixelClassifier, softmax } from "./generate/classifier.ts";
 import { pixelsFromRgba } from "./generate/pixels.ts";
-import { classIndexOf, classInfo } from "./generate/targets.ts";
+import { UserError } from "../common/errors.ts";
+import { checkLabelCount, classAt, classIndexIn, labelsForModel, labelsFromRecord, type ClassLabels } from "../cnn/labels.ts";
 
 export interface CheckProblem {
   item: string;
@@ -39,6 +41,10 @@ export async function checkSetFiles(dir: string, modelPath: string, options: { b
     const profile = options.profile ? profileByName(options.profile).name : ((set.model?.profile as keyof typeof PROFILES | undefined) ?? model.suggestedProfile);
     const classifier = new PixelClassifier(model, PROFILES[profile]);
     const identity = modelIdentity(modelPath, model);
+    const recorded = labelsFromRecord(set.model?.classes, set.schema);
+    const labels = recorded
+      ? checkLabelCountForSet(recorded, classifier.classCount, modelPath)
+      : labelsForModel(classifier.classCount, modelPath, { metadata: model.metadata }).labels;
     if (set.model?.sha256 && set.model.sha256 !== identity.sha256) notes.push(`the set was made with model ${set.model.id} (sha256 ${set.model.sha256.slice(0, 12)}...), not ${modelPath} (${identity.sha256.slice(0, 12)}...)`);
     const { height, width } = classifier.size;
     const readable: { id: string; pixels: Float32Array; item: (typeof set.items)[number] }[] = [];
@@ -68,12 +74,12 @@ export async function checkSetFiles(dir: string, modelPath: string, options: { b
     readable.forEach(({ id, item }, i) => {
       if (item.condition === "regular") return;
       const wnid = item.condition === "AN" ? item.category : item.cnnTarget!;
-      const target = classIndexOf(wnid, `${id}`);
+      const target = classIndexIn(labels, wnid, `${id}`);
       const p = softmax(logits[i]!);
       const params = (item.generation?.params ?? {}) as { confidence?: number };
       const confidence = params.confidence ?? 0.99;
       const top = argmax(logits[i]!);
-      if (top !== target) problems.push({ item: id, problem: `classified as ${classInfo(top).wnid} (${classInfo(top).label}, p ${p[top]!.toFixed(4)}), not ${wnid} (p ${p[target]!.toFixed(4)})` });
+      if (top !== target) problems.push({ item: id, problem: `classified as ${classAt(labels, top).id} (${classAt(labels, top).label}, p ${p[top]!.toFixed(4)}), not ${wnid} (p ${p[target]!.toFixed(4)})` });
       else if (p[target]! < confidence) problems.push({ item: id, problem: `p(${wnid}) = ${p[target]!.toFixed(4)} is below ${confidence}` });
       const recorded = (item.cnn as { pTarget?: number } | undefined)?.pTarget;
       if (recorded !== undefined && Math.abs(recorded - p[target]!) > 1e-3) problems.push({ item: id, problem: `p(${wnid}) is ${p[target]!.toFixed(4)} but the set records ${recorded.toFixed(4)}` });
@@ -81,5 +87,15 @@ export async function checkSetFiles(dir: string, modelPath: string, options: { b
     return { dir: root, checked: set.items.length, problems, notes };
   } finally {
     await model.release();
+  }
+}
+
+/** The set's classes must be the model's outputs, one for one. */
+function checkLabelCountForSet(labels: ClassLabels, classCount: number, modelPath: string): ClassLabels {
+  try {
+    return checkLabelCount({ ...labels, source: `the set's classes (${labels.source})` }, classCount, modelPath);
+  } catch (e) {
+    if (e instanceof UserError) throw new UserError(`${e.message}; check the set with the model that made it`);
+    throw e;
   }
 }

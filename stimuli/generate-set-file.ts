@@ -1,6 +1,6 @@
 /**
  * Node-only: `advsight stimuli generate` as a function. Everything the user gave is read and checked
- * first (photos decode, WordNet ids exist, options in range, the model gives gradients), so bad input
+ * first (photos decode, class ids exist, options in range, the model gives gradients), so bad input
  * fails before any folder is made; then sources are generated in batches and each finished source is
  * written at once (SetWriter), so an interrupted run resumes where it stopped.
  */
@@ -14,7 +14,9 @@ import { PROFILES, type ProfileName } from "../cnn/preprocess.ts";
 import type { BackendChoice } from "../cnn/runtime-node.ts";
 import { argmax, PixelClassifier } from "./generate/classifier.ts";
 import { pixelsFromRgba } from "./generate/pixels.ts";
-import { classIndexOf, classInfo } from "./generate/targets.ts";
+import { givenTargetIndex } from "./generate/targets.ts";
+import { classAt, classesRecord, labelsForModel, type ClassLabels } from "../cnn/labels.ts";
+import { readLabelsFile } from "../cnn/labels-file-node.ts";
 import { generateSources, type Failure, type GenerateConfig, type Photo } from "./generate/generate.ts";
 import { checkConfig } from "./generate/attack-params.ts";
 import { readCategories } from "./categories-file.ts";
@@ -32,7 +34,11 @@ export interface GenerateSetOptions {
   images: string[];
   out: string;
   categories?: string;
+  /** a labels file naming the model's classes (cnn/labels.ts); absent: the model's own, ImageNet's, or numbered */
+  labels?: string;
   name?: string;
+  /** notes that are not errors (numbered classes: how to name them) */
+  log?: (line: string) => void;
   /** sources generated together (one batch per runtime call) */
   batch?: number;
   config: GenerateConfig;
@@ -54,15 +60,15 @@ function sourceName(file: string): string {
 }
 
 /** A given AI target must differ from every photo's category (known before anything is written). */
-async function checkGivenTarget(classifier: PixelClassifier, photos: Photo[], config: GenerateConfig): Promise<void> {
-  const rule = config.target;
-  if (!config.ai || rule.kind !== "class") return;
+async function checkGivenTarget(classifier: PixelClassifier, photos: Photo[], config: GenerateConfig, labels: ClassLabels): Promise<void> {
+  if (!config.ai || config.target.kind !== "class") return;
+  const target = givenTargetIndex(config.target, labels, "--target")!;
   for (let i = 0; i < photos.length; i += 16) {
     const chunk = photos.slice(i, i + 16);
     const logits = await classifier.logits(chunk.map((p) => pixelsFromRgba(p.image, classifier.size)));
     chunk.forEach((p, k) => {
-      const trueClass = p.category ? classIndexOf(p.category, p.file) : argmax(logits[k]!);
-      if (trueClass === rule.index) throw new UserError(`the AI target ${classInfo(rule.index).wnid} is the true category of ${p.file}; an AI image must be driven to another class (leave that photo out or choose another target)`);
+      const trueClass = p.category ? labels.ids.indexOf(p.category) : argmax(logits[k]!);
+      if (trueClass === target) throw new UserError(`the AI target ${classAt(labels, target).id} is the true category of ${p.file}; an AI image must be driven to another class (leave that photo out or choose another target)`);
     });
   }
 }
@@ -72,7 +78,7 @@ export async function generateSetFiles(options: GenerateSetOptions): Promise<Gen
   const batch = options.batch ?? 8;
   if (!Number.isInteger(batch) || batch < 1) throw new UserError(`--batch must be a positive integer, got ${options.batch}`);
   const files = listImages(options.images);
-  const categories = options.categories ? readCategories(options.categories) : undefined;
+  const given = options.labels ? readLabelsFile(options.labels) : undefined;
   const hashes: string[] = [];
   const photos: Photo[] = files.map((file) => {
     let bytes: Buffer;
@@ -83,9 +89,7 @@ export async function generateSetFiles(options: GenerateSetOptions): Promise<Gen
     }
     hashes.push(createHash("sha256").update(bytes).digest("hex"));
     const image = decodeImage(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
-    const category = categories?.get(basename(file));
-    if (categories && !category) throw new UserError(`${options.categories} has no line for ${basename(file)}; add "${basename(file)}<TAB>WordNet id" or leave out --categories to use the model's top-1`);
-    return { source: sourceName(file), file: basename(file), image, ...(category ? { category } : {}) };
+    return { source: sourceName(file), file: basename(file), image };
   });
   const seen = new Map<string, string>();
   for (const p of photos) {
@@ -97,12 +101,22 @@ export async function generateSetFiles(options: GenerateSetOptions): Promise<Gen
   try {
     const profile = options.profile ?? model.suggestedProfile;
     const classifier = new PixelClassifier(model, PROFILES[profile]);
+    const { labels, note } = labelsForModel(classifier.classCount, options.model, { given, metadata: model.metadata });
+    if (note) options.log?.(`note: ${note}`);
+    if (options.categories) {
+      const categories = readCategories(options.categories, labels);
+      for (const p of photos) {
+        const category = categories.get(p.file);
+        if (!category) throw new UserError(`${options.categories} has no line for ${p.file}; add "${p.file}<TAB>class id" or leave out --categories to use the model's top-1`);
+        p.category = category;
+      }
+    }
     await classifier.checkGradientSupport();
-    const identity = { ...modelIdentity(options.model, model), profile };
+    const identity = { ...modelIdentity(options.model, model), profile, classes: classesRecord(labels) };
     const fingerprint = {
       generator: GENERATOR_VERSION, config: options.config, model: identity, photos: photos.map((p, i) => [p.file, hashes[i], p.category ?? null]),
     };
-    await checkGivenTarget(classifier, photos, options.config);
+    await checkGivenTarget(classifier, photos, options.config, labels);
     const writer = new SetWriter(options.out, fingerprint);
     const done = writer.open();
     const resumed = photos.filter((p) => done.has(p.source)).length;
@@ -114,6 +128,7 @@ export async function generateSetFiles(options: GenerateSetOptions): Promise<Gen
         const chunk = todo.slice(start, start + batch);
         const generated = await generateSources(classifier, chunk, options.config, {
           model: identity,
+          labels,
           codec: nodePngCodec,
           onStep: (s) => options.onProgress?.({ done: finished, total: photos.length, phase: s.phase, step: s.step, maxSteps: s.maxSteps }),
         });

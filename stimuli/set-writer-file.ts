@@ -9,9 +9,9 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import { basename, dirname, join, resolve } from "node:path";
 import { buildDirAtomic, writeFileAtomic } from "../common/atomic-write-node.ts";
 import { UserError } from "../common/errors.ts";
-import { IMAGENET_CLASSES } from "../cnn/classes.ts";
+import { IMAGENET_LABELS, labelsFromRecord } from "../cnn/labels.ts";
 import { encodePng, decodePng } from "../common/png-node.ts";
-import { parseStimulusSet, type StimulusItem, type StimulusSet } from "../study/stimulus-set.ts";
+import { parseStimulusSet, STIMULUS_SET_SCHEMA, type StimulusItem, type StimulusSet } from "../study/stimulus-set.ts";
 import { contactSheet } from "./generate/contact-sheet.ts";
 import type { Failure, GeneratedSource } from "./generate/generate.ts";
 import { summaryTsv } from "./generate/summary-tsv.ts";
@@ -25,6 +25,7 @@ interface StoredSource {
 
 export interface SetHeader {
   name: string;
+  /** with `classes` (cnn/labels.ts classesRecord): the categories are named from it */
   model: StimulusSet["model"];
   generator: Record<string, unknown>;
 }
@@ -100,12 +101,13 @@ export class SetWriter {
     });
     const items = stored.flatMap((s) => s.items);
     const failures = stored.flatMap((s) => s.failures);
-    const categories = [...new Set(items.map((i) => i.category))].map((wnid) => {
-      const c = IMAGENET_CLASSES.find((k) => k.wnid === wnid);
-      return { id: wnid, label: c?.label ?? wnid, ...(c ? { index: c.index } : {}) };
+    const labels = labelsFromRecord(header.model?.classes, STIMULUS_SET_SCHEMA) ?? IMAGENET_LABELS;
+    const categories = [...new Set(items.map((i) => i.category))].map((id) => {
+      const index = labels.ids.indexOf(id);
+      return { id, label: index >= 0 ? labels.labels[index]! : id, ...(index >= 0 ? { index } : {}) };
     });
     const set = parseStimulusSet(
-      { schema: "advsight.stimulus-set/1", name: header.name, model: header.model, generator: header.generator, categories, items, failures },
+      { schema: STIMULUS_SET_SCHEMA, name: header.name, model: header.model, generator: header.generator, categories, items, failures },
       join(this.out, "stimuli.json"),
     );
     // built inside .partial, so an interrupted assembly leaves nothing beside the set and is cleared on resume

@@ -83,7 +83,7 @@ export function cnnConsistency(trials: readonly BehaviourTrial[], items: readonl
   if (missing.length > 0) throw new UserError(`the CNN has no output for ${missing.length} stimulus id(s): ${missing.slice(0, 5).join(", ")}`);
   const unknownCategories = [...new Set(items.map((it) => it.category).filter((c) => !classIndex.has(c)))];
   if (unknownCategories.length > 0) {
-    throw new UserError(`the model's classes do not include the categor(ies) ${unknownCategories.join(", ")}; human-CNN consistency needs a model with the stimulus set's classes (ImageNet)`);
+    throw new UserError(`the model's classes do not include the categor(ies) ${unknownCategories.join(", ")}; human-CNN consistency needs the model the set was made with (stimuli.json records its classes under model.classes)`);
   }
   const images: CnnImageRow[] = items.map((it) => {
     const from = row.get(it.id)! * k;

@@ -15,6 +15,7 @@ import { labelRows } from "../fmri/tables.ts";
 import { renderReport } from "../report/report-html.ts";
 import { parseSettings } from "../workflow/config.ts";
 import { extractFeatures } from "../workflow/features.ts";
+import { labelsFromRecord } from "../../cnn/labels.ts";
 import type { FmriData } from "../workflow/inputs.ts";
 import { runAnalysis, type AnalysisResults } from "../workflow/pipeline.ts";
 import { resultFiles } from "../workflow/results-files.ts";
@@ -109,7 +110,7 @@ async function run(): Promise<void> {
     let simulation: Record<string, unknown> | undefined;
     status(`running ${model.name} on ${images.length} images (${runtimeLabel(model.runtime, threads)})...`);
     const needed = demo ? [...new Set([...layers, ...DEFAULT_FMRI_SIMULATION.rois.map((r) => r.layer)])] : layers;
-    const all = await extractFeatures(model, images, ids, needed);
+    const all = await extractFeatures(model, images, ids, needed, "auto", labelsFromRecord(set.model?.classes, set.schema));
     await model.release();
     const features = { ...all, layers: Object.fromEntries(layers.map((l) => [l, all.layers[l]!])) };
     if (demo) {

@@ -16,6 +16,7 @@ import { syntheticModelFile } from "../../cnn/synthetic-file-node.ts";
 
 export { MODELS_CACHE, syntheticModelFile } from "../../cnn/synthetic-file-node.ts";
 import { extractFeatures } from "./features.ts";
+import { labelsFromRecord } from "../../cnn/labels.ts";
 import type { Patterns } from "../data/patterns.ts";
 import { writeBoldDemo } from "../glm/demo-bold-node.ts";
 import { runGlmJob } from "../glm/run-glm-node.ts";
@@ -47,7 +48,7 @@ export async function writeDemoDataset(dir: string, seed: number, log: (line: st
   let features;
   try {
     const needed = [...new Set(fmriSpec.rois.map((r) => r.layer))];
-    features = await extractFeatures(model, set.items.map((it) => readImage(join(setDir, it.file))), set.items.map((i) => i.id), needed);
+    features = await extractFeatures(model, set.items.map((it) => readImage(join(setDir, it.file))), set.items.map((i) => i.id), needed, "auto", labelsFromRecord(set.model?.classes, set.schema));
   } finally {
     await model.release();
   }

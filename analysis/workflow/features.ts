@@ -3,7 +3,7 @@
  * by stimulus id) and the class probabilities. Isomorphic: images arrive decoded (RGBA) from Node or a page.
  */
 import { UserError } from "../../common/errors.ts";
-import { IMAGENET_CLASSES } from "../../cnn/classes.ts";
+import { checkLabelCount, labelsForModel, type ClassLabels } from "../../cnn/labels.ts";
 import type { Model } from "../../cnn/model.ts";
 import { imagesToTensor, PROFILES, type ProfileName } from "../../cnn/preprocess.ts";
 import type { RgbaImage } from "../../common/rgba-image.ts";
@@ -12,12 +12,16 @@ import type { CnnPredictions } from "../behaviour/cnn-consistency.ts";
 
 export interface StimulusFeatures {
   layers: Record<string, Patterns>;
-  /** class probabilities (softmax) with the classes' WordNet ids */
+  /** class probabilities (softmax) with the classes' ids (the set's or the model's labels; cnn/labels.ts) */
   predictions: CnnPredictions;
   profile: ProfileName;
 }
 
-export async function extractFeatures(model: Model, images: readonly RgbaImage[], ids: readonly string[], layers: readonly string[], profile: ProfileName | "auto" = "auto"): Promise<StimulusFeatures> {
+/**
+ * `labels` name the model's outputs (a stimulus set's recorded classes, so predictions and categories
+ * use the same ids); absent: the model's own labels, ImageNet's for 1000 classes, else class-0 ...
+ */
+export async function extractFeatures(model: Model, images: readonly RgbaImage[], ids: readonly string[], layers: readonly string[], profile: ProfileName | "auto" = "auto", labels?: ClassLabels): Promise<StimulusFeatures> {
   if (images.length !== ids.length) throw new UserError(`${images.length} images for ${ids.length} stimulus ids`);
   for (const l of layers) model.layer(l); // unknown layers: the error lists the model's layers
   const chosen = profile === "auto" ? model.suggestedProfile : profile;
@@ -44,6 +48,6 @@ export async function extractFeatures(model: Model, images: readonly RgbaImage[]
       for (let j = 0; j < k; j++) row[j] = row[j]! / s;
     }
   }
-  const classes = k === IMAGENET_CLASSES.length ? IMAGENET_CLASSES.map((c) => c.wnid) : Array.from({ length: k }, (_, j) => `class${j}`);
+  const classes = [...(labels ? checkLabelCount(labels, k, model.name) : labelsForModel(k, model.name, { metadata: model.metadata }).labels).ids];
   return { layers: out, predictions: { ids: [...ids], classes, probs }, profile: chosen };
 }

@@ -10,6 +10,7 @@ import { loadBehaviourDatabase, loadBehaviourExport } from "../behaviour/behavio
 import { loadBetaMaps, loadRoiMatrix } from "../fmri/fmri-file.ts";
 import { parseConfig, type AnalysisConfig, type FmriInput } from "./config.ts";
 import { extractFeatures } from "./features.ts";
+import { labelsFromRecord } from "../../cnn/labels.ts";
 import { checkFmri, type AnalysisInputs, type FmriData } from "./inputs.ts";
 import { checkTrialsAgainstSet } from "../behaviour/trials.ts";
 
@@ -61,7 +62,7 @@ export async function loadInputs(config: AnalysisConfig, dir: string, log: (line
   const model = await loadModelFile(modelPath, { backend: config.model.backend });
   try {
     const images = set.items.map((it) => readImage(join(setDir, it.file)));
-    const features = await extractFeatures(model, images, set.items.map((i) => i.id), config.model.layers, config.model.profile);
+    const features = await extractFeatures(model, images, set.items.map((i) => i.id), config.model.layers, config.model.profile, labelsFromRecord(set.model?.classes, set.schema));
     return {
       title: config.title,
       stimulusSet: set,

@@ -4,6 +4,7 @@
  * `?backend=wasm` skips WebGPU. Results are also left on window.advsightCnn for tests and scripts.
  */
 import { topK, type Prediction } from "../classes.ts";
+import { decodeLabelsBytes, labelsForModel, parseLabels, type ClassLabels } from "../labels.ts";
 import { loadModel, type Model } from "../model.ts";
 import { imagesToTensor, PROFILES, type ProfileName } from "../preprocess.ts";
 import { pageRuntime, runtimeLabel } from "../runtime-web.ts";
@@ -22,6 +23,8 @@ export interface PageResults {
   profile?: ProfileName;
   images: string[];
   predictions: Prediction[][];
+  /** where the class names came from (labels file, model metadata, ImageNet, numbered) */
+  labels?: string;
   summaries: Record<string, ActivationSummary[]>;
   /** fc8 (or the prediction layer) for each image, for comparisons */
   outputs: Record<string, number[]>;
@@ -84,18 +87,29 @@ async function run(): Promise<void> {
     results.threads = m.runtime === "wasm" ? modelThreads : undefined;
     results.profile = profile;
     results.images = files.map((f) => f.name);
-    results.predictions = topK(acts[m.predictionLayer]!, 5);
+    const probs = acts[m.predictionLayer]!;
+    const { labels, note } = labelsForModel(probs.shape[1]!, m.name, { given: await chosenLabels(), metadata: m.metadata });
+    results.labels = labels.source;
+    results.predictions = topK(probs, 5, labels);
     for (const l of layers) results.summaries[l] = summarise(acts[l]!);
     const outputLayer = m.layers.some((l) => l.name === "fc8") ? "fc8" : m.predictionLayer;
     results.outputs[outputLayer] = Array.from(acts[outputLayer]!.data);
     show(results, files);
-    status(`${plural(files.length, "image")}, ${plural(layers.length, "layer")} in ${results.ms.toFixed(0)} ms on ${runtimeLabel(m.runtime, modelThreads)} (profile ${profile})`);
+    status(`${plural(files.length, "image")}, ${plural(layers.length, "layer")} in ${results.ms.toFixed(0)} ms on ${runtimeLabel(m.runtime, modelThreads)} (profile ${profile}; classes: ${labels.source})${note ? `. ${note.replace("--labels FILE", "a labels file")}` : ""}`);
   } catch (e) {
     results.error = (e as Error).message;
     status(results.error, true);
   } finally {
     results.done = true;
   }
+}
+
+/** The labels file picked on the page, read like --labels. */
+async function chosenLabels(): Promise<ClassLabels | undefined> {
+  const file = $<HTMLInputElement>("labels").files?.[0];
+  if (!file) return undefined;
+  const labels = parseLabels(decodeLabelsBytes(new Uint8Array(await file.arrayBuffer()), file.name), file.name);
+  return { ...labels, source: file.name };
 }
 
 function show(results: PageResults, files: File[]): void {
@@ -105,7 +119,7 @@ function show(results: PageResults, files: File[]): void {
     const h = document.createElement("h3");
     const img = Object.assign(document.createElement("img"), { className: "thumb", src: URL.createObjectURL(files[i]!), alt: "" });
     h.append(img, results.images[i]!);
-    preds.append(h, table(["class", "WordNet id", "index", "probability"], p.map((x) => [x.label || "-", x.wnid || "-", String(x.index), x.prob])));
+    preds.append(h, table(["class", "id", "index", "probability"], p.map((x) => [x.label || "-", x.id || "-", String(x.index), x.prob])));
   });
   const layers = $("layers");
   layers.replaceChildren(Object.assign(document.createElement("h2"), { textContent: "Layer activations (per image: mean, RMS, max, fraction > 0)" }));

@@ -18,6 +18,7 @@ import { PACKAGE_ROOT } from "../../common/package-root-node.ts";
 import { progressReporter } from "../../common/progress-node.ts";
 import { PixelClassifier } from "../generate/classifier.ts";
 import { generateSources } from "../generate/generate.ts";
+import { classesRecord, IMAGENET_LABELS } from "../../cnn/labels.ts";
 import { GENERATOR_NAME, GENERATOR_VERSION } from "../generate-set-file.ts";
 import { nodePngCodec } from "../png-codec-node.ts";
 import { SetWriter } from "../set-writer-file.ts";
@@ -45,7 +46,7 @@ export async function writeDemoSet(dir: string, log: (line: string) => void = (l
   const progress = progressReporter("demo sources");
   try {
     const classifier = new PixelClassifier(model, PROFILES[DEMO_MODEL.arch]);
-    const identity = { id: syntheticModelId(DEMO_MODEL.arch, DEMO_MODEL.seed), sha256: createHash("sha256").update(bytes).digest("hex"), profile: DEMO_MODEL.arch, synthetic: true };
+    const identity = { id: syntheticModelId(DEMO_MODEL.arch, DEMO_MODEL.seed), sha256: createHash("sha256").update(bytes).digest("hex"), profile: DEMO_MODEL.arch, synthetic: true, classes: classesRecord(IMAGENET_LABELS) };
     const photos = demoPhotos();
     const config = demoConfig();
     progress.update({ done: 0, total: photos.length });

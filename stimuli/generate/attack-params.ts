@@ -11,7 +11,7 @@ import type { AnParams } from "./an-logit-ascent.ts";
 import type { PgdParams } from "./ai-pgd-linf.ts";
 import type { CwParams } from "./ai-cw-l2.ts";
 import type { GenerateConfig } from "./generate.ts";
-import { findClassIndex, notAClass, type TargetRule } from "./targets.ts";
+import type { TargetRule } from "./targets.ts";
 
 /** AI methods as chosen (keys) and as recorded in stimuli.json (values). */
 export const AI_METHODS = { pgd: "ai-pgd-linf", "mi-fgsm": "ai-mi-fgsm-linf", "cw-l2": "ai-cw-l2" } as const;
@@ -153,16 +153,15 @@ function checkParam(param: NumericParam, n: number): void {
   if (!RULES[param].ok(n)) throw new AttackParamError(param, ` must be ${RULES[param].what}, got ${n}`);
 }
 
-/** The class an AI image is driven to: random, least-likely or a WordNet id among the 1000 classes. */
+/**
+ * The class an AI image is driven to: random, least-likely or a class id (a WordNet id for ImageNet, an
+ * id of the model's labels file otherwise); the id is looked up once the model's labels are known.
+ */
 export function parseTarget(text: string): TargetRule {
   const value = text.trim();
   if (value === "random" || value === "least-likely") return { kind: value };
-  if (/^n\d{8}$/.test(value)) {
-    const index = findClassIndex(value);
-    if (index === undefined) throw new AttackParamError("target", `: ${notAClass(value)}`);
-    return { kind: "class", index };
-  }
-  throw new AttackParamError("target", ` must be random, least-likely or a WordNet id (e.g. n04398044), got "${text}"`);
+  if (value && !/[\u0000-\u001f\u007f]/.test(value)) return { kind: "class", id: value };
+  throw new AttackParamError("target", ` must be random, least-likely or a class id (a WordNet id such as n04398044, or an id of the model's labels), got "${text}"`);
 }
 
 export function parseAiMethod(text: string): AiMethod {

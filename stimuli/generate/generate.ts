@@ -16,7 +16,8 @@ import { AI_METHODS, checkConfig, type AiMethod } from "./attack-params.ts";
 import { phaseScrambled, signFlipped } from "./controls.ts";
 import { luminanceMetrics, perturbationMetrics } from "./metrics.ts";
 import { pixelsFromRgba, pixelsToRgba, type ImageSize } from "./pixels.ts";
-import { chooseTarget, classIndexOf, classInfo, type TargetRule } from "./targets.ts";
+import { chooseTarget, type TargetRule } from "./targets.ts";
+import { classAt, classIndexIn, labelsForModel, type ClassesRecord, type ClassLabels } from "../../cnn/labels.ts";
 
 export const AN_METHOD = "an-logit-ascent";
 
@@ -43,7 +44,7 @@ export interface Photo {
   /** where the photo came from (a file name) */
   file: string;
   image: RgbaImage;
-  /** WordNet id of what the photo shows; absent: the model's top-1 is used (and recorded as such) */
+  /** class id (or unique label) of what the photo shows; absent: the model's top-1 is used (and recorded as such) */
   category?: string;
   /** class index to drive the AI image to, overriding the config's rule (the demo set uses this) */
   aiTarget?: number;
@@ -54,6 +55,8 @@ export interface ModelInfo {
   sha256: string;
   profile: string;
   synthetic: boolean;
+  /** the model's classes as the set records them (cnn/labels.ts classesRecord) */
+  classes?: ClassesRecord;
 }
 
 export interface ImageCodec {
@@ -81,6 +84,8 @@ export interface GeneratedSource {
 
 export interface GenerateContext {
   model: ModelInfo;
+  /** the model's class names; absent: its metadata's, ImageNet's for 1000 classes, else numbered (cnn/labels.ts) */
+  labels?: ClassLabels;
   codec: ImageCodec;
   onStep?: (info: { phase: "AN" | "AI"; step: number; maxSteps: number; active: number }) => void;
 }
@@ -98,13 +103,13 @@ function aiParams(config: GenerateConfig): PgdParams | CwParams {
   return { ...config.pgdParams, confidence: config.confidence, momentum: config.aiMethod === "mi-fgsm" ? config.pgdParams.momentum || 1 : 0 };
 }
 
-function cnnReport(logits: Float32Array, target?: number, trueClass?: number) {
+function cnnReport(labels: ClassLabels, logits: Float32Array, target?: number, trueClass?: number) {
   const p = softmax(logits);
   const order = Array.from(p.keys()).sort((a, b) => p[b]! - p[a]! || a - b).slice(0, 5);
   const top1 = order[0]!;
   return {
     top5: order.map((k) => [k, p[k]!] as [number, number]),
-    top1: classInfo(top1).wnid,
+    top1: classAt(labels, top1).id,
     ...(target !== undefined ? { pTarget: p[target]!, margin: logits[target]! - bestOther(logits, target).value } : {}),
     ...(trueClass !== undefined ? { pTrue: p[trueClass]! } : {}),
   };
@@ -123,13 +128,15 @@ interface Pending {
 
 export async function generateSources(classifier: PixelClassifier, photos: Photo[], config: GenerateConfig, context: GenerateContext): Promise<GeneratedSource[]> {
   checkConfig(config);
-  if (classifier.classCount !== 1000) throw new UserError(`${classifier.model.name} has ${classifier.classCount} classes; stimulus sets name categories by ImageNet WordNet id, so the model needs the 1000 ImageNet classes`);
+  const labels = context.labels ?? labelsForModel(classifier.classCount, classifier.model.name, { metadata: classifier.model.metadata }).labels;
+  const classInfo = (index: number) => classAt(labels, index);
+  const report = (logits: Float32Array, target?: number, trueClass?: number) => cnnReport(labels, logits, target, trueClass);
   const size = classifier.size;
   const regular = photos.map((p) => pixelsFromRgba(p.image, size));
   const regularLogits = await classifier.logits(regular);
   const pending: Pending[] = photos.map((photo, i) => {
     const logits = regularLogits[i]!;
-    const trueClass = photo.category ? classIndexOf(photo.category, `category of ${photo.file}`) : argmax(logits);
+    const trueClass = photo.category ? classIndexIn(labels, photo.category, `category of ${photo.file}`) : argmax(logits);
     const p: Pending = {
       photo, regular: regular[i]!, trueClass, regularLogits: logits,
       categorySource: photo.category ? "categories-file" : "model-top1", pTrueRegular: softmax(logits)[trueClass]!,
@@ -137,8 +144,8 @@ export async function generateSources(classifier: PixelClassifier, photos: Photo
     if (config.an) p.an = { seed: derivedSeed(config.seed, `${photo.source}/AN`) };
     if (config.ai) {
       const seed = derivedSeed(config.seed, `${photo.source}/AI`);
-      p.ai = { seed, target: photo.aiTarget ?? chooseTarget(config.target, trueClass, logits, seed, photo.file) };
-      if (p.ai.target === trueClass) throw new UserError(`the AI target of ${photo.file} is its own category ${classInfo(trueClass).wnid}; choose another`);
+      p.ai = { seed, target: photo.aiTarget ?? chooseTarget(config.target, trueClass, logits, seed, photo.file, labels) };
+      if (p.ai.target === trueClass) throw new UserError(`the AI target of ${photo.file} is its own category ${classInfo(trueClass).id}; choose another`);
     }
     return p;
   });
@@ -184,12 +191,12 @@ export async function generateSources(classifier: PixelClassifier, photos: Photo
     const mine = outs.map((o, i) => ({ ...o, logits: logits[i]! })).filter((o) => o.pending === p);
     const get = (kind: Out["kind"]) => mine.find((o) => o.kind === kind);
     const { source, file } = p.photo;
-    const category = classInfo(p.trueClass).wnid;
+    const category = classInfo(p.trueClass).id;
     const failures: Failure[] = [];
     const common = { source, condition: "regular" as const, category, categorySource: p.categorySource, sourceFile: file };
     const reg = get("regular")!;
     const items: StimulusItem[] = [
-      { ...common, id: `${source}-regular`, file: reg.path, cnn: cnnReport(reg.logits, undefined, p.trueClass) },
+      { ...common, id: `${source}-regular`, file: reg.path, cnn: report(reg.logits, undefined, p.trueClass) },
     ];
     const trueCategory = { ...classInfo(p.trueClass), pOnRegular: p.pTrueRegular, from: p.categorySource };
     if (p.an) {
@@ -207,9 +214,9 @@ export async function generateSources(classifier: PixelClassifier, photos: Photo
           iterations: r.iterations, iterationsTo: r.milestones, details: r.details,
           // against the regular photo of the same source: how far the noise is from anything people would recognise
           metrics: { ...perturbationMetrics(o.pixels, reg.pixels, size), ...luminanceMetrics(o.pixels, size), reference: "regular" },
-          ...(control ? { control: { kind: "phase-scrambled AN (same mean, contrast, amplitude spectrum)", file: control.path, cnn: cnnReport(control.logits, p.trueClass), metrics: luminanceMetrics(control.pixels, size) } } : {}),
+          ...(control ? { control: { kind: "phase-scrambled AN (same mean, contrast, amplitude spectrum)", file: control.path, cnn: report(control.logits, p.trueClass), metrics: luminanceMetrics(control.pixels, size) } } : {}),
         },
-        cnn: cnnReport(o.logits, p.trueClass, p.trueClass),
+        cnn: report(o.logits, p.trueClass, p.trueClass),
       });
     }
     if (p.ai) {
@@ -220,18 +227,18 @@ export async function generateSources(classifier: PixelClassifier, photos: Photo
       const metrics = perturbationMetrics(o.pixels, reg.pixels, size);
       const bound = config.aiMethod === "cw-l2" ? Infinity : Math.floor(config.pgdParams.eps255 + 1e-9);
       const success = pTarget >= config.confidence && metrics.linf255 <= bound;
-      if (!success) failures.push({ item: `${source}-AI`, reason: metrics.linf255 > bound ? `L-inf ${metrics.linf255}/255 exceeds the bound ${bound}/255` : `p(${target.wnid}) = ${pTarget.toFixed(4)} < ${config.confidence} after ${r.iterations} steps` });
+      if (!success) failures.push({ item: `${source}-AI`, reason: metrics.linf255 > bound ? `L-inf ${metrics.linf255}/255 exceeds the bound ${bound}/255` : `p(${target.id}) = ${pTarget.toFixed(4)} < ${config.confidence} after ${r.iterations} steps` });
       const control = get("AI-control");
       items.push({
-        ...common, id: `${source}-AI`, condition: "AI", cnnTarget: target.wnid, file: o.path,
+        ...common, id: `${source}-AI`, condition: "AI", cnnTarget: target.id, file: o.path,
         generation: {
           method: AI_METHODS[config.aiMethod], params: { ...aiParams(config) }, seed: p.ai.seed, success,
           trueCategory, target: { ...target, rule: p.photo.aiTarget !== undefined ? "given" : config.target.kind }, model, profile,
           iterations: r.iterations, iterationsTo: r.milestones, details: r.details,
           metrics: { ...metrics, ...luminanceMetrics(o.pixels, size), reference: "regular" },
-          ...(control ? { control: { kind: "sign-flipped perturbation (x0 - delta)", file: control.path, cnn: cnnReport(control.logits, p.ai.target, p.trueClass), metrics: perturbationMetrics(control.pixels, reg.pixels, size) } } : {}),
+          ...(control ? { control: { kind: "sign-flipped perturbation (x0 - delta)", file: control.path, cnn: report(control.logits, p.ai.target, p.trueClass), metrics: perturbationMetrics(control.pixels, reg.pixels, size) } } : {}),
         },
-        cnn: cnnReport(o.logits, p.ai.target, p.trueClass),
+        cnn: report(o.logits, p.ai.target, p.trueClass),
       });
     }
     return { source, items, files: mine.map((o) => ({ path: o.path, bytes: o.bytes })), failures };

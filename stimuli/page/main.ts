@@ -5,6 +5,7 @@
  * window.advsightStimuli for tests and scripts.
  */
 import { loadModel, type Model } from "../../cnn/model.ts";
+import { classesRecord, decodeLabelsBytes, labelsForModel, parseLabels, type ClassLabels } from "../../cnn/labels.ts";
 import { PROFILES, type ProfileName } from "../../cnn/preprocess.ts";
 import { pageRuntime, runtimeLabel } from "../../cnn/runtime-web.ts";
 import type { StimulusItem } from "../../study/stimulus-set.ts";
@@ -26,6 +27,8 @@ export interface StimuliPageResults {
   files: Record<string, string>;
   /** progress updates seen (value, max), for tests */
   progress: [number, number][];
+  /** where the class names came from (labels file, model metadata, ImageNet, numbered) */
+  labels?: string;
   ms?: number;
 }
 
@@ -125,8 +128,11 @@ async function run(): Promise<void> {
     bar.value = 0;
     const started = performance.now();
     status(`generating for ${plural(files.length, "image")} on ${runtimeLabel(m.runtime, modelThreads)}...`);
+    const { labels, note } = labelsForModel(classifier.classCount, file.name, { given: await chosenLabels(), metadata: m.metadata });
+    results.labels = labels.source;
     const generated = await generateSources(classifier, photos, config, {
-      model: { id: m.metadata["advsight.model_id"] ?? file.name.replace(/\.onnx$/i, ""), sha256: modelSha, profile, synthetic: isSyntheticModel(m.metadata) },
+      model: { id: m.metadata["advsight.model_id"] ?? file.name.replace(/\.onnx$/i, ""), sha256: modelSha, profile, synthetic: isSyntheticModel(m.metadata), classes: classesRecord(labels) },
+      labels,
       codec: canvasCodec,
       onStep: (s) => {
         bar.value = (s.phase === "AI" ? phases.AN : 0) + s.step;
@@ -143,8 +149,8 @@ async function run(): Promise<void> {
       results.failures.push(...g.failures);
       for (const f of g.files) results.files[f.path] = base64(f.bytes);
     }
-    show(results, generated.map((g) => g.files));
-    status(`${plural(results.items.length, "image")} in ${(results.ms / 1000).toFixed(1)} s on ${runtimeLabel(m.runtime, modelThreads)}; ${plural(results.failures.length, "failure")}`);
+    show(results, generated.map((g) => g.files), labels);
+    status(`${plural(results.items.length, "image")} in ${(results.ms / 1000).toFixed(1)} s on ${runtimeLabel(m.runtime, modelThreads)}; ${plural(results.failures.length, "failure")}; classes: ${labels.source}${note ? `. ${note.replace("--labels FILE", "a labels file")}` : ""}`);
   } catch (e) {
     results.error = (e as Error).message;
     status(results.error, true);
@@ -155,7 +161,14 @@ async function run(): Promise<void> {
   }
 }
 
-function show(results: StimuliPageResults, files: { path: string; bytes: Uint8Array }[][]): void {
+/** The labels file picked on the page, read like --labels. */
+async function chosenLabels(): Promise<ClassLabels | undefined> {
+  const file = $<HTMLInputElement>("labels").files?.[0];
+  if (!file) return undefined;
+  return { ...parseLabels(decodeLabelsBytes(new Uint8Array(await file.arrayBuffer()), file.name), file.name), source: file.name };
+}
+
+function show(results: StimuliPageResults, files: { path: string; bytes: Uint8Array }[][], labels: ClassLabels): void {
   const names = downloadNames(results.items);
   const links: HTMLAnchorElement[] = [];
   const t = document.createElement("table");
@@ -165,7 +178,7 @@ function show(results: StimuliPageResults, files: { path: string; bytes: Uint8Ar
   files.forEach((group) => {
     const row = body.insertRow();
     const source = results.items.find((i) => i.file === group[0]!.path)!;
-    row.insertCell().textContent = `${source.sourceFile as string}: ${className(source.category)}`;
+    row.insertCell().textContent = `${source.sourceFile as string}: ${className(source.category, labels)}`;
     for (const condition of ["regular", "AN", "AI"] as const) {
       const cell = row.insertCell();
       const item = results.items.find((i) => i.source === source.source && i.condition === condition);
@@ -182,8 +195,8 @@ function show(results: StimuliPageResults, files: { path: string; bytes: Uint8Ar
       const text = document.createElement("div");
       text.textContent =
         condition === "regular"
-          ? `top-1 ${className(cnn.top1 ?? "")}`
-          : `p(target) ${cnn.pTarget?.toFixed(4)}, ${plural(g?.iterations ?? 0, "step")}${condition === "AI" ? `, target ${className(item.cnnTarget ?? "")}` : ""}`;
+          ? `top-1 ${className(cnn.top1 ?? "", labels)}`
+          : `p(target) ${cnn.pTarget?.toFixed(4)}, ${plural(g?.iterations ?? 0, "step")}${condition === "AI" ? `, target ${className(item.cnnTarget ?? "", labels)}` : ""}`;
       if (g && !g.success) text.className = "fail";
       cell.append(thumb, link, text);
     }

@@ -1,18 +1,22 @@
 /**
- * How the stimulus page names things: ImageNet classes by label and WordNet id ("umbrella (n04507155)"),
+ * How the stimulus page names things: classes by label and id ("umbrella (n04507155)", "cat (cat)" is
+ * just "cat"), from the model's labels (ImageNet's by default),
  * and downloaded files by what they show, e.g. AI_dog-n02099601_to-n04507155_eps8.png
  * (condition, photo, its class, and for AI the target and the L-inf bound in /255).
  */
-import { IMAGENET_CLASSES } from "../../cnn/classes.ts";
+import { IMAGENET_LABELS, type ClassLabels } from "../../cnn/labels.ts";
 import type { StimulusItem } from "../../study/stimulus-set.ts";
 
-const LABELS = new Map(IMAGENET_CLASSES.map((c) => [c.wnid, c.label]));
-
-/** "umbrella (n04507155)"; an id outside ImageNet's 1000 classes as it is. */
-export function className(wnid: string): string {
-  const label = LABELS.get(wnid);
-  return label === undefined ? wnid : `${label} (${wnid})`;
+/** "umbrella (n04507155)"; a class whose label is its id by that alone; an id outside the labels as it is. */
+export function className(id: string, labels: ClassLabels = IMAGENET_LABELS): string {
+  const k = labels.ids.indexOf(id);
+  if (k < 0) return id;
+  const label = labels.labels[k]!;
+  return label === id ? id : `${label} (${id})`;
 }
+
+/** A class id in a file name: characters every file system takes. */
+const fileSafe = (id: string) => id.replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "") || "class";
 
 /** The photo's file name without extension, in characters every file system takes. */
 function photoStem(sourceFile: string): string {
@@ -22,12 +26,12 @@ function photoStem(sourceFile: string): string {
 
 /** The name a generated image is saved under. */
 export function downloadName(item: StimulusItem): string {
-  const photo = `${photoStem(String(item.sourceFile ?? item.source))}-${item.category}`;
+  const photo = `${photoStem(String(item.sourceFile ?? item.source))}-${fileSafe(item.category)}`;
   if (item.condition !== "AI") return `${item.condition}_${photo}.png`;
   const eps255 = item.generation?.params.eps255;
   // C&W (L2) has no L-inf bound to name
   const bound = typeof eps255 === "number" ? `_eps${Number(eps255.toFixed(3))}` : "";
-  return `AI_${photo}_to-${item.cnnTarget}${bound}.png`;
+  return `AI_${photo}_to-${fileSafe(item.cnnTarget ?? "")}${bound}.png`;
 }
 
 /** Names for all items, each unique: a photo name that comes twice gets its source id too (img1, img2...). */

@@ -66,7 +66,7 @@ test("the page computes top-5 and layer summaries in the browser, matching Node"
   results.predictions.forEach((p, i) => {
     assert.deepEqual(p.map((x) => x.index), nodeTop[i]!.map((x) => x.index), `image ${i} top-5`);
     assert.ok(relativeError(p.map((x) => x.prob), nodeTop[i]!.map((x) => x.prob)) < 1e-4);
-    assert.ok(p[0]!.wnid.startsWith("n") && p[0]!.label.length > 0);
+    assert.ok(p[0]!.id.startsWith("n") && p[0]!.label.length > 0);
   });
   for (const l of model.layers) {
     const ours = summarise(acts[l.name]!);

@@ -50,7 +50,7 @@ test("cnn run writes <layer>.npy, images.tsv and predictions.tsv that agree with
   // a folder is read in name order; that order is every file's row order
   assert.equal(readFileSync(join(out, "images.tsv"), "utf8"), `row\tsource\n0\t${join(dir, "a.png")}\n1\t${join(dir, "b.png")}\n2\t${join(dir, "c.jpg")}\n`);
   const rows = readFileSync(join(out, "predictions.tsv"), "utf8").trim().split("\n").map((l) => l.split("\t"));
-  assert.deepEqual(rows[0]!.slice(0, 6), ["row", "image", "top1_index", "top1_wnid", "top1_label", "top1_prob"]);
+  assert.deepEqual(rows[0]!.slice(0, 6), ["row", "image", "top1_index", "top1_id", "top1_label", "top1_prob"]);
   for (let i = 0; i < 3; i++) {
     const logits = Array.from(fc8.data.subarray(i * 1000, (i + 1) * 1000));
     const max = Math.max(...logits);

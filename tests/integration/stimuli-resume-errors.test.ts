@@ -176,7 +176,7 @@ test("bad input gives a clear error and leaves nothing behind", { timeout: 300_0
 
   await assert.rejects(generateSetFiles({ ...base, config: config({ pgdParams: { ...config().pgdParams, eps255: 100 } }) }), /eps must be between 1\/255 and 64\/255/);
   await assert.rejects(generateSetFiles({ ...base, config: config({ pgdParams: { ...config().pgdParams, eps255: 16, iterations: 10 } }) }), /at least min\(eps \+ 4, 1\.25 eps\) = 20/);
-  await assert.rejects(generateSetFiles({ ...base, config: config({ target: { kind: "class", index: IMAGENET_CLASSES.findIndex((c) => c.wnid === photos.wnids.get("photo1.png")) } }) }), /is the true category of photo1\.png/);
+  await assert.rejects(generateSetFiles({ ...base, config: config({ target: { kind: "class", id: photos.wnids.get("photo1.png")! } }) }), /is the true category of photo1\.png/);
   nothingWritten(out);
 
   // a classifier with an op the gradient builder does not support (Tanh on its logits)
