@@ -40,7 +40,7 @@ test("the page generates AN and AI images on wasm, with progress; Node confirms 
   const [last, max] = results.progress.at(-1)!;
   assert.equal(last, max);
   assert.equal(await page.evaluate(() => (document.getElementById("progress") as HTMLProgressElement).value), max);
-  assert.match((await page.textContent("#status")) ?? "", /^6 images in .* on wasm, \d+ threads?; 0 failures$/);
+  assert.match((await page.textContent("#status")) ?? "", /^6 images in .* on wasm, \d+ threads?; 0 failures; classes: ImageNet$/);
   assert.equal(await page.textContent("#progress-text"), "", "the step line is cleared once the run is over");
   assert.match((await page.textContent("#model-notice")) ?? "", /synthetic model.*not trained on ImageNet.*advsight model fetch/);
   assert.ok(await page.isVisible("#model-notice"));

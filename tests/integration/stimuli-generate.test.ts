@@ -138,5 +138,7 @@ test("the command line writes a set and prints where; --help lists the options",
   const check = cli(["check", out, "--model", syntheticModelPath("torchvision", REDUCED)]);
   assert.equal(check.status, 0, check.stdout + check.stderr);
   assert.match(check.stderr, /6 item\(s\) checked, 0 problem\(s\)/);
-  assert.match(cli(["generate", "--help"]).stdout, /--target random\|least-likely\|WNID/);
+  const help = cli(["generate", "--help"]).stdout;
+  assert.match(help, /--target random\|least-likely\|ID/);
+  assert.match(help, /--labels FILE/);
 });
