@@ -1,7 +1,10 @@
 import { resolve } from "node:path";
 import { writeFileAtomic } from "../common/atomic-write-node.ts";
 import { UserError } from "../common/errors.ts";
-import { loadModelFile } from "../cnn/model-file-node.ts";
+import { loadModelFile, readModelFile } from "../cnn/model-file-node.ts";
+import { labelsForModel } from "../cnn/labels.ts";
+import { readLabelsFile } from "../cnn/labels-file-node.ts";
+import { classCountOf, withLabels } from "../cnn/labels-model.ts";
 import { DEFAULT_MODELS_DIR, KNOWN_MODELS } from "../cnn/registry.ts";
 import { fetchModel } from "../cnn/registry-fetch-node.ts";
 import { BACKEND_CHOICES, type BackendChoice } from "../cnn/runtime-node.ts";
@@ -36,7 +39,16 @@ const layersCli = commandLine({
     backend: { type: "string", value: BACKEND_CHOICES.join("|"), defaultText: "wasm", help: "onnxruntime's build to load the model with" },
   },
 });
-const usages = { fetch: fetchCli.usage, synth: synthCli.usage, layers: layersCli.usage };
+const labelCli = commandLine({
+  name: "advsight model label",
+  usage: "advsight model label --model FILE.onnx --labels FILE --out LABELLED.onnx",
+  options: {
+    model: { type: "string", value: "FILE.onnx", help: "the classifier to name the classes of" },
+    labels: { type: "string", value: "FILE", help: "one class per line (line k = output k), or id<TAB>label; must name every output" },
+    out: { type: "string", value: "LABELLED.onnx", help: "the model with the labels in its metadata (advsight.labels); the graph and weights are unchanged" },
+  },
+});
+const usages = { fetch: fetchCli.usage, synth: synthCli.usage, layers: layersCli.usage, label: labelCli.usage };
 
 async function fetchVerb(argv: string[]): Promise<number> {
   const { values, positionals } = parseOptions(argv, fetchCli);
@@ -69,7 +81,10 @@ async function layersVerb(argv: string[]): Promise<number> {
     const rows = values.raw || !model.isAlexNet ? model.rawTensors.map((l) => ({ ...l, name: l.tensor })) : model.layers;
     const width = Math.max(5, ...rows.map((r) => r.name.length));
     const synthetic = model.metadata["advsight.synthetic"] === "true" ? ", synthetic weights" : "";
-    console.log(`# ${values.model}: input ${model.inputName} [n, ${model.inputShape.join(", ")}]${model.isAlexNet ? ", AlexNet layer names" : ", raw tensor names"}${synthetic}`);
+    const classes = await classCountOf(model);
+    const { labels } = labelsForModel(classes, values.model!, { metadata: model.metadata });
+    const named = { numbered: "numbered: name them with advsight model label", model: "named in its metadata", imagenet: "ImageNet's", file: labels.source }[labels.kind];
+    console.log(`# ${values.model}: input ${model.inputName} [n, ${model.inputShape.join(", ")}]${model.isAlexNet ? ", AlexNet layer names" : ", raw tensor names"}${synthetic}, ${classes} classes (${named})`);
     console.log(`${"layer".padEnd(width)}  ${"shape (per image)".padEnd(18)}  tensor`);
     for (const r of rows) console.log(`${r.name.padEnd(width)}  ${`[${r.shape?.join(", ") ?? "?"}]`.padEnd(18)}  ${r.tensor}`);
   } finally {
@@ -78,8 +93,25 @@ async function layersVerb(argv: string[]): Promise<number> {
   return 0;
 }
 
-export const command = verbCommand("model", "Models: fetch the zoo's AlexNet, write a synthetic-weight AlexNet, list a model's layers.", {
+async function labelVerb(argv: string[]): Promise<number> {
+  const { values } = parseOptions(argv, labelCli);
+  const path = requireOption(values.model, "model", usages.label);
+  const labels = readLabelsFile(requireOption(values.labels, "labels", usages.label));
+  const out = resolve(requireOption(values.out, "out", usages.label));
+  const model = await loadModelFile(path, { backend: "wasm" });
+  try {
+    labelsForModel(await classCountOf(model), path, { given: labels }); // the count must fit before anything is written
+  } finally {
+    await model.release();
+  }
+  writeFileAtomic(out, withLabels(readModelFile(path), labels, path));
+  console.error(`wrote ${out}: ${path} with the ${labels.ids.length} classes of ${labels.source} in its metadata (advsight.labels)`);
+  return 0;
+}
+
+export const command = verbCommand("model", "Models: fetch the zoo's AlexNet, write a synthetic-weight AlexNet, list a model's layers, name its classes.", {
   fetch: { cli: fetchCli, run: fetchVerb },
   synth: { cli: synthCli, run: synthVerb },
   layers: { cli: layersCli, run: layersVerb },
+  label: { cli: labelCli, run: labelVerb },
 });

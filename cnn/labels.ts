@@ -155,7 +155,9 @@ export function labelsForModel(classCount: number, modelName: string, options: {
   const embedded = options.metadata?.[LABELS_METADATA_KEY];
   if (embedded !== undefined) {
     const parsed = parseLabels(embedded, `${modelName}'s metadata ${LABELS_METADATA_KEY}`);
-    return { labels: checkLabelCount({ ...parsed, kind: "model", source: `${modelName} (metadata)` }, classCount, modelName) };
+    // named by file name: a set records this, and should not carry this machine's folders
+    const source = `${modelName.replace(/^.*[\\/]/, "")} (metadata)`;
+    return { labels: checkLabelCount({ ...parsed, kind: "model", source }, classCount, modelName) };
   }
   if (classCount === IMAGENET_LABELS.ids.length) return { labels: IMAGENET_LABELS };
   return { labels: numberedLabels(classCount), note: numberedNote(classCount, modelName) };

@@ -156,3 +156,43 @@ test("a 10-class model without labels or categories: numbered classes, a note, a
   assert.match(set.items[0]!.category, /^class-\d$/);
   assert.equal(set.categories[0]!.label, set.items[0]!.category.replace("-", " "));
 });
+
+test("model label puts the labels in the model's metadata: later commands name the classes without --labels", { timeout: 120_000 }, async () => {
+  const dir = tempDir("advsight-label-");
+  const labelled = join(dir, "tiny10-cifar.onnx");
+  const r = advsight(["model", "label", "--model", MODEL, "--labels", LABELS, "--out", labelled]);
+  assert.equal(r.status, 0, r.stderr);
+  // the graph and weights are the same: the same outputs for the same image
+  const photos = photoFolder([224]);
+  const file = join(photos.images, "photo1.png");
+  const outputs = async (path: string) => {
+    const m = await loadModelFile(path, { backend: "node" });
+    try {
+      return Array.from((await m.run(imagesToTensor([readImage(file)], PROFILES.torchvision, m.inputShape), [m.predictionLayer]))[m.predictionLayer]!.data);
+    } finally {
+      await m.release();
+    }
+  };
+  assert.deepEqual(await outputs(labelled), await outputs(MODEL));
+  assert.match(advsight(["model", "layers", "--model", labelled]).stdout, /^# .*, 10 classes \(named in its metadata\)\n/);
+  assert.match(advsight(["model", "layers", "--model", MODEL]).stdout, /^# .*, 10 classes \(numbered: name them with advsight model label\)\n/);
+  const run = advsight(["cnn", "run", "--model", labelled, "--profile", "torchvision", "--layers", "fc8", "--out", join(dir, "run"), "--images", file]);
+  assert.equal(run.status, 0, run.stderr);
+  assert.doesNotMatch(run.stderr, /note:/);
+  const top = readFileSync(join(dir, "run/predictions.tsv"), "utf8").split("\n")[1]!.split("\t");
+  const labels = readLabelsFile(LABELS);
+  assert.deepEqual(top.slice(3, 5), [labels.ids[Number(top[2])], labels.labels[Number(top[2])]]);
+  // the set records the metadata's labels as listed classes
+  const out = join(dir, "set");
+  const made = advsight(["stimuli", "generate", "--model", labelled, "--images", photos.images, "--out", out, "--an"]);
+  assert.equal(made.status, 0, made.stderr);
+  const { set } = loadStimulusSet(out);
+  assert.deepEqual(set.model?.classes?.labels?.map((c) => c.label), labels.labels);
+  assert.equal(set.model?.classes?.source, "tiny10-cifar.onnx (metadata)");
+  assert.ok(labels.ids.includes(set.items[0]!.category));
+  // labels that do not fit the outputs are refused, and nothing is written
+  const wrong = advsight(["model", "label", "--model", join(FIXTURES, "alexnet-tiny-torch.onnx"), "--labels", LABELS, "--out", join(dir, "wrong.onnx")]);
+  assert.equal(wrong.status, 1);
+  assert.match(wrong.stderr, /cifar10-labels\.tsv names 10 classes but .*alexnet-tiny-torch\.onnx has 1000 outputs/);
+  assert.ok(!existsSync(join(dir, "wrong.onnx")));
+});
