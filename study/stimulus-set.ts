@@ -84,7 +84,8 @@ export type StimulusSet = z.infer<typeof StimulusSet>;
 export function parseStimulusSet(value: unknown, where = "stimuli.json"): StimulusSet {
   const set = parseWith(StimulusSet, value, where);
   if (set.schema === "advsight.stimulus-set/1") {
-    const notWnid = [...set.categories.map((c) => c.id), ...set.items.flatMap((i) => [i.category, i.cnnTarget ?? "n00000000"])].find((id) => !WNID.test(id));
+    const ids = [...set.categories.map((c) => c.id), ...set.items.flatMap((i) => (i.cnnTarget === undefined ? [i.category] : [i.category, i.cnnTarget]))];
+    const notWnid = ids.find((id) => !WNID.test(id));
     if (notWnid !== undefined) throw new UserError(`${where}: "${notWnid}" is not a WordNet id; schema advsight.stimulus-set/1 names ImageNet classes only (schema 2 records the model's own classes)`);
   }
   checkClasses(set, where);

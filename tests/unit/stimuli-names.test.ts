@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { plural } from "../../common/plural.ts";
 import { className, downloadName, downloadNames } from "../../stimuli/page/names.ts";
+import { parseLabels } from "../../cnn/labels.ts";
 import type { StimulusItem } from "../../study/stimulus-set.ts";
 
 const UMBRELLA = "n04507155";
@@ -38,4 +39,12 @@ test("two photos with the same name get distinct download names", () => {
   const b = item("regular", { id: "img2-regular", source: "img2", file: "regular/img2.png" });
   const names = downloadNames([a, b, item("AN")]);
   assert.deepEqual([...names.values()], [`regular_my-photo-${BANANA}_img1.png`, `regular_my-photo-${BANANA}_img2.png`, `AN_my-photo-${BANANA}.png`]);
+});
+
+test("another classifier's classes: named by its labels; ids that are not file-name safe are made so", () => {
+  const labels = parseLabels("id\tlabel\ncat\tcat\ncar\tautomobile\nsea lion\tsea lion\n", "lab.tsv");
+  assert.equal(className("car", labels), "automobile (car)");
+  assert.equal(className("cat", labels), "cat", "a label that is its id is said once");
+  assert.equal(className(UMBRELLA, labels), UMBRELLA, "not one of these classes: as it is");
+  assert.equal(downloadName(item("AI", { category: "sea lion", cnnTarget: "car/boat", generation: { method: "ai-pgd-linf", params: { eps255: 8 } } })), "AI_my-photo-sea-lion_to-car-boat_eps8.png");
 });
