@@ -42,7 +42,7 @@ const gradCli = commandLine({
   positionals: "FILE|DIR (more images)",
   options: {
     ...inputOptions,
-    class: { type: "string", value: "K", help: "the gradient of logit K (0-999) of the prediction layer" },
+    class: { type: "string", value: "K", help: "the gradient of logit K (a class index: 0 to classes - 1) of the prediction layer" },
     layer: { type: "string", value: "L", defaultText: "fc8 (AlexNet), else the prediction layer", help: "with --unit: the layer the unit is in" },
     unit: { type: "string", value: "U[,y,x]", help: "the gradient of unit U of --layer (summed over positions, or at y,x)" },
     "log-softmax": { type: "boolean", help: "with --class: the gradient of the log-softmax instead of the logit" },

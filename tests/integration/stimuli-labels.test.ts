@@ -15,7 +15,7 @@ import { loadModelFile } from "../../cnn/model-file-node.ts";
 import { imagesToTensor, PROFILES } from "../../cnn/preprocess.ts";
 import { loadStimulusSet } from "../../study/stimulus-set-file.ts";
 import { extractFeatures } from "../../analysis/workflow/features.ts";
-import { PACKAGE_ROOT } from "../helpers/cnn-models.ts";
+import { PACKAGE_ROOT, REDUCED, syntheticModelPath } from "../helpers/cnn-models.ts";
 import { photoFolder } from "../helpers/stimuli-photos.ts";
 import { tempDir } from "../helpers/server.ts";
 
@@ -91,6 +91,9 @@ test("a 10-class model named by a labels file: generate, check, analyse and cnn 
   const checked = advsight(["stimuli", "check", moved, "--model", MODEL]);
   assert.equal(checked.status, 0, checked.stdout + checked.stderr);
   assert.match(checked.stderr, /9 item\(s\) checked, 0 problem\(s\)/);
+  const imagenetModel = advsight(["stimuli", "check", moved, "--model", syntheticModelPath("torchvision", REDUCED)]);
+  assert.equal(imagenetModel.status, 1);
+  assert.match(imagenetModel.stderr, /the set's classes \(cifar10-labels\.tsv\) names 10 classes but .*\.onnx has 1000 outputs.*; check the set with the model that made it/);
   const model = await loadModelFile(MODEL, { backend: "node" });
   try {
     const { set: again } = loadStimulusSet(moved);
