@@ -27,8 +27,8 @@ const STIM_FILE: ColumnDoc = {
 };
 const STIMULUS_COLUMNS = {
   stimulus_id: { LongName: "Stimulus id", Description: "the item's id in the stimulus set's stimuli.json (stimuli/<set>/stimuli.json)" },
-  category: { LongName: "Category", Description: "what the source photo shows (WordNet id, e.g. n02123045)" },
-  cnn_target: { LongName: "CNN target", Description: "AI images: the class the perturbation drives AlexNet to (WordNet id); n/a otherwise" },
+  category: { LongName: "Category", Description: "what the source photo shows (a class id of the stimulus set: a WordNet id such as n02123045 for ImageNet)" },
+  cnn_target: { LongName: "CNN target", Description: "AI images: the class the perturbation drives the CNN to (a class id of the stimulus set); n/a otherwise" },
 } satisfies ColumnTable;
 const RECORD_INDEX: ColumnDoc = { LongName: "Record index", Description: "the trial's record index in its advsight session (the key of the raw export: advsight export --session)" };
 
@@ -68,7 +68,7 @@ export const BEH_COLUMNS = {
   duration: { LongName: "Duration", Description: "measured image duration (offset - onset)", Units: "s" },
   trial_type: { LongName: "Condition", Description: "the image's condition, or attention for an attention check (a red star)", Levels: { ...CONDITION_LEVELS, attention: "attention check: press the given key when the star appears" } },
   stim_file: { ...STIM_FILE, Description: `${STIM_FILE.Description}; attention checks: advsight/catch-star.svg` },
-  response: { LongName: "Answer", Description: "the answer chosen: a category (WordNet id) or nothing; attention checks: the key pressed; n/a when none" },
+  response: { LongName: "Answer", Description: "the answer chosen: a category (a class id of the stimulus set) or nothing; attention checks: the key pressed; n/a when none" },
   response_time: { LongName: "Response time", Description: "from image onset to the answer; n/a when none", Units: "s" },
   kind: { LongName: "Trial kind", Description: "which part of the session the trial belongs to", Levels: { practice: "practice trial", main: "main trial", attention: "attention check" } },
   ...STIMULUS_COLUMNS,

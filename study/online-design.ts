@@ -26,7 +26,7 @@ export interface DesignSet {
 export const NOTHING = "nothing";
 
 export interface ChoiceOption {
-  /** a category's WordNet id, or "nothing" */
+  /** a category's id (a WordNet id for ImageNet), or "nothing" */
   value: string;
   label: string;
   key: string;

@@ -8,7 +8,7 @@ import { UserError } from "../../common/errors.ts";
 import { estimate, groupBy, meanOf, spearman, type Estimate, type EstimateOptions } from "./estimates.ts";
 import type { BehaviourTrial } from "./trials.ts";
 
-/** Class probabilities per stimulus: `probs` is ids x classes, `classes` the WordNet id of each column. */
+/** Class probabilities per stimulus: `probs` is ids x classes, `classes` the class id of each column (the set's labels, cnn/labels.ts). */
 export interface CnnPredictions {
   ids: readonly string[];
   classes: readonly string[];

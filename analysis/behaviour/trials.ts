@@ -17,7 +17,7 @@ export interface BehaviourTrial {
   condition: string;
   /** what the picture shows (the correct answer) */
   category: string;
-  /** the chosen option's value (a WordNet id or "nothing"); null when the participant did not answer */
+  /** the chosen option's value (a category id, e.g. a WordNet id, or "nothing"); null when the participant did not answer */
   response: string | null;
   correct: boolean;
   reportedNothing: boolean;
