@@ -120,7 +120,7 @@ export class SetWriter {
         }
       }
       writeFileSync(join(assemble, "stimuli.json"), `${JSON.stringify(set, null, 2)}\n`);
-      writeFileSync(join(assemble, "summary.tsv"), summaryTsv(items));
+      writeFileSync(join(assemble, "summary.tsv"), summaryTsv(items, labels));
       const size = decodePng(readFileSync(join(assemble, items[0]!.file))).width;
       const rows = stored.map((s) => ({
         cells: (["regular", "AN", "AI"] as const).map((c) => {

@@ -77,12 +77,15 @@ test("a 10-class model named by a labels file: generate, check, analyse and cnn 
     assert.equal(g.success, true);
     assert.deepEqual(g.target, { ...g.target, id: wanted, index: labels.ids.indexOf(wanted), label: labels.labels[labels.ids.indexOf(wanted)] });
   });
-  // the per-image report names classes by id too
+  // the per-image report names classes by id and label (automobile is labelled car)
   const summary = readFileSync(join(out, "summary.tsv"), "utf8").trim().split("\n").map((l) => l.split("\t"));
   const col = (name: string) => summary[0]!.indexOf(name);
   for (const row of summary.slice(1)) {
     assert.ok(labels.ids.includes(row[col("category")]!), row.join(" "));
     assert.ok(labels.ids.includes(row[col("top1")]!), row.join(" "));
+    assert.equal(row[col("top1_label")], labels.labels[labels.ids.indexOf(row[col("top1")]!)], "the label beside the id");
+    assert.equal(row[col("category_label")], labels.labels[labels.ids.indexOf(row[col("category")]!)]);
+    if (row[col("condition")] === "AI") assert.equal(row[col("cnn_target_label")], labels.labels[labels.ids.indexOf(row[col("cnn_target")]!)]);
   }
 
   // read, checked and analysed without the labels file: the set alone, moved elsewhere
