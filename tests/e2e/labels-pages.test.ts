@@ -65,6 +65,14 @@ test("CNN page: a labels file names a 10-class model's predictions; without one 
   assert.equal(numbered.labels, "numbered");
   assert.deepEqual(numbered.predictions[0]!.map((x) => x.id), expected[0]!.map((x) => `class-${x.index}`));
   assert.match((await page.textContent("#status")) ?? "", /has 10 classes and no labels, so they are numbered \(class-0 \.\.\. class-9\); name them with a labels file/);
+
+  // labels that do not fit: the page says so, naming both counts
+  await page.setInputFiles("#labels", { name: "nine.txt", mimeType: "text/plain", buffer: Buffer.from(labels.ids.slice(0, 9).join("\n")) });
+  await page.click("#run");
+  await page.waitForFunction(() => window.advsightCnn?.done === true, undefined, { timeout: 90_000 });
+  const wrong = (await page.evaluate(() => window.advsightCnn)) as PageResults;
+  assert.match(wrong.error ?? "", /^nine\.txt names 9 classes but alexnet-tiny10-torch\.onnx has 10 outputs/);
+  assert.match((await page.textContent("#status")) ?? "", /nine\.txt names 9 classes/);
   assert.deepEqual(errors, []);
 });
 
