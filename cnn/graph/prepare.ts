@@ -7,8 +7,10 @@ import { UserError } from "../../common/errors.ts";
 import { floatValueInfo, int64Tensor, node } from "../onnx/build.ts";
 import { DataType, decodeModel, encodeModel, int, opsetOf, type ModelProto, type ValueInfoProto } from "../onnx/proto.ts";
 import { ALEXNET_LAYER_ORDER, findAlexNetTaps } from "./alexnet-layers.ts";
+import { foldShapeComputations, removeDeadNodes } from "./fold.ts";
 import { GraphView } from "./graph-view.ts";
 import { BATCH, inferShapes, type Shape } from "./shapes.ts";
+import { rewriteTorchLrn } from "./torch-lrn.ts";
 
 export interface Layer {
   /** stable name (AlexNet) or the raw tensor name */
@@ -110,6 +112,9 @@ export function prepareModel(bytes: Uint8Array, fileName = "model"): PreparedMod
   input.type!.tensorType!.shape!.dim![0] = { dimParam: BATCH };
   if (typeof batch === "number") freeReshapeBatch(model, input.name, symbolic, batch);
   graph.valueInfo = [];
+  // shape arithmetic folded at this image size, PyTorch's LocalResponseNorm subgraphs made LRN nodes
+  const { shapes: folded } = foldShapeComputations(graph, input.name, symbolic);
+  if (rewriteTorchLrn(graph, folded) > 0) removeDeadNodes(graph);
 
   let view = new GraphView(graph);
   const alexnet = findAlexNetTaps(view);
