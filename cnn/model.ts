@@ -11,7 +11,7 @@
  * inputGradient in a loop costs one runtime call per batch.
  */
 import { UserError } from "../common/errors.ts";
-import { buildGradientModel, GRADIENT_INPUT, OBJECTIVE, SEED, type GradientModel } from "./gradient/gradient-graph.ts";
+import { buildGradientModel, GRADIENT_INPUT, OBJECTIVE, SEED, unknownShapeCause, type GradientModel } from "./gradient/gradient-graph.ts";
 import { prepareModel, tappedModelBytes, type Layer, type PreparedModel } from "./graph/prepare.ts";
 import type { Runtime, RuntimeName, Session, Tensor } from "./runtime.ts";
 import { PROFILE_NAMES, type ProfileName } from "./preprocess.ts";
@@ -236,7 +236,9 @@ export class Model {
   async inputGradient(input: Tensor, target: GradientTarget): Promise<InputGradient> {
     const n = this.checkInput(input);
     const layer = this.layer(target.layer ?? this.defaultGradientLayer());
-    if (!layer.shape) throw new UserError(`the shape of layer ${layer.name} is unknown, so it cannot be differentiated`);
+    if (!layer.shape || !this.prepared.shapes.has(layer.tensor)) {
+      throw new UserError(`cannot build input gradients for layer ${layer.name}: ${unknownShapeCause(this.prepared, layer.tensor)}`);
+    }
     const seed = this.seedFor(target, layer, n);
     const { session, graph } = await this.gradientSession(layer.tensor, target.logSoftmax ?? false);
     const each = perImageSize(graph.seedShape);

@@ -37,11 +37,41 @@ export function supportedGradientOps(): string[] {
   return Object.keys(VJP_RULES).sort();
 }
 
+/** The tensors that depend on the image along differentiable edges (`nodes` in topological order). */
+function activeTensors(nodes: NodeProto[], inputName: string): Set<string> {
+  const active = new Set<string>([inputName]);
+  for (const n of nodes) {
+    if (NON_DIFFERENTIABLE_OPS.has(n.opType)) continue;
+    const slots = DIFFERENTIABLE_INPUTS[n.opType] ?? n.input.map((_, i) => i);
+    if (slots.some((i) => n.input[i] && active.has(n.input[i]!))) for (const o of n.output) if (o) active.add(o);
+  }
+  return active;
+}
+
+/**
+ * Why `tensor`'s per-image shape is not known before running: the first node on its path whose output
+ * shape could not be worked out although its inputs' were (a shape computation that depends on the
+ * batch size or on image values, or an op the shape inference does not know).
+ */
+export function unknownShapeCause(prepared: PreparedModel, tensor: string): string {
+  const nodes = prepared.view.ancestorsOf([tensor]);
+  const active = activeTensors(nodes, prepared.inputName);
+  const origin = nodes.find((n) => n.output.some((o) => o && active.has(o) && !prepared.shapes.has(o)));
+  if (!origin) return `the shape of ${tensor} is not per-image`;
+  const shapeInputs = origin.input.slice(1).filter((i) => i && !prepared.view.constant(i));
+  return (
+    `the output shape of ${origin.opType} node ${origin.name ? `"${origin.name}"` : `producing ${origin.output[0]}`} cannot be worked out at the model's input size` +
+    (shapeInputs.length && ["Reshape", "Expand", "Pad", "Slice", "Tile", "Resize", "ConstantOfShape"].includes(origin.opType)
+      ? ` (its ${shapeInputs.join(", ")} input is computed at run time from the batch size or from image values, which advsight cannot fold)`
+      : " (advsight's shape inference does not cover it)")
+  );
+}
+
 export function buildGradientModel(prepared: PreparedModel, spec: GradientSpec): GradientModel {
   const { view, inputName, inputShape, opset } = prepared;
   const layerShape = prepared.shapes.get(spec.tensor);
   if (!layerShape || layerShape[0] !== BATCH || layerShape.slice(1).some((d) => typeof d !== "number")) {
-    throw new UserError(`cannot take gradients of ${spec.tensor}: its shape is unknown or not per-image`);
+    throw new UserError(`cannot build input gradients for ${spec.tensor}: ${unknownShapeCause(prepared, spec.tensor)}`);
   }
   const taken = new Set<string>([inputName, ...view.initializers.keys(), ...view.producer.keys()]);
   const b = new GraphBuilder(taken);
@@ -50,13 +80,7 @@ export function buildGradientModel(prepared: PreparedModel, spec: GradientSpec):
   let forward: NodeProto[] = view.ancestorsOf([spec.tensor]).flatMap((n) => upgradeNode(n, opset, b, rankOf));
   const imageShape: Shape = [BATCH, ...inputShape];
 
-  // which tensors depend on the image along differentiable edges
-  const active = new Set<string>([inputName]);
-  for (const n of forward) {
-    if (NON_DIFFERENTIABLE_OPS.has(n.opType)) continue;
-    const slots = DIFFERENTIABLE_INPUTS[n.opType] ?? n.input.map((_, i) => i);
-    if (slots.some((i) => n.input[i] && active.has(n.input[i]!))) for (const o of n.output) if (o) active.add(o);
-  }
+  const active = activeTensors(forward, inputName);
   if (!active.has(spec.tensor)) throw new UserError(`${spec.tensor} does not depend on the input image, so it has no input gradient`);
   const onPath = forward.filter((n) => n.output.some((o) => active.has(o)));
   const unsupported = [...new Set(onPath.filter((n) => !VJP_RULES[n.opType]).map((n) => n.opType))];
