@@ -8,6 +8,7 @@ import { floatValueInfo } from "../onnx/build.ts";
 import { encodeModel, int, type ModelProto, type NodeProto } from "../onnx/proto.ts";
 import { GraphView } from "../graph/graph-view.ts";
 import type { PreparedModel } from "../graph/prepare.ts";
+import { decomposeLrn, type DecomposedLrn, type LrnForm } from "../graph/lrn-decomposed.ts";
 import { BATCH, inferShapes, type Shape } from "../graph/shapes.ts";
 import { GraphBuilder } from "./graph-builder.ts";
 import { GRADIENT_OPSET, upgradeNode } from "./opset-upgrade.ts";
@@ -22,6 +23,8 @@ export interface GradientSpec {
   tensor: string;
   /** differentiate log-softmax(tensor) instead of the tensor (the layer must be [N, classes]) */
   logSoftmax?: boolean;
+  /** how LRN runs in the forward part (default "decomposed", see cnn/graph/lrn-decomposed.ts) */
+  lrn?: LrnForm;
 }
 
 export interface GradientModel {
@@ -98,6 +101,16 @@ export function buildGradientModel(prepared: PreparedModel, spec: GradientSpec):
   const forwardGraph = { node: forward, initializer: [...view.graph.initializer, ...b.initializers], input: [floatValueInfo(inputName)], output: [] };
   const forwardView = new GraphView(forwardGraph);
   const shapes = inferShapes(forwardView, inputName, imageShape);
+  // LRN runs decomposed (unless switched off); its gradient reuses the forward's denominator and factor
+  const lrnParts = new Map<string, DecomposedLrn>();
+  const emitted = forward.flatMap((n) => {
+    const xs = n.opType === "LRN" ? shapes.get(n.input[0]!) : undefined;
+    if ((spec.lrn ?? "decomposed") !== "decomposed" || !xs || xs.length !== 4 || typeof xs[1] !== "number") return [n];
+    const d = decomposeLrn(n, xs[1], (hint) => b.fresh(hint));
+    b.initializers.push(...d.initializers);
+    lrnParts.set(n.output[0]!, d);
+    return d.nodes;
+  });
   const ctx: VjpContext = {
     b,
     shape(t) {
@@ -107,6 +120,7 @@ export function buildGradientModel(prepared: PreparedModel, spec: GradientSpec):
     },
     constant: (t) => forwardView.constant(t),
     active: (t) => active.has(t),
+    decomposedLrn: (t) => lrnParts.get(t),
   };
 
   // objective and the gradient arriving at the layer
@@ -140,7 +154,7 @@ export function buildGradientModel(prepared: PreparedModel, spec: GradientSpec):
   if (!inputGrads) throw new Error(`no gradient reached ${inputName}`);
   b.add("Identity", [b.sum(inputGrads)], {}, [GRADIENT_INPUT]);
 
-  const nodes = [...forward, ...b.nodes];
+  const nodes = [...emitted, ...b.nodes];
   const used = new Set(nodes.flatMap((n) => n.input));
   const initializers = [...view.graph.initializer, ...b.initializers].filter((t) => used.has(t.name!));
   const seedShape = layerShape.slice(1) as number[];

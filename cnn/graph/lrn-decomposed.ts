@@ -1,0 +1,78 @@
+/**
+ * ONNX LRN written with faster ops. onnxruntime's LRN kernel takes about 45% of the Caffe AlexNet's
+ * forward pass; the same function as
+ *
+ *   S = Conv(x * x, band, bias)        band[o, i] = alpha / size where channel i is in o's window
+ *   y = x * S^-beta
+ *
+ * is a matrix product over channels (the 1x1 Conv) plus elementwise ops. The window is ONNX's:
+ * channels o - floor((size-1)/2) ... o + ceil((size-1)/2). Equal to the LRN op to float32 rounding.
+ */
+import { floatAttr, floatTensor, intAttr, node } from "../onnx/build.ts";
+import type { NodeProto, TensorProto } from "../onnx/proto.ts";
+
+/** How LRN runs: "decomposed" (the ops above, the default) or "onnx" (the LRN op itself). */
+export type LrnForm = "decomposed" | "onnx";
+export const LRN_FORMS: readonly LrnForm[] = ["decomposed", "onnx"];
+
+export interface LrnParameters {
+  size: number;
+  alpha: number;
+  beta: number;
+  bias: number;
+}
+
+export function lrnParameters(n: NodeProto): LrnParameters {
+  return { size: intAttr(n, "size", 0), alpha: floatAttr(n, "alpha", 1e-4), beta: floatAttr(n, "beta", 0.75), bias: floatAttr(n, "bias", 1) };
+}
+
+/** [C, C, 1, 1] weights: out[o] = scale * sum of in[i] over o's window (or, transposed, over i with o in i's window). */
+export function bandWeights(channels: number, size: number, scale: number, transposed = false): Float32Array {
+  const lo = Math.floor((size - 1) / 2);
+  const hi = Math.ceil((size - 1) / 2);
+  const w = new Float32Array(channels * channels);
+  for (let o = 0; o < channels; o++) {
+    for (let i = Math.max(0, o - lo); i <= Math.min(channels - 1, o + hi); i++) {
+      if (transposed) w[i * channels + o] = scale;
+      else w[o * channels + i] = scale;
+    }
+  }
+  return w;
+}
+
+export interface DecomposedLrn {
+  nodes: NodeProto[];
+  initializers: TensorProto[];
+  /** S = bias + alpha/size * window sum of squares */
+  denominator: string;
+  /** S^-beta */
+  factor: string;
+}
+
+/**
+ * The nodes computing LRN node `n`'s output (same output name) for `channels` channels; `fresh(hint)`
+ * gives unused tensor names.
+ */
+export function decomposeLrn(n: NodeProto, channels: number, fresh: (hint: string) => string): DecomposedLrn {
+  const { size, alpha, beta, bias } = lrnParameters(n);
+  const x = n.input[0]!;
+  const base = n.name || n.output[0]!;
+  const weights = fresh("lrn_band");
+  const biases = fresh("lrn_bias");
+  const exponent = fresh("lrn_minus_beta");
+  const squares = fresh("lrn_squares");
+  const denominator = fresh("lrn_denominator");
+  const factor = fresh("lrn_factor");
+  const initializers = [
+    floatTensor(weights, [channels, channels, 1, 1], bandWeights(channels, size, alpha / size)),
+    floatTensor(biases, [channels], new Float32Array(channels).fill(bias)),
+    floatTensor(exponent, [], [-beta]),
+  ];
+  const nodes = [
+    node("Mul", [x, x], [squares], {}, `${base}/squares`),
+    node("Conv", [squares, weights, biases], [denominator], { kernel_shape: [1, 1] }, `${base}/window_sum`),
+    node("Pow", [denominator, exponent], [factor], {}, `${base}/power`),
+    node("Mul", [x, factor], [n.output[0]!], {}, `${base}/scale`),
+  ];
+  return { nodes, initializers, denominator, factor };
+}
