@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { writeFileAtomic } from "../common/atomic-write-node.ts";
 import { UserError } from "../common/errors.ts";
+import { LRN_FORM_NOTE } from "../cnn/graph/lrn-decomposed.ts";
 import { loadModelFile } from "../cnn/model-file-node.ts";
 import { DEFAULT_MODELS_DIR, KNOWN_MODELS } from "../cnn/registry.ts";
 import { fetchModel } from "../cnn/registry-fetch-node.ts";
@@ -70,6 +71,7 @@ async function layersVerb(argv: string[]): Promise<number> {
     const width = Math.max(5, ...rows.map((r) => r.name.length));
     const synthetic = model.metadata["advsight.synthetic"] === "true" ? ", synthetic weights" : "";
     console.log(`# ${values.model}: input ${model.inputName} [n, ${model.inputShape.join(", ")}]${model.isAlexNet ? ", AlexNet layer names" : ", raw tensor names"}${synthetic}`);
+    if (model.lrnForm) console.log(`# ${LRN_FORM_NOTE[model.lrnForm]}`);
     console.log(`${"layer".padEnd(width)}  ${"shape (per image)".padEnd(18)}  tensor`);
     for (const r of rows) console.log(`${r.name.padEnd(width)}  ${`[${r.shape?.join(", ") ?? "?"}]`.padEnd(18)}  ${r.tensor}`);
   } finally {

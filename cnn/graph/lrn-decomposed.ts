@@ -15,6 +15,12 @@ import type { NodeProto, TensorProto } from "../onnx/proto.ts";
 export type LrnForm = "decomposed" | "onnx";
 export const LRN_FORMS: readonly LrnForm[] = ["decomposed", "onnx"];
 
+/** What a layer listing says about each form. */
+export const LRN_FORM_NOTE: Record<LrnForm, string> = {
+  decomposed: "LRN (norm layers) runs decomposed: a channel-band 1x1 Conv of the squares, then Pow (equal to the LRN op to float32 rounding, faster)",
+  onnx: "LRN (norm layers) runs as the ONNX LRN op",
+};
+
 export interface LrnParameters {
   size: number;
   alpha: number;
