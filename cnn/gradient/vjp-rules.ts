@@ -220,14 +220,15 @@ const lrn: VjpRule = (n, [gy], ctx) => {
 };
 
 /**
- * The same derivative on the decomposed forward pass: S and S^-beta come from it, and the transposed
- * window sum is a 1x1 Conv with the transposed band (scaled by 2 alpha beta / size).
+ * The same derivative on the decomposed forward pass, reusing its S, S^beta and y = x S^-beta:
+ * dx = dy / S^beta - (2 alpha beta / size) x * windowT(dy y / S), the transposed window sum a 1x1
+ * Conv with the transposed band (the scale folded into it).
  */
 function decomposedLrnGradient(n: NodeProto, gy: string, channels: number, forward: DecomposedLrn, b: GraphBuilder): string {
   const x = n.input[0]!;
   const { size, alpha, beta } = lrnParameters(n);
-  const a = b.op("Mul", [gy, forward.factor]);
-  const inner = b.op("Div", [b.op("Mul", [a, x]), forward.denominator]);
+  const a = b.op("Div", [gy, forward.power]);
+  const inner = b.op("Div", [b.op("Mul", [gy, n.output[0]!]), forward.denominator]);
   const band = b.floatConst([channels, channels, 1, 1], bandWeights(channels, size, (2 * alpha * beta) / size, true), "lrn_band_t");
   const spread = b.op("Conv", [inner, band], { kernel_shape: [1, 1] });
   return b.op("Sub", [a, b.op("Mul", [x, spread])]);

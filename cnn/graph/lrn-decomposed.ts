@@ -3,7 +3,7 @@
  * forward pass; the same function as
  *
  *   S = Conv(x * x, band, bias)        band[o, i] = alpha / size where channel i is in o's window
- *   y = x * S^-beta
+ *   y = x / S^beta                     S^beta by Sqrt for beta 0.75 and 0.5, else Pow
  *
  * is a matrix product over channels (the 1x1 Conv) plus elementwise ops. The window is ONNX's:
  * channels o - floor((size-1)/2) ... o + ceil((size-1)/2). Equal to the LRN op to float32 rounding.
@@ -51,13 +51,14 @@ export interface DecomposedLrn {
   initializers: TensorProto[];
   /** S = bias + alpha/size * window sum of squares */
   denominator: string;
-  /** S^-beta */
-  factor: string;
+  /** S^beta (y = x / S^beta) */
+  power: string;
 }
 
 /**
  * The nodes computing LRN node `n`'s output (same output name) for `channels` channels; `fresh(hint)`
- * gives unused tensor names.
+ * gives unused tensor names. S^beta by square roots where beta allows (0.75 in every AlexNet, 0.5, 1):
+ * onnxruntime's Pow costs as much as the window sum, Sqrt a fraction, both correctly rounded or nearly.
  */
 export function decomposeLrn(n: NodeProto, channels: number, fresh: (hint: string) => string): DecomposedLrn {
   const { size, alpha, beta, bias } = lrnParameters(n);
@@ -65,20 +66,34 @@ export function decomposeLrn(n: NodeProto, channels: number, fresh: (hint: strin
   const base = n.name || n.output[0]!;
   const weights = fresh("lrn_band");
   const biases = fresh("lrn_bias");
-  const exponent = fresh("lrn_minus_beta");
   const squares = fresh("lrn_squares");
   const denominator = fresh("lrn_denominator");
-  const factor = fresh("lrn_factor");
   const initializers = [
     floatTensor(weights, [channels, channels, 1, 1], bandWeights(channels, size, alpha / size)),
     floatTensor(biases, [channels], new Float32Array(channels).fill(bias)),
-    floatTensor(exponent, [], [-beta]),
   ];
   const nodes = [
     node("Mul", [x, x], [squares], {}, `${base}/squares`),
     node("Conv", [squares, weights, biases], [denominator], { kernel_shape: [1, 1] }, `${base}/window_sum`),
-    node("Pow", [denominator, exponent], [factor], {}, `${base}/power`),
-    node("Mul", [x, factor], [n.output[0]!], {}, `${base}/scale`),
   ];
-  return { nodes, initializers, denominator, factor };
+  let power: string;
+  const f32 = Math.fround(beta);
+  if (f32 === 1) power = denominator;
+  else if (f32 === 0.5 || f32 === 0.75) {
+    const root = fresh("lrn_sqrt");
+    nodes.push(node("Sqrt", [denominator], [root], {}, `${base}/sqrt`));
+    if (f32 === 0.5) power = root;
+    else {
+      const fourth = fresh("lrn_fourth_root");
+      power = fresh("lrn_power");
+      nodes.push(node("Sqrt", [root], [fourth], {}, `${base}/fourth_root`), node("Mul", [root, fourth], [power], {}, `${base}/power`));
+    }
+  } else {
+    const exponent = fresh("lrn_beta");
+    power = fresh("lrn_power");
+    initializers.push(floatTensor(exponent, [], [beta]));
+    nodes.push(node("Pow", [denominator, exponent], [power], {}, `${base}/power`));
+  }
+  nodes.push(node("Div", [x, power], [n.output[0]!], {}, `${base}/divide`));
+  return { nodes, initializers, denominator, power };
 }
