@@ -111,10 +111,15 @@ export function prepareModel(bytes: Uint8Array, fileName = "model"): PreparedMod
   const symbolic: Shape = [BATCH, ...inputShape];
   // batch dimension symbolic everywhere the model states it
   input.type!.tensorType!.shape!.dim![0] = { dimParam: BATCH };
-  if (typeof batch === "number") freeReshapeBatch(model, input.name, symbolic, batch);
   graph.valueInfo = [];
-  // shape arithmetic folded at this image size, PyTorch's LocalResponseNorm subgraphs made LRN nodes
-  const { shapes: folded } = foldShapeComputations(graph, input.name, symbolic);
+  // shape arithmetic folded at this image size, PyTorch's LocalResponseNorm subgraphs made LRN nodes;
+  // fixed-batch Reshape targets freed before and after folding (some only get a known input shape then)
+  if (typeof batch === "number") freeReshapeBatch(model, input.name, symbolic, batch);
+  let { shapes: folded } = foldShapeComputations(graph, input.name, symbolic);
+  if (typeof batch === "number") {
+    freeReshapeBatch(model, input.name, symbolic, batch);
+    folded = foldShapeComputations(graph, input.name, symbolic).shapes;
+  }
   if (rewriteTorchLrn(graph, folded) > 0) removeDeadNodes(graph);
 
   let view = new GraphView(graph);

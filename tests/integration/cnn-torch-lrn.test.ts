@@ -5,7 +5,9 @@
 // float64 reference interpreter on the prepared graph.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readNpy } from "../../common/npy-file.ts";
 import { loadModel, type Model } from "../../cnn/model.ts";
@@ -18,12 +20,14 @@ import { GraphSpec, node, relativeError, rngFor } from "../helpers/cnn-graphs.ts
 import { maxPoolDisagreements } from "../helpers/cnn-kinks.ts";
 import { PACKAGE_ROOT } from "../helpers/cnn-models.ts";
 import { UserError } from "../../common/errors.ts";
+import { pythonWith } from "../helpers/python.ts";
 
 const STEM = join(PACKAGE_ROOT, "tests/fixtures/cnn/torch-caffe-alexnet");
 const bytes = new Uint8Array(readFileSync(`${STEM}.onnx`));
 const reference = (name: string) => readNpy(`${STEM}.${name}.npy`).data;
 const SIZE = 67;
 const CLASSES = [3, 7];
+const torchPython = pythonWith("torch");
 
 /** fixed_input() of the fixture script: integers in [-48, 48], two images. */
 function fixtureInput(): Tensor {
@@ -102,6 +106,28 @@ describe("PyTorch-exported Caffe AlexNet (LocalResponseNorm as a subgraph)", () 
       assert.ok(vsFd > 0 && vsFd < 1e-5, `${t.label}: relative error vs finite differences ${vsFd}`);
     }
     await model.release();
+  });
+
+  test("other opsets (9, 11, 17), fixed and dynamic batch: the same layers, outputs and gradients", { skip: torchPython ? false : "no Python with torch: export variants not made" }, async () => {
+    const folder = mkdtempSync(join(tmpdir(), "advsight-torch-lrn-"));
+    try {
+      execFileSync(torchPython!, [join(PACKAGE_ROOT, "tests/fixtures/cnn/make_torch_caffe_alexnet.py"), "--variants", folder, "9", "11", "17"], { stdio: "ignore" });
+      const x = fixtureInput();
+      for (const file of readdirSync(folder).sort()) {
+        const variant = new Uint8Array(readFileSync(join(folder, file)));
+        const prepared = prepareModel(variant, file);
+        assert.ok([...prepared.tensors.values()].every((t) => t.shape), `${file}: a shape is unknown`);
+        assert.deepEqual(prepared.layers.filter((l) => l.name.startsWith("norm")).map((l) => l.shape), [[8, 15, 15], [16, 7, 7]], file);
+        const model = await loadModel(variant, { runtime: await selectRuntime("node"), name: file });
+        const logits = (await model.run(x, ["fc8"])).fc8!.data;
+        assert.ok(relativeError(logits, reference("logits")) < 1e-5, `${file}: logits`);
+        const grad = await model.inputGradient(x, { layer: "fc8", class: CLASSES });
+        assert.ok(relativeError(grad.data, reference("grad_logit")) < 1e-5, `${file}: gradient ${relativeError(grad.data, reference("grad_logit"))}`);
+        await model.release();
+      }
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   test("a shape computed from the batch size that cannot be folded is refused naming op and node", async () => {
