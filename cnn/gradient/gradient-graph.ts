@@ -88,9 +88,12 @@ export function buildGradientModel(prepared: PreparedModel, spec: GradientSpec):
   const onPath = forward.filter((n) => n.output.some((o) => active.has(o)));
   const unsupported = [...new Set(onPath.filter((n) => !VJP_RULES[n.opType]).map((n) => n.opType))];
   if (unsupported.length) {
+    // the first node of each such op, so the user can find it in the model
+    const nodes = unsupported.map((op) => onPath.find((n) => n.opType === op)!).map((n) => (n.name ? `"${n.name}"` : `producing ${n.output[0]}`));
     throw new UserError(
       `cannot build input gradients for ${spec.tensor}: op${unsupported.length > 1 ? "s" : ""} ${unsupported.join(", ")} ` +
-        `on the path from the input has no gradient rule (supported: ${supportedGradientOps().join(", ")})`,
+        `on the path from the input ${unsupported.length > 1 ? "have" : "has"} no gradient rule (first node${nodes.length > 1 ? "s" : ""}: ${nodes.join(", ")}; ` +
+        `supported: ${supportedGradientOps().join(", ")})`,
     );
   }
   // MaxPool gradients route through the argmax the forward pass records

@@ -362,6 +362,8 @@ export const VJP_RULES: Record<string, VjpRule> = {
   Div: binary("Div"),
   Flatten: reshapeBack,
   Reshape: reshapeBack,
+  Squeeze: reshapeBack,
+  Unsqueeze: reshapeBack,
   Identity: identity,
   Dropout: identity,
   BatchNormalization: batchNormalization,
@@ -373,6 +375,8 @@ export const VJP_RULES: Record<string, VjpRule> = {
 /** Input slots through which a gradient can flow (others are shapes, indices, weights). */
 export const DIFFERENTIABLE_INPUTS: Record<string, number[]> = {
   Reshape: [0],
+  Squeeze: [0],
+  Unsqueeze: [0],
   Dropout: [0],
   Conv: [0, 1, 2],
   BatchNormalization: [0, 1, 2, 3, 4],

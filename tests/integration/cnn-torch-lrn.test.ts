@@ -130,6 +130,32 @@ describe("PyTorch-exported Caffe AlexNet (LocalResponseNorm as a subgraph)", () 
     }
   });
 
+  test("an even-size LocalResponseNorm (padded unlike ONNX's LRN) runs but is refused for gradients naming op and node", { skip: torchPython ? false : "no Python with torch" }, async () => {
+    const folder = mkdtempSync(join(tmpdir(), "advsight-torch-lrn-even-"));
+    try {
+      const path = join(folder, "even.onnx");
+      const script = [
+        "import sys, torch",
+        "from torch import nn",
+        "torch.manual_seed(1)",
+        "m = nn.Sequential(nn.Conv2d(3, 6, 3), nn.ReLU(), nn.LocalResponseNorm(4, alpha=0.01, k=1.0)).eval()",
+        "torch.onnx.export(m, torch.zeros(1, 3, 9, 9), sys.argv[1], opset_version=13, input_names=['x'], output_names=['y'], dynamic_axes={'x': {0: 'n'}, 'y': {0: 'n'}})",
+      ].join("\n");
+      execFileSync(torchPython!, ["-c", script, path], { stdio: "ignore" });
+      const bytes = new Uint8Array(readFileSync(path));
+      const prepared = prepareModel(bytes, "even.onnx");
+      assert.ok(!prepared.model.graph!.node.some((n) => n.opType === "LRN"), "an even size must not become an ONNX LRN");
+      assert.ok([...prepared.tensors.values()].every((t) => t.shape), "shapes are still folded");
+      const model = await loadModel(bytes, { runtime: await selectRuntime("node"), name: "even.onnx" });
+      const x: Tensor = { data: Float32Array.from({ length: 2 * 3 * 81 }, (_, i) => Math.sin(i)), shape: [2, 3, 9, 9] };
+      assert.deepEqual((await model.run(x, ["y"])).y!.shape, [2, 6, 7, 7]);
+      await assert.rejects(model.inputGradient(x, { layer: "y", unit: 0 }), (e: Error) => e instanceof UserError && /ops Pad, Pow on the path from the input have no gradient rule \(first nodes: "\/2\/Pad", "\/2\/Pow"/.test(e.message));
+      await model.release();
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   test("a shape computed from the batch size that cannot be folded is refused naming op and node", async () => {
     // Reshape x [N, 2, 3, 4] to [2N, 12] with the target computed from Shape(x): N * 2 is not foldable
     const g = new GraphSpec(rngFor("unfoldable"), [2, 3, 4]);
