@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { writeFileAtomic } from "../common/atomic-write-node.ts";
 import { UserError } from "../common/errors.ts";
+import { LRN_FORM_NOTE } from "../cnn/graph/lrn-decomposed.ts";
 import { loadModelFile, readModelFile } from "../cnn/model-file-node.ts";
 import { labelsForModel } from "../cnn/labels.ts";
 import { readLabelsFile } from "../cnn/labels-file-node.ts";
@@ -85,6 +86,7 @@ async function layersVerb(argv: string[]): Promise<number> {
     const { labels } = labelsForModel(classes, values.model!, { metadata: model.metadata });
     const named = { numbered: "numbered: name them with advsight model label", model: "named in its metadata", imagenet: "ImageNet's", file: labels.source }[labels.kind];
     console.log(`# ${values.model}: input ${model.inputName} [n, ${model.inputShape.join(", ")}]${model.isAlexNet ? ", AlexNet layer names" : ", raw tensor names"}${synthetic}, ${classes} classes (${named})`);
+    if (model.lrnForm) console.log(`# ${LRN_FORM_NOTE[model.lrnForm]}`);
     console.log(`${"layer".padEnd(width)}  ${"shape (per image)".padEnd(18)}  tensor`);
     for (const r of rows) console.log(`${r.name.padEnd(width)}  ${`[${r.shape?.join(", ") ?? "?"}]`.padEnd(18)}  ${r.tensor}`);
   } finally {

@@ -3,13 +3,15 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { UserError } from "../common/errors.ts";
-import { loadModel, type Model } from "./model.ts";
+import { loadModel, type LrnForm, type Model } from "./model.ts";
 import { selectRuntime, type BackendChoice } from "./runtime-node.ts";
 
 export interface LoadFileOptions {
   backend?: BackendChoice;
   batchSize?: number;
   threads?: number;
+  /** how LRN layers run (LoadOptions.lrn) */
+  lrn?: LrnForm;
 }
 
 export function readModelFile(path: string): Uint8Array {
@@ -29,7 +31,7 @@ export function readModelFile(path: string): Uint8Array {
 
 export async function loadModelFile(path: string, options: LoadFileOptions = {}): Promise<Model> {
   const runtime = await selectRuntime(options.backend ?? "auto", { threads: options.threads });
-  return loadModel(readModelFile(path), { runtime, name: path, batchSize: options.batchSize });
+  return loadModel(readModelFile(path), { runtime, name: path, batchSize: options.batchSize, lrn: options.lrn });
 }
 
 /** What a stimulus set records about its model (design notes: model.id, sha256, profile, synthetic). */

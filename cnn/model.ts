@@ -11,12 +11,13 @@
  * inputGradient in a loop costs one runtime call per batch.
  */
 import { UserError } from "../common/errors.ts";
-import { buildGradientModel, GRADIENT_INPUT, OBJECTIVE, SEED, type GradientModel } from "./gradient/gradient-graph.ts";
+import { buildGradientModel, GRADIENT_INPUT, OBJECTIVE, SEED, unknownShapeCause, type GradientModel } from "./gradient/gradient-graph.ts";
 import { prepareModel, tappedModelBytes, type Layer, type PreparedModel } from "./graph/prepare.ts";
+import { LRN_FORMS, type LrnForm } from "./graph/lrn-decomposed.ts";
 import type { Runtime, RuntimeName, Session, Tensor } from "./runtime.ts";
 import { PROFILE_NAMES, type ProfileName } from "./preprocess.ts";
 
-export type { Layer, Tensor };
+export type { Layer, LrnForm, Tensor };
 
 export interface LoadOptions {
   runtime: Runtime;
@@ -24,6 +25,11 @@ export interface LoadOptions {
   name?: string;
   /** images per runtime call; larger inputs are split (default 16) */
   batchSize?: number;
+  /**
+   * How LRN layers run (Caffe topology): "decomposed" (default: a channel-band 1x1 Conv and Pow, same
+   * function to float32 rounding, several times faster on onnxruntime) or "onnx" (the LRN op itself)
+   */
+  lrn?: LrnForm;
 }
 
 export interface GradientTarget {
@@ -60,6 +66,8 @@ export class Model {
   readonly isAlexNet: boolean;
   readonly metadata: Record<string, string>;
   readonly batchSize: number;
+  /** how LRN layers run; undefined when the model has none */
+  readonly lrnForm: LrnForm | undefined;
   private readonly forwardSessions = new Map<string, Promise<Session>>();
   private readonly gradientSessions = new Map<string, Promise<{ session: Session; graph: GradientModel }>>();
   private released = false;
@@ -79,6 +87,9 @@ export class Model {
     this.isAlexNet = prepared.isAlexNet;
     this.metadata = prepared.metadata;
     this.batchSize = options.batchSize ?? 16;
+    const lrn = options.lrn ?? "decomposed";
+    if (!LRN_FORMS.includes(lrn)) throw new UserError(`lrn must be one of ${LRN_FORMS.join(", ")}, got ${String(options.lrn)}`);
+    this.lrnForm = prepared.view.order.some((n) => n.opType === "LRN") ? lrn : undefined;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new UserError(`batch size must be a positive integer, got ${options.batchSize}`);
   }
 
@@ -174,7 +185,7 @@ export class Model {
     const n = this.checkInput(input);
     const wanted = layers === "all" ? this.layers : layers.map((l) => this.layer(l));
     const tensors = [...new Set(wanted.map((l) => l.tensor))].sort();
-    const session = await this.session(tensors.join("\n"), () => tappedModelBytes(this.prepared, tensors));
+    const session = await this.session(tensors.join("\n"), () => tappedModelBytes(this.prepared, tensors, this.lrnForm));
     const byTensor = await this.batched(n, (start, count) => session.run({ [this.inputName]: this.slice(input, start, count) }, tensors));
     return Object.fromEntries(wanted.map((l) => [l.name, byTensor[l.tensor]!]));
   }
@@ -184,7 +195,7 @@ export class Model {
     let entry = this.gradientSessions.get(key);
     if (!entry) {
       entry = (async () => {
-        const graph = buildGradientModel(this.prepared, { tensor, logSoftmax });
+        const graph = buildGradientModel(this.prepared, { tensor, logSoftmax, lrn: this.lrnForm });
         return { session: await this.createSession(graph.bytes), graph };
       })();
       this.gradientSessions.set(key, entry);
@@ -236,7 +247,9 @@ export class Model {
   async inputGradient(input: Tensor, target: GradientTarget): Promise<InputGradient> {
     const n = this.checkInput(input);
     const layer = this.layer(target.layer ?? this.defaultGradientLayer());
-    if (!layer.shape) throw new UserError(`the shape of layer ${layer.name} is unknown, so it cannot be differentiated`);
+    if (!layer.shape || !this.prepared.shapes.has(layer.tensor)) {
+      throw new UserError(`cannot build input gradients for layer ${layer.name}: ${unknownShapeCause(this.prepared, layer.tensor)}`);
+    }
     const seed = this.seedFor(target, layer, n);
     const { session, graph } = await this.gradientSession(layer.tensor, target.logSoftmax ?? false);
     const each = perImageSize(graph.seedShape);
@@ -255,7 +268,7 @@ export class Model {
     const unknown = [...this.prepared.tensors.values()].filter((l) => !l.shape);
     if (unknown.length === 0) return;
     const tensors = unknown.map((l) => l.tensor);
-    const session = await this.createSession(tappedModelBytes(this.prepared, tensors));
+    const session = await this.createSession(tappedModelBytes(this.prepared, tensors, this.lrnForm));
     try {
       const zeros: Tensor = { data: new Float32Array(perImageSize(this.inputShape)), shape: [1, ...this.inputShape] };
       const out = await session.run({ [this.inputName]: zeros }, tensors);

@@ -8,6 +8,7 @@ import { UserError } from "../../common/errors.ts";
 import { floatAttr, floatTensor, intAttr, intsAttr } from "../onnx/build.ts";
 import type { NodeProto } from "../onnx/proto.ts";
 import type { ConstantValue } from "../graph/graph-view.ts";
+import { bandWeights, lrnParameters, type DecomposedLrn } from "../graph/lrn-decomposed.ts";
 import { BATCH, type Shape } from "../graph/shapes.ts";
 import { effectiveKernel, windowOf } from "../graph/window.ts";
 import type { GraphBuilder } from "./graph-builder.ts";
@@ -18,6 +19,8 @@ export interface VjpContext {
   constant(tensor: string): ConstantValue | undefined;
   /** the tensor depends on the image input (so it needs a gradient) */
   active(tensor: string): boolean;
+  /** the forward nodes of an LRN output when the LRN runs decomposed */
+  decomposedLrn?(output: string): DecomposedLrn | undefined;
 }
 
 /** Returns one gradient tensor name (or undefined) per input of the node. */
@@ -194,6 +197,8 @@ const lrn: VjpRule = (n, [gy], ctx) => {
   const xs = ctx.shape(x);
   const channels = xs[1];
   if (typeof channels !== "number") refuse(n, "its channel count is not fixed");
+  const decomposed = ctx.decomposedLrn?.(n.output[0]!);
+  if (decomposed) return [decomposedLrnGradient(n, gy!, channels, decomposed, ctx.b)];
   const size = intAttr(n, "size", 0);
   const alpha = floatAttr(n, "alpha", 1e-4);
   const beta = floatAttr(n, "beta", 0.75);
@@ -213,6 +218,21 @@ const lrn: VjpRule = (n, [gy], ctx) => {
   const spread = channelSum(inner, hi, lo); // the transposed window
   return [b.op("Sub", [a, b.op("Mul", [b.op("Mul", [x, spread]), b.scalar((2 * alpha * beta) / size)])])];
 };
+
+/**
+ * The same derivative on the decomposed forward pass, reusing its S, S^beta and y = x S^-beta:
+ * dx = dy / S^beta - (2 alpha beta / size) x * windowT(dy y / S), the transposed window sum a 1x1
+ * Conv with the transposed band (the scale folded into it).
+ */
+function decomposedLrnGradient(n: NodeProto, gy: string, channels: number, forward: DecomposedLrn, b: GraphBuilder): string {
+  const x = n.input[0]!;
+  const { size, alpha, beta } = lrnParameters(n);
+  const a = b.op("Div", [gy, forward.power]);
+  const inner = b.op("Div", [b.op("Mul", [gy, n.output[0]!]), forward.denominator]);
+  const band = b.floatConst([channels, channels, 1, 1], bandWeights(channels, size, (2 * alpha * beta) / size, true), "lrn_band_t");
+  const spread = b.op("Conv", [inner, band], { kernel_shape: [1, 1] });
+  return b.op("Sub", [a, b.op("Mul", [x, spread])]);
+}
 
 const gemm: VjpRule = (n, [gy], ctx) => {
   const [a, bIn, c] = n.input as [string, string, string | undefined];
@@ -342,6 +362,8 @@ export const VJP_RULES: Record<string, VjpRule> = {
   Div: binary("Div"),
   Flatten: reshapeBack,
   Reshape: reshapeBack,
+  Squeeze: reshapeBack,
+  Unsqueeze: reshapeBack,
   Identity: identity,
   Dropout: identity,
   BatchNormalization: batchNormalization,
@@ -353,6 +375,8 @@ export const VJP_RULES: Record<string, VjpRule> = {
 /** Input slots through which a gradient can flow (others are shapes, indices, weights). */
 export const DIFFERENTIABLE_INPUTS: Record<string, number[]> = {
   Reshape: [0],
+  Squeeze: [0],
+  Unsqueeze: [0],
   Dropout: [0],
   Conv: [0, 1, 2],
   BatchNormalization: [0, 1, 2, 3, 4],

@@ -5,10 +5,13 @@
  */
 import { UserError } from "../../common/errors.ts";
 import { floatValueInfo, int64Tensor, node } from "../onnx/build.ts";
-import { DataType, decodeModel, encodeModel, int, opsetOf, type ModelProto, type ValueInfoProto } from "../onnx/proto.ts";
+import { DataType, decodeModel, encodeModel, int, opsetOf, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from "../onnx/proto.ts";
 import { ALEXNET_LAYER_ORDER, findAlexNetTaps } from "./alexnet-layers.ts";
+import { foldShapeComputations, removeDeadNodes } from "./fold.ts";
 import { GraphView } from "./graph-view.ts";
+import { decomposeLrn, type LrnForm } from "./lrn-decomposed.ts";
 import { BATCH, inferShapes, type Shape } from "./shapes.ts";
+import { rewriteTorchLrn } from "./torch-lrn.ts";
 
 export interface Layer {
   /** stable name (AlexNet) or the raw tensor name */
@@ -108,8 +111,16 @@ export function prepareModel(bytes: Uint8Array, fileName = "model"): PreparedMod
   const symbolic: Shape = [BATCH, ...inputShape];
   // batch dimension symbolic everywhere the model states it
   input.type!.tensorType!.shape!.dim![0] = { dimParam: BATCH };
-  if (typeof batch === "number") freeReshapeBatch(model, input.name, symbolic, batch);
   graph.valueInfo = [];
+  // shape arithmetic folded at this image size, PyTorch's LocalResponseNorm subgraphs made LRN nodes;
+  // fixed-batch Reshape targets freed before and after folding (some only get a known input shape then)
+  if (typeof batch === "number") freeReshapeBatch(model, input.name, symbolic, batch);
+  let { shapes: folded } = foldShapeComputations(graph, input.name, symbolic);
+  if (typeof batch === "number") {
+    freeReshapeBatch(model, input.name, symbolic, batch);
+    folded = foldShapeComputations(graph, input.name, symbolic).shapes;
+  }
+  if (rewriteTorchLrn(graph, folded) > 0) removeDeadNodes(graph);
 
   let view = new GraphView(graph);
   const alexnet = findAlexNetTaps(view);
@@ -164,10 +175,35 @@ function outputInfo(name: string, shapes: Map<string, Shape>): ValueInfoProto {
   return shape ? floatValueInfo(name, shape) : { name };
 }
 
-/** The model with `tensors` added as graph outputs (the layer taps). Shares weights with `prepared`. */
-export function tappedModelBytes(prepared: PreparedModel, tensors: string[]): Uint8Array {
+/**
+ * The model with `tensors` added as graph outputs (the layer taps), LRN nodes in the given form.
+ * Shares weights with `prepared`.
+ */
+export function tappedModelBytes(prepared: PreparedModel, tensors: string[], lrn: LrnForm = "decomposed"): Uint8Array {
   const graph = prepared.model.graph!;
   const outputs = new Set(graph.output.map((o) => o.name));
   const extra = tensors.filter((t) => !outputs.has(t)).map((name) => outputInfo(name, prepared.shapes));
-  return encodeModel({ ...prepared.model, graph: { ...graph, output: [...graph.output, ...extra] } });
+  const { node, initializer } = lrn === "decomposed" ? withDecomposedLrn(prepared) : graph;
+  return encodeModel({ ...prepared.model, graph: { ...graph, node, initializer, output: [...graph.output, ...extra] } });
+}
+
+/** Nodes and initializers with every LRN of known channel count replaced by its decomposition. */
+function withDecomposedLrn(prepared: PreparedModel): { node: NodeProto[]; initializer: TensorProto[] } {
+  const graph = prepared.model.graph!;
+  const taken = new Set([...prepared.view.producer.keys(), ...prepared.view.initializers.keys(), prepared.inputName]);
+  const fresh = (hint: string) => {
+    let name = `advsight/${hint}`;
+    for (let i = 1; taken.has(name); i++) name = `advsight/${hint}_${i}`;
+    taken.add(name);
+    return name;
+  };
+  const initializer = [...graph.initializer];
+  const node = graph.node.flatMap((n) => {
+    const channels = n.opType === "LRN" ? prepared.shapes.get(n.input[0]!)?.[1] : undefined;
+    if (typeof channels !== "number" || prepared.shapes.get(n.input[0]!)!.length !== 4) return [n];
+    const d = decomposeLrn(n, channels, fresh);
+    initializer.push(...d.initializers);
+    return d.nodes;
+  });
+  return { node, initializer };
 }

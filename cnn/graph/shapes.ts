@@ -55,6 +55,12 @@ const rules: Record<string, Rule> = {
   LogSoftmax: sameAsInput,
   Sigmoid: sameAsInput,
   Tanh: sameAsInput,
+  Sqrt: sameAsInput,
+  Exp: sameAsInput,
+  Log: sameAsInput,
+  Neg: sameAsInput,
+  Reciprocal: sameAsInput,
+  Cast: sameAsInput,
   Conv(n, [x, w]) {
     if (!x || !w) return undefined;
     const kernel = intsAttr(n, "kernel_shape") ?? (w.slice(2) as number[]);
@@ -113,6 +119,35 @@ const rules: Record<string, Rule> = {
     }
     return [out as Shape];
   },
+  Unsqueeze(n, [x], view) {
+    const axes = n.input[1] ? view.constant(n.input[1])?.values : intsAttr(n, "axes");
+    if (!x || !axes) return undefined;
+    const rank = x.length + axes.length;
+    const out = x.slice();
+    for (const a of Array.from(axes, (a) => (a < 0 ? a + rank : a)).sort((p, q) => p - q)) out.splice(a, 0, 1);
+    return [out];
+  },
+  Squeeze(n, [x], view) {
+    if (!x) return undefined;
+    const given = n.input[1] ? view.constant(n.input[1])?.values : intsAttr(n, "axes");
+    if (n.input[1] && !given) return undefined;
+    const axes = given ? Array.from(given, (a) => (a < 0 ? a + x.length : a)) : undefined;
+    if (!axes && x.includes(BATCH)) return undefined; // would depend on the batch size
+    return [x.filter((d, i) => (axes ? !axes.includes(i) : d !== 1))];
+  },
+  Pad(n, [x], view) {
+    const pads = n.input[1] ? view.constant(n.input[1])?.values : intsAttr(n, "pads");
+    if (!x || !pads || pads.length !== 2 * x.length) return undefined;
+    if (n.input[3]) return undefined; // axes input (opset 18): not used by the exporters we read
+    const out: Shape = [];
+    for (let i = 0; i < x.length; i++) {
+      const extra = pads[i]! + pads[i + x.length]!;
+      if (x[i] === BATCH && extra !== 0) return undefined;
+      out.push(x[i] === BATCH ? BATCH : (x[i] as number) + extra);
+    }
+    return [out];
+  },
+  Pow: (_n, [a, b]) => (a && b ? [broadcastShapes(a, b)] : undefined),
   Concat(n, inputs) {
     if (inputs.some((s) => !s)) return undefined;
     const shapes = inputs as Shape[];

@@ -279,6 +279,19 @@ function run(n: NodeProto, env: Env, opset: number): Array64[] {
       const known = shape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
       return [{ data: x.data, shape: shape.map((d) => (d === -1 ? x.data.length / known : d)) }];
     }
+    case "Unsqueeze": {
+      const x = get(0);
+      const axes = Array.from(n.input[1] ? get(1).data : intsAttr(n, "axes")!);
+      const rank = x.shape.length + axes.length;
+      const shape = x.shape.slice();
+      for (const a of axes.map((a) => (a < 0 ? a + rank : a)).sort((p, q) => p - q)) shape.splice(a, 0, 1);
+      return [{ data: x.data, shape }];
+    }
+    case "Squeeze": {
+      const x = get(0);
+      const axes = Array.from(n.input[1] ? get(1).data : intsAttr(n, "axes")!).map((a) => (a < 0 ? a + x.shape.length : a));
+      return [{ data: x.data, shape: x.shape.filter((_, i) => !axes.includes(i)) }];
+    }
     case "Identity":
     case "Dropout":
       return [get(0)];

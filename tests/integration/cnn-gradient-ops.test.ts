@@ -33,6 +33,11 @@ const cases: OpCase[] = [
   { name: "Conv padding wider than the kernel", input: [2, 5, 5], build: (g) => g.op("Conv", ["x", g.w([2, 2, 2, 2])], { pads: [3, 2, 1, 3] }) },
   { name: "Conv depthwise (group = channels)", input: [4, 6, 6], build: (g) => g.op("Conv", ["x", g.w([4, 1, 3, 3])], { group: 4, pads: [1, 1, 1, 1], strides: [2, 1] }) },
   { name: "Relu", input: [2, 5, 5], build: (g) => g.op("Relu", ["x"]) },
+  {
+    name: "Unsqueeze then Squeeze (axes as inputs, as torch.onnx's LocalResponseNorm uses them)",
+    input: [2, 3, 4],
+    build: (g) => g.op("Conv", [g.op("Squeeze", [g.op("Mul", [g.op("Unsqueeze", ["x", g.ints([1])]), g.w([1, 1, 2, 3, 4])]), g.ints([1])]), g.w([3, 2, 1, 1])]),
+  },
   { name: "MaxPool 3x3 stride 2 (overlapping windows)", input: [2, 9, 9], build: (g) => g.op("MaxPool", ["x"], { kernel_shape: [3, 3], strides: [2, 2] }) },
   { name: "MaxPool ceil_mode with pads", input: [2, 8, 8], build: (g) => g.op("MaxPool", ["x"], { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1, pads: [1, 1, 0, 0] }) },
   { name: "MaxPool dilated", input: [2, 7, 7], build: (g) => g.op("MaxPool", ["x"], { kernel_shape: [2, 2], dilations: [2, 2], strides: [1, 1] }) },
