@@ -6,7 +6,7 @@
  */
 import { loadModel, type Model } from "../../cnn/model.ts";
 import { PROFILES, type ProfileName } from "../../cnn/preprocess.ts";
-import { pageRuntime, runtimeLabel } from "../../cnn/runtime-web.ts";
+import { pageRuntime, type PageRuntime } from "../../cnn/runtime-web.ts";
 import type { StimulusItem } from "../../study/stimulus-set.ts";
 import { attackConfig, parseEps, pgdIterations } from "../generate/attack-params.ts";
 import { PixelClassifier } from "../generate/classifier.ts";
@@ -20,6 +20,8 @@ export interface StimuliPageResults {
   done: boolean;
   error?: string;
   runtime?: string;
+  /** the backend as the page names it, with why it is not WebGPU (cnn/runtime-web.ts) */
+  backend?: string;
   items: StimulusItem[];
   failures: Failure[];
   /** path in the set -> PNG bytes, base64 */
@@ -84,7 +86,7 @@ function showAiSteps(): void {
 }
 
 let model: Model | undefined;
-let modelThreads = 1;
+let pageRt: PageRuntime | undefined;
 let modelFile: File | undefined;
 let modelSha = "";
 
@@ -103,14 +105,14 @@ async function run(): Promise<void> {
       await model?.release();
       status(`loading ${file.name} (${(file.size / 1e6).toFixed(1)} MB)...`);
       const bytes = new Uint8Array(await file.arrayBuffer());
-      const { runtime, threads } = pageRuntime(params);
-      modelThreads = threads;
-      model = await loadModel(bytes, { runtime, name: file.name, batchSize: 8 });
+      pageRt = await pageRuntime(params);
+      model = await loadModel(bytes, { runtime: pageRt.runtime, name: file.name, batchSize: 8 });
       modelSha = await sha256(bytes);
       modelFile = file;
       showModelNotice($("model-notice"), file.name, model.metadata);
     }
     const m = model!;
+    const rt = pageRt!;
     const chosen = $<HTMLSelectElement>("profile").value;
     const profile = chosen === "auto" ? m.suggestedProfile : (chosen as ProfileName);
     const classifier = new PixelClassifier(m, PROFILES[profile]);
@@ -124,7 +126,7 @@ async function run(): Promise<void> {
     bar.max = phases.AN + phases.AI;
     bar.value = 0;
     const started = performance.now();
-    status(`generating for ${plural(files.length, "image")} on ${runtimeLabel(m.runtime, modelThreads)}...`);
+    status(`generating for ${plural(files.length, "image")} on ${rt.label()}...`);
     const generated = await generateSources(classifier, photos, config, {
       model: { id: m.metadata["advsight.model_id"] ?? file.name.replace(/\.onnx$/i, ""), sha256: modelSha, profile, synthetic: isSyntheticModel(m.metadata) },
       codec: canvasCodec,
@@ -137,14 +139,15 @@ async function run(): Promise<void> {
     bar.value = bar.max;
     results.progress.push([bar.value, bar.max]);
     results.ms = performance.now() - started;
-    results.runtime = m.runtime;
+    results.runtime = rt.backend();
+    results.backend = rt.label();
     for (const g of generated) {
       results.items.push(...g.items);
       results.failures.push(...g.failures);
       for (const f of g.files) results.files[f.path] = base64(f.bytes);
     }
     show(results, generated.map((g) => g.files));
-    status(`${plural(results.items.length, "image")} in ${(results.ms / 1000).toFixed(1)} s on ${runtimeLabel(m.runtime, modelThreads)}; ${plural(results.failures.length, "failure")}`);
+    status(`${plural(results.items.length, "image")} in ${(results.ms / 1000).toFixed(1)} s on ${rt.label()}; ${plural(results.failures.length, "failure")}`);
   } catch (e) {
     results.error = (e as Error).message;
     status(results.error, true);
