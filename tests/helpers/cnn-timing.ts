@@ -17,11 +17,6 @@ export function randomInput(n: number, seed = 12345): Tensor {
   return { data, shape: [n, 3, 224, 224] };
 }
 
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
-
 export const MEASURES = ["forward", "gradient", "taps"] as const;
 export type Measure = (typeof MEASURES)[number];
 export const MEASURE_NAMES: Record<Measure, string> = { forward: "forward (fc8 + prob)", gradient: "forward + gradient", taps: "forward, all layer taps" };
