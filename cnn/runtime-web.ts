@@ -69,9 +69,10 @@ export async function pageRuntime(params: URLSearchParams): Promise<PageRuntime>
   const wasm = webRuntime({ wasmUrl: PAGE_WASM, threads });
   const wasmLabel = `${runtimeLabel("wasm", threads)}${isolated || threads > 1 ? "" : " (the page is not cross-origin isolated)"}`;
 
-  const gpu = choice === "wasm" ? { why: "wasm asked for (?backend=wasm)" } : await webgpuAdapter(choice === "webgpu");
+  // asked for by name, wasm needs no reason
+  const gpu = choice === "wasm" ? { why: "" } : await webgpuAdapter(choice === "webgpu");
   if (!("adapter" in gpu)) {
-    return { runtime: wasm, threads, backend: () => "wasm", label: () => `${wasmLabel} — ${gpu.why}` };
+    return { runtime: wasm, threads, backend: () => "wasm", label: () => (gpu.why ? `${wasmLabel} — ${gpu.why}` : wasmLabel) };
   }
   ort.env.webgpu.adapter = gpu.adapter as typeof ort.env.webgpu.adapter;
   const webgpu = webRuntime({ wasmUrl: PAGE_WASM, threads, webgpu: true });
