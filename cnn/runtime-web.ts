@@ -57,8 +57,8 @@ export interface PageRuntime {
  * The runtime of advsight's pages: WebGPU when the browser offers a hardware adapter, else wasm on as many
  * threads as the machine has cores (at most 8) when the page is cross-origin isolated, which advsight
  * serve's headers make it (COOP/COEP: threads need SharedArrayBuffer). `?backend=wasm|webgpu` chooses
- * (webgpu also takes a software adapter such as SwiftShader); `?threads=N` sets the threads. A model
- * WebGPU cannot load or run falls back to wasm, and the label says why.
+ * (webgpu also takes a software adapter such as SwiftShader); `?threads=N` sets the threads. A graph
+ * WebGPU cannot create or run falls back to wasm, and the label says why.
  */
 export async function pageRuntime(params: URLSearchParams): Promise<PageRuntime> {
   const choice = backendChoice(params.get("backend"));
@@ -74,18 +74,16 @@ export async function pageRuntime(params: URLSearchParams): Promise<PageRuntime>
   if (!("adapter" in gpu)) {
     return { runtime: wasm, threads, backend: () => "wasm", label: () => (gpu.why ? `${wasmLabel} — ${gpu.why}` : wasmLabel) };
   }
-  ort.env.webgpu.adapter = gpu.adapter as typeof ort.env.webgpu.adapter;
+  // onnxruntime fixes its adapter (read-only) once WebGPU started: a second model in the page keeps it
+  if (!ort.env.webgpu.adapter) ort.env.webgpu.adapter = gpu.adapter as typeof ort.env.webgpu.adapter;
   const webgpu = webRuntime({ wasmUrl: PAGE_WASM, threads, webgpu: true });
-  const state = { gpuSessions: 0, wasmSessions: 0, newest: "webgpu" as RuntimeName, why: "" };
+  // sessions on WebGPU now, the backend of the newest, and why a graph left WebGPU (the first reason)
+  const state = { gpuSessions: 0, newest: "webgpu" as RuntimeName, why: "" };
   const fellBack = (e: unknown) => {
     state.why ||= `WebGPU could not run a graph of this model (onnxruntime: ${ortMessage(e)})`;
     state.newest = "wasm";
   };
-  const onWasm = async (bytes: Uint8Array) => {
-    const s = await wasm.createSession(bytes);
-    state.wasmSessions++;
-    return s;
-  };
+  const onWasm = (bytes: Uint8Array) => wasm.createSession(bytes);
   const runtime: Runtime = {
     get name() {
       return state.newest;

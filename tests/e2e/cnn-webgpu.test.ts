@@ -104,6 +104,10 @@ for (const arch of ["torchvision", "caffe"] as const) {
       // onnxruntime 1.30's WebGPU fails on the gradient graph when it runs: that graph moved to wasm, the forward stayed
       assert.match(after.label, /^webgpu \(.+\), and wasm, \d+ threads? for the graphs WebGPU could not run — WebGPU could not run a graph of this model \(onnxruntime: .+\)$/);
     }
+    // a second model in the same page (the CNN page when another file is chosen) starts on WebGPU again
+    const again = await gpu.probe.call("load", `/models/${arch}.onnx`, 16);
+    assert.equal(again.backend, "webgpu");
+    assert.equal((await gpu.probe.call("forward", 1, ["fc8"])).fc8!.length, 1000);
     assert.deepEqual(gpu.probe.errors, []);
     await gpu.probe.page.close();
   });
