@@ -27,6 +27,8 @@ export interface AnalysisPageState {
   results?: AnalysisResults;
   ms?: number;
   steps: number;
+  /** what the CNN ran on, as the page names it (cnn/runtime-web.ts): "wasm, 2 threads — WebGPU ..." */
+  backend?: string;
 }
 
 declare global {
@@ -110,6 +112,7 @@ async function run(): Promise<void> {
     status(`running ${model.name} on ${images.length} images (${rt.label()})...`);
     const needed = demo ? [...new Set([...layers, ...DEFAULT_FMRI_SIMULATION.rois.map((r) => r.layer)])] : layers;
     const all = await extractFeatures(model, images, ids, needed);
+    state.backend = rt.label();
     await model.release();
     const features = { ...all, layers: Object.fromEntries(layers.map((l) => [l, all.layers[l]!])) };
     if (demo) {
@@ -138,7 +141,7 @@ async function run(): Promise<void> {
     offerDownloads({ ...resultFiles(results), "report.html": report });
     state.results = results;
     state.ms = performance.now() - started;
-    status(`done in ${(state.ms / 1000).toFixed(1)} s`);
+    status(`done in ${(state.ms / 1000).toFixed(1)} s (the CNN on ${state.backend})`);
   } catch (e) {
     state.error = (e as Error).message;
     status(state.error, true);
