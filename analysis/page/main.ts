@@ -8,7 +8,7 @@ import { decodeNpy } from "../../common/npy.ts";
 import { parseStimulusSet, type StimulusSet } from "../../study/stimulus-set.ts";
 import { loadModel } from "../../cnn/model.ts";
 import type { RgbaImage } from "../../common/rgba-image.ts";
-import { pageRuntime, runtimeLabel } from "../../cnn/runtime-web.ts";
+import { pageRuntime } from "../../cnn/runtime-web.ts";
 import { parseExportText, trialsFromRows, type BehaviourTrial } from "../behaviour/trials.ts";
 import { parseIds } from "../fmri/tables.ts";
 import { labelRows } from "../fmri/tables.ts";
@@ -28,6 +28,8 @@ export interface AnalysisPageState {
   results?: AnalysisResults;
   ms?: number;
   steps: number;
+  /** what the CNN ran on, as the page names it (cnn/runtime-web.ts): "wasm, 2 threads — WebGPU ..." */
+  backend?: string;
 }
 
 declare global {
@@ -102,15 +104,16 @@ async function run(): Promise<void> {
     const { set, images } = await readSet(setFiles);
     status(`loading ${modelFile.name}...`);
     const params = new URLSearchParams(location.search);
-    const { runtime, threads } = pageRuntime(params);
-    const model = await loadModel(new Uint8Array(await modelFile.arrayBuffer()), { runtime, name: modelFile.name, batchSize: 8 });
+    const rt = await pageRuntime(params);
+    const model = await loadModel(new Uint8Array(await modelFile.arrayBuffer()), { runtime: rt.runtime, name: modelFile.name, batchSize: 8 });
     const ids = set.items.map((i) => i.id);
     let fmri: FmriData[];
     let behaviour: BehaviourTrial[] | undefined;
     let simulation: Record<string, unknown> | undefined;
-    status(`running ${model.name} on ${images.length} images (${runtimeLabel(model.runtime, threads)})...`);
+    status(`running ${model.name} on ${images.length} images (${rt.label()})...`);
     const needed = demo ? [...new Set([...layers, ...DEFAULT_FMRI_SIMULATION.rois.map((r) => r.layer)])] : layers;
     const all = await extractFeatures(model, images, ids, needed, "auto", labelsFromRecord(set.model?.classes, set.schema));
+    state.backend = rt.label();
     await model.release();
     const features = { ...all, layers: Object.fromEntries(layers.map((l) => [l, all.layers[l]!])) };
     if (demo) {
@@ -139,7 +142,7 @@ async function run(): Promise<void> {
     offerDownloads({ ...resultFiles(results), "report.html": report });
     state.results = results;
     state.ms = performance.now() - started;
-    status(`done in ${(state.ms / 1000).toFixed(1)} s`);
+    status(`done in ${(state.ms / 1000).toFixed(1)} s (the CNN on ${state.backend})`);
   } catch (e) {
     state.error = (e as Error).message;
     status(state.error, true);

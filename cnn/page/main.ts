@@ -1,13 +1,14 @@
 /**
  * The in-browser CNN page (served by advsight serve at /assets/cnn.html): pick a model file and images;
  * top-5 predictions and per-layer activation summaries are computed here with onnxruntime-web.
- * `?backend=wasm` skips WebGPU. Results are also left on window.advsightCnn for tests and scripts.
+ * WebGPU where the browser offers a GPU, else wasm on every core (`?backend=wasm|webgpu`, `?threads=N`: see
+ * cnn/runtime-web.ts). Results are also left on window.advsightCnn for tests and scripts.
  */
 import { topK, type Prediction } from "../classes.ts";
 import { decodeLabelsBytes, labelsForModel, parseLabels, type ClassLabels } from "../labels.ts";
 import { loadModel, type Model } from "../model.ts";
 import { imagesToTensor, PROFILES, type ProfileName } from "../preprocess.ts";
-import { pageRuntime, runtimeLabel } from "../runtime-web.ts";
+import { pageRuntime, type PageRuntime } from "../runtime-web.ts";
 import { summarise, type ActivationSummary } from "../summary.ts";
 import type { Tensor } from "../runtime.ts";
 import { $, decodeImage, status } from "../../common/page-dom.ts";
@@ -20,6 +21,8 @@ export interface PageResults {
   runtime?: string;
   /** wasm threads in use (the page is cross-origin isolated under advsight serve) */
   threads?: number;
+  /** the backend as the page names it, with why it is not WebGPU ("wasm, 2 threads — WebGPU not offered ...") */
+  backend?: string;
   profile?: ProfileName;
   images: string[];
   predictions: Prediction[][];
@@ -52,7 +55,7 @@ function table(head: string[], rows: (string | number)[][]): HTMLTableElement {
 
 let model: Model | undefined;
 let modelFile: File | undefined;
-let modelThreads = 1;
+let pageRt: PageRuntime | undefined;
 
 async function run(): Promise<void> {
   const results: PageResults = { done: false, images: [], predictions: [], summaries: {}, outputs: {} };
@@ -66,25 +69,26 @@ async function run(): Promise<void> {
     if (file !== modelFile) {
       await model?.release();
       status(`loading ${file.name} (${(file.size / 1e6).toFixed(1)} MB)...`);
-      const { runtime, threads } = pageRuntime(params);
-      modelThreads = threads;
-      model = await loadModel(new Uint8Array(await file.arrayBuffer()), { runtime, name: file.name, batchSize: 8 });
+      pageRt = await pageRuntime(params);
+      model = await loadModel(new Uint8Array(await file.arrayBuffer()), { runtime: pageRt.runtime, name: file.name, batchSize: 8 });
       modelFile = file;
       showModelNotice($("model-notice"), file.name, model.metadata);
     }
     const m = model!;
+    const rt = pageRt!;
     const chosen = $<HTMLSelectElement>("profile").value;
     const profile = chosen === "auto" ? m.suggestedProfile : (chosen as ProfileName);
     status(`decoding ${plural(files.length, "image")}...`);
     const images = await Promise.all(files.map((f) => decodeImage(f, f.name)));
     const input: Tensor = imagesToTensor(images, PROFILES[profile], m.inputShape);
-    status(`running ${m.name} on ${plural(files.length, "image")} (${runtimeLabel(m.runtime, modelThreads)})...`);
+    status(`running ${m.name} on ${plural(files.length, "image")} (${rt.label()})...`);
     const started = performance.now();
     const layers = [...new Set([...m.layers.map((l) => l.name), m.predictionLayer])];
     const acts = await m.run(input, layers);
     results.ms = performance.now() - started;
-    results.runtime = m.runtime;
-    results.threads = m.runtime === "wasm" ? modelThreads : undefined;
+    results.runtime = rt.backend();
+    results.threads = rt.threads;
+    results.backend = rt.label();
     results.profile = profile;
     results.images = files.map((f) => f.name);
     const probs = acts[m.predictionLayer]!;
@@ -95,7 +99,7 @@ async function run(): Promise<void> {
     const outputLayer = m.layers.some((l) => l.name === "fc8") ? "fc8" : m.predictionLayer;
     results.outputs[outputLayer] = Array.from(acts[outputLayer]!.data);
     show(results, files);
-    status(`${plural(files.length, "image")}, ${plural(layers.length, "layer")} in ${results.ms.toFixed(0)} ms on ${runtimeLabel(m.runtime, modelThreads)} (profile ${profile}; classes: ${labels.source})${note ? `. ${note.replace("--labels FILE", "a labels file")}` : ""}`);
+    status(`${plural(files.length, "image")}, ${plural(layers.length, "layer")} in ${results.ms.toFixed(0)} ms on ${rt.label()} (profile ${profile}; classes: ${labels.source})${note ? `. ${note.replace("--labels FILE", "a labels file")}` : ""}`);
   } catch (e) {
     results.error = (e as Error).message;
     status(results.error, true);

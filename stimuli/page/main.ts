@@ -7,7 +7,7 @@
 import { loadModel, type Model } from "../../cnn/model.ts";
 import { classesRecord, decodeLabelsBytes, labelsForModel, parseLabels, type ClassLabels } from "../../cnn/labels.ts";
 import { PROFILES, type ProfileName } from "../../cnn/preprocess.ts";
-import { pageRuntime, runtimeLabel } from "../../cnn/runtime-web.ts";
+import { pageRuntime, type PageRuntime } from "../../cnn/runtime-web.ts";
 import type { StimulusItem } from "../../study/stimulus-set.ts";
 import { attackConfig, parseEps, pgdIterations } from "../generate/attack-params.ts";
 import { PixelClassifier } from "../generate/classifier.ts";
@@ -21,6 +21,8 @@ export interface StimuliPageResults {
   done: boolean;
   error?: string;
   runtime?: string;
+  /** the backend as the page names it, with why it is not WebGPU (cnn/runtime-web.ts) */
+  backend?: string;
   items: StimulusItem[];
   failures: Failure[];
   /** path in the set -> PNG bytes, base64 */
@@ -87,7 +89,7 @@ function showAiSteps(): void {
 }
 
 let model: Model | undefined;
-let modelThreads = 1;
+let pageRt: PageRuntime | undefined;
 let modelFile: File | undefined;
 let modelSha = "";
 
@@ -106,14 +108,14 @@ async function run(): Promise<void> {
       await model?.release();
       status(`loading ${file.name} (${(file.size / 1e6).toFixed(1)} MB)...`);
       const bytes = new Uint8Array(await file.arrayBuffer());
-      const { runtime, threads } = pageRuntime(params);
-      modelThreads = threads;
-      model = await loadModel(bytes, { runtime, name: file.name, batchSize: 8 });
+      pageRt = await pageRuntime(params);
+      model = await loadModel(bytes, { runtime: pageRt.runtime, name: file.name, batchSize: 8 });
       modelSha = await sha256(bytes);
       modelFile = file;
       showModelNotice($("model-notice"), file.name, model.metadata);
     }
     const m = model!;
+    const rt = pageRt!;
     const chosen = $<HTMLSelectElement>("profile").value;
     const profile = chosen === "auto" ? m.suggestedProfile : (chosen as ProfileName);
     const classifier = new PixelClassifier(m, PROFILES[profile]);
@@ -127,7 +129,7 @@ async function run(): Promise<void> {
     bar.max = phases.AN + phases.AI;
     bar.value = 0;
     const started = performance.now();
-    status(`generating for ${plural(files.length, "image")} on ${runtimeLabel(m.runtime, modelThreads)}...`);
+    status(`generating for ${plural(files.length, "image")} on ${rt.label()}...`);
     const { labels, note } = labelsForModel(classifier.classCount, file.name, { given: await chosenLabels(), metadata: m.metadata });
     results.labels = labels.source;
     const generated = await generateSources(classifier, photos, config, {
@@ -143,14 +145,15 @@ async function run(): Promise<void> {
     bar.value = bar.max;
     results.progress.push([bar.value, bar.max]);
     results.ms = performance.now() - started;
-    results.runtime = m.runtime;
+    results.runtime = rt.backend();
+    results.backend = rt.label();
     for (const g of generated) {
       results.items.push(...g.items);
       results.failures.push(...g.failures);
       for (const f of g.files) results.files[f.path] = base64(f.bytes);
     }
     show(results, generated.map((g) => g.files), labels);
-    status(`${plural(results.items.length, "image")} in ${(results.ms / 1000).toFixed(1)} s on ${runtimeLabel(m.runtime, modelThreads)}; ${plural(results.failures.length, "failure")}; classes: ${labels.source}${note ? `. ${note.replace("--labels FILE", "a labels file")}` : ""}`);
+    status(`${plural(results.items.length, "image")} in ${(results.ms / 1000).toFixed(1)} s on ${rt.label()}; ${plural(results.failures.length, "failure")}; classes: ${labels.source}${note ? `. ${note.replace("--labels FILE", "a labels file")}` : ""}`);
   } catch (e) {
     results.error = (e as Error).message;
     status(results.error, true);

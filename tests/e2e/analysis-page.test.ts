@@ -36,6 +36,8 @@ test("the page runs the demo analysis in the browser and recovers the built-in a
   })) as Json;
   assert.equal(state.error, undefined, state.error);
   assert.deepEqual(errors, []);
+  // the page says what the CNN ran on (wasm asked for by name: no reason given)
+  assert.match((await page.textContent("#status")) ?? "", /^done in [\d.]+ s \(the CNN on wasm, \d+ threads?\)$/);
   assert.equal(state.meta.seed, 2);
   assert.equal(state.meta.simulation.fmri.seed, 2);
   const progress = await page.$eval("#progress", (p) => [(p as HTMLProgressElement).value, (p as HTMLProgressElement).max]);

@@ -1,6 +1,7 @@
 // The in-browser CNN page in Debian's Chromium: a model file and images chosen in the page give the
 // same predictions and layer summaries as Node computes for the same files (relative 1e-4); served pages are
-// cross-origin isolated, so onnxruntime-web runs on every core, with the outputs of one thread.
+// cross-origin isolated, so onnxruntime-web runs on every core, with the outputs of one thread; without a GPU
+// (the tests' Chromium) the page says it runs wasm and why not WebGPU (cnn-webgpu.test.ts tests the choice).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
@@ -110,7 +111,7 @@ test("served pages are cross-origin isolated, so onnxruntime-web runs wasm on ev
     const page = await pages.browser.newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(`${pages.server.url}/assets/cnn.html?backend=wasm${query}`);
+    await page.goto(`${pages.server.url}/assets/cnn.html${query}`);
     const isolated = await page.evaluate(() => crossOriginIsolated);
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
     await page.setInputFiles("#model", syntheticModelPath("torchvision", REDUCED));
@@ -124,13 +125,18 @@ test("served pages are cross-origin isolated, so onnxruntime-web runs wasm on ev
     assert.deepEqual(errors, [], "no page errors (a worker running the page bundle would throw here)");
     return { isolated, cores, results, status };
   };
+  // no ?backend: WebGPU is looked for, and the page says why it runs wasm
   const all = await run("");
   assert.equal(all.isolated, true);
+  assert.equal(all.results.runtime, "wasm");
   assert.equal(all.results.threads, Math.min(all.cores, 8), "one wasm thread per core");
-  assert.match(all.status, new RegExp(`on wasm, ${all.results.threads} thread`));
+  const label = `wasm, ${all.results.threads} thread${all.results.threads === 1 ? "" : "s"} — WebGPU offered by this browser without an adapter (no GPU available to it)`;
+  assert.equal(all.results.backend, label);
+  assert.ok(all.status.includes(`on ${label} (profile`), all.status);
   if (all.cores > 1) assert.ok(all.results.threads! > 1);
-  const one = await run("&threads=1");
+  const one = await run("?backend=wasm&threads=1");
   assert.equal(one.results.threads, 1);
+  assert.equal(one.results.backend, "wasm, 1 thread", "asked for by name, wasm needs no reason");
   const layer = Object.keys(one.results.outputs)[0]!;
   assert.ok(relativeError(all.results.outputs[layer]!, one.results.outputs[layer]!) < 1e-4, `${layer}: threads change the outputs`);
 });

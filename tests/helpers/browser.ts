@@ -20,6 +20,11 @@ export function chromiumPath(): string {
   return path;
 }
 
-export async function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_FLAGS });
+/**
+ * `webgpu`: let pages have WebGPU without a GPU. With --disable-gpu, headless Chromium offers
+ * navigator.gpu but no adapter; --enable-unsafe-webgpu adds SwiftShader's software adapter (Vulkan on the
+ * CPU, shipped with Chromium), which pages take only when asked (?backend=webgpu).
+ */
+export async function launchChromium(options: { webgpu?: boolean } = {}): Promise<Browser> {
+  return chromium.launch({ executablePath: chromiumPath(), args: [...CHROMIUM_FLAGS, ...(options.webgpu ? ["--enable-unsafe-webgpu"] : [])] });
 }

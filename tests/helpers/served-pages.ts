@@ -17,7 +17,8 @@ export interface ServedPages {
   server: Awaited<ReturnType<typeof startServer>>;
 }
 
-export function servedPages(): ServedPages {
+/** `webgpu`: Chromium with a software WebGPU adapter (see launchChromium). */
+export function servedPages(options: { webgpu?: boolean } = {}): ServedPages {
   const ctx = {} as ServedPages;
   before(async () => {
     // under scripts/test.ts the bundle is built once before the files start: a rebuild here would rewrite
@@ -27,7 +28,7 @@ export function servedPages(): ServedPages {
       assert.equal(build.status, 0, build.stderr);
     }
     ctx.server = await startServer();
-    ctx.browser = await launchChromium();
+    ctx.browser = await launchChromium(options);
   });
   after(async () => {
     await ctx.browser?.close();

@@ -4,11 +4,15 @@ import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import type { AddressInfo } from "node:net";
 
-const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".map": "application/json" };
+const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".map": "application/json", ".wasm": "application/wasm" };
+
+/** The headers advsight serve sends (server/headers.ts) that make its pages cross-origin isolated: wasm threads. */
+export const ISOLATION_HEADERS = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" };
 
 export type Route = { file: string } | { text: string; type: string };
 
-export async function serveStatic(routes: Record<string, Route>): Promise<{ url: string; close: () => Promise<void> }> {
+/** `headers`: sent with every answer (e.g. ISOLATION_HEADERS). */
+export async function serveStatic(routes: Record<string, Route>, headers: Record<string, string> = {}): Promise<{ url: string; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
     const route = routes[new URL(req.url ?? "/", "http://x").pathname];
     if (!route) {
@@ -16,7 +20,7 @@ export async function serveStatic(routes: Record<string, Route>): Promise<{ url:
       return;
     }
     const [body, type] = "file" in route ? [readFileSync(route.file), TYPES[extname(route.file)] ?? "application/octet-stream"] : [route.text, route.type];
-    res.writeHead(200, { "content-type": type }).end(body);
+    res.writeHead(200, { ...headers, "content-type": type }).end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
