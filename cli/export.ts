@@ -9,7 +9,7 @@ import { SqliteStore } from "../storage/store-sqlite.ts";
 import { checkOutputFolder, commandLine, parseOptions, requireOption, singleCommand } from "./command.ts";
 import { bidsReport, checkBidsSubjects, collectBids, writeBids, type BidsStudy } from "../storage/bids-file.ts";
 import { loadStudy, resolveStimulusSet } from "../server/studies.ts";
-import { ScannerStore } from "../storage/scanner-store-sqlite.ts";
+import { SqliteScannerStore } from "../storage/scanner-store-sqlite.ts";
 
 /**
  * The study and stimulus set of a BIDS export: --study FILE.json (the file advsight serve was given), or
@@ -30,7 +30,7 @@ async function bidsStudy(study: string | undefined, stimuli: string | undefined)
 
 async function exportBids(store: SqliteStore, root: string, values: { study?: string; stimuli?: string; session?: string; ses?: string }): Promise<number> {
   const { studyId, study } = await bidsStudy(values.study, values.stimuli);
-  const scanner = new ScannerStore(store.path);
+  const scanner = new SqliteScannerStore(store.path);
   try {
     const session = values.session ? await store.getSession(values.session) : undefined;
     if (values.session && !session) throw new UserError(`no session "${values.session}" in ${store.path}`);
@@ -43,7 +43,7 @@ async function exportBids(store: SqliteStore, root: string, values: { study?: st
     console.error(bidsReport(resolve(root), written, bids, sessions.length));
     return 0;
   } finally {
-    scanner.close();
+    await scanner.close();
   }
 }
 

@@ -1,12 +1,14 @@
 /**
  * Scanner runs and their pulse logs, in the same SQLite file as the sessions (its own connection, its
  * own tables, so the trial store is untouched). Pulses are written one by one as they come: a crash
- * mid-run keeps every pulse logged before it.
+ * mid-run keeps every pulse logged before it. The methods are async only to match ScannerStore
+ * (scanner-store.ts): better-sqlite3 writes before the promise is made.
  */
 import Database from "better-sqlite3";
 import type { Pulse, TriggerSource } from "../scanner-sync/protocol.ts";
 import type { ClockEstimate } from "../scanner-sync/clock-sync.ts";
 import type { MonitorSummary } from "../scanner-sync/pulse-monitor.ts";
+import type { RunRow, RunStatus, RunUpdate, ScannerStore } from "./scanner-store.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS scanner_runs (
@@ -38,27 +40,6 @@ CREATE TABLE IF NOT EXISTS scanner_pulses (
   PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
 `;
-
-export type RunStatus = "armed" | "running" | "ended" | "aborted";
-
-export interface RunRow {
-  runId: string;
-  sessionId: string;
-  studyId: string;
-  run: number;
-  source: TriggerSource;
-  trMs: number;
-  dummyVolumes: number;
-  status: RunStatus;
-  startedAt: string;
-  endedAt?: string;
-  t0Seq?: number;
-  t0PageMs?: number;
-  clock?: ClockEstimate;
-  simulate?: unknown;
-  monitor?: MonitorSummary;
-  warnings: string[];
-}
 
 interface RunDbRow {
   run_id: string;
@@ -100,7 +81,7 @@ function toRun(r: RunDbRow): RunRow {
   };
 }
 
-export class ScannerStore {
+export class SqliteScannerStore implements ScannerStore {
   private readonly db: Database.Database;
 
   constructor(path: string) {
@@ -111,7 +92,7 @@ export class ScannerStore {
     this.db.exec(SCHEMA);
   }
 
-  createRun(r: RunRow): void {
+  async createRun(r: RunRow): Promise<void> {
     this.db
       .prepare(
         `INSERT INTO scanner_runs (run_id, session_id, study_id, run, source, tr_ms, dummy_volumes, status, started_at, simulate, warnings)
@@ -120,7 +101,7 @@ export class ScannerStore {
       .run(r.runId, r.sessionId, r.studyId, r.run, r.source, r.trMs, r.dummyVolumes, r.status, r.startedAt, r.simulate === undefined ? null : JSON.stringify(r.simulate), JSON.stringify(r.warnings));
   }
 
-  updateRun(runId: string, fields: Partial<Pick<RunRow, "status" | "endedAt" | "t0Seq" | "t0PageMs" | "clock" | "monitor" | "warnings">>): void {
+  async updateRun(runId: string, fields: RunUpdate): Promise<void> {
     const columns: Record<string, unknown> = {
       status: fields.status,
       ended_at: fields.endedAt,
@@ -135,24 +116,23 @@ export class ScannerStore {
     this.db.prepare(`UPDATE scanner_runs SET ${set.map(([k]) => `${k} = ?`).join(", ")} WHERE run_id = ?`).run(...set.map(([, v]) => v), runId);
   }
 
-  /** Idempotent by (run, seq): a pulse delivered twice is stored once. */
-  addPulse(runId: string, p: Pulse): boolean {
+  async addPulse(runId: string, p: Pulse): Promise<boolean> {
     const { changes } = this.db
       .prepare("INSERT OR IGNORE INTO scanner_pulses (run_id, seq, source, t_server_ms, key, received_at) VALUES (?, ?, ?, ?, ?, ?)")
       .run(runId, p.seq, p.source, p.tServer, p.key ?? null, new Date().toISOString());
     return changes === 1;
   }
 
-  getRun(runId: string): RunRow | undefined {
+  async getRun(runId: string): Promise<RunRow | undefined> {
     const row = this.db.prepare("SELECT * FROM scanner_runs WHERE run_id = ?").get(runId) as RunDbRow | undefined;
     return row && toRun(row);
   }
 
-  runsOfSession(sessionId: string): RunRow[] {
+  async runsOfSession(sessionId: string): Promise<RunRow[]> {
     return (this.db.prepare("SELECT * FROM scanner_runs WHERE session_id = ? ORDER BY run, started_at").all(sessionId) as RunDbRow[]).map(toRun);
   }
 
-  pulsesOfRun(runId: string, afterSeq = 0): Pulse[] {
+  async pulsesOfRun(runId: string, afterSeq = 0): Promise<Pulse[]> {
     const rows = this.db.prepare("SELECT * FROM scanner_pulses WHERE run_id = ? AND seq > ? ORDER BY seq").all(runId, afterSeq) as {
       seq: number;
       source: string;
@@ -162,7 +142,7 @@ export class ScannerStore {
     return rows.map((r) => ({ seq: r.seq, source: r.source as TriggerSource, tServer: r.t_server_ms, ...(r.key !== null && { key: r.key }) }));
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.db.close();
   }
 }
