@@ -1,4 +1,4 @@
-import { isUserError } from "../common/errors.ts";
+import { isUserError, UnavailableError } from "../common/errors.ts";
 import { UsageError, type Command } from "./command.ts";
 import { closest } from "./suggest.ts";
 
@@ -49,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (isUserError(e)) {
       console.error(`advsight ${area}: ${e.message}`);
-      return e instanceof UsageError ? 2 : 1;
+      return e instanceof UsageError || e instanceof UnavailableError ? 2 : 1;
     }
     throw e;
   }
