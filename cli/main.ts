@@ -8,6 +8,7 @@ import { closest } from "./suggest.ts";
 const areas: Record<string, { about: string; load: () => Promise<{ command: Command }> }> = {
   serve: { about: "serve studies (online and scanner), stimuli, the data API and the console", load: () => import("./serve.ts") },
   export: { about: "trials from the database as CSV/JSON, or scanner runs as BIDS", load: () => import("./export.ts") },
+  db: { about: "copy the SQLite database to PostgreSQL and verify the copy (migrate)", load: () => import("./db.ts") },
   relay: { about: "forward a trigger box on this computer to a server", load: () => import("./relay.ts") },
   model: { about: "get AlexNet (fetch), make a synthetic stand-in (synth), list layers (layers)", load: () => import("./model.ts") },
   cnn: { about: "run a model on images: outputs, layer activations, input gradients", load: () => import("./cnn.ts") },

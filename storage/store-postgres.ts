@@ -85,6 +85,37 @@ export class PostgresStore implements Store {
     return rows.map(toSession);
   }
 
+  async studyIds(): Promise<string[]> {
+    const { rows } = await this.db.query<{ study_id: string }>('SELECT DISTINCT study_id COLLATE "C" AS study_id FROM sessions ORDER BY 1');
+    return rows.map((r) => r.study_id);
+  }
+
+  /**
+   * For advsight db migrate: a session as it stands elsewhere (finished or not); one already here keeps
+   * its row, only taking a finish time it lacks. Resolves to whether the session was new.
+   */
+  async importSession(s: SessionRow): Promise<boolean> {
+    const r = await this.db.query<{ inserted: boolean }>(
+      `INSERT INTO sessions (id, study_id, token_hash, pid, prolific_pid, study_param, session_param, seed, created_at, finished_at, user_agent)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       ON CONFLICT (id) DO UPDATE SET finished_at = COALESCE(sessions.finished_at, EXCLUDED.finished_at)
+       RETURNING (xmax = 0) AS inserted`,
+      [s.id, s.studyId, s.tokenHash, s.pid, s.prolificPid ?? null, s.studyParam ?? null, s.sessionParam ?? null, s.seed, s.createdAt, s.finishedAt ?? null, s.userAgent ?? null],
+    );
+    return r.rows[0]!.inserted;
+  }
+
+  /** For advsight db migrate: stored trials with their own receipt times; those already here are skipped. Resolves to how many were new. */
+  async importTrials(trials: StoredTrial[]): Promise<number> {
+    if (trials.length === 0) return 0;
+    const r = await this.db.query(
+      `INSERT INTO trials (session_id, record_index, data, received_at)
+       SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING`,
+      [trials.map((t) => t.sessionId), trials.map((t) => t.recordIndex), trials.map((t) => JSON.stringify(t.data)), trials.map((t) => t.receivedAt)],
+    );
+    return r.rowCount ?? 0;
+  }
+
   async appendTrials(sessionId: string, records: TrialRecord[], quota?: SessionQuota): Promise<AppendResult> {
     const at = new Date().toISOString();
     return this.db.transaction(async (client) => {

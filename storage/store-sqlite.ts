@@ -126,6 +126,10 @@ export class SqliteStore implements Store {
     return (rows as SessionDbRow[]).map(toSession);
   }
 
+  async studyIds(): Promise<string[]> {
+    return this.db.prepare("SELECT DISTINCT study_id FROM sessions ORDER BY study_id").pluck().all() as string[];
+  }
+
   async appendTrials(sessionId: string, records: TrialRecord[], quota?: SessionQuota): Promise<AppendResult> {
     return this.appendTx(sessionId, records, new Date().toISOString(), quota);
   }
