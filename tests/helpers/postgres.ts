@@ -24,6 +24,8 @@ export interface TestPostgres {
   freshDatabase(): Promise<string>;
   /** ends every other connection to `database` (a lost connection, as a restarted server gives) */
   terminateConnections(database?: string): Promise<number>;
+  /** resolves once a query on `database` waits for a lock (a test's held row lock), within 30 s */
+  lockWaiter(database?: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -81,6 +83,13 @@ async function onServer(adminUrl: string, stop: () => Promise<void>): Promise<Te
     terminateConnections: async (db = database) => {
       const r = await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [db]);
       return r.rowCount ?? 0;
+    },
+    lockWaiter: async (db = database) => {
+      for (const end = Date.now() + 30_000; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) {
+        const r = await admin.query("SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'", [db]);
+        if ((r.rowCount ?? 0) > 0) return;
+      }
+      throw new Error(`no query waited for a lock on ${db} within 30 s`);
     },
     close: async () => {
       try {

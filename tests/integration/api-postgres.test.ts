@@ -52,7 +52,7 @@ test("a connection lost under an upload: 503 with Retry-After, then the retry st
     await holder.query("BEGIN");
     await holder.query("SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE", [s.sessionId]);
     const upload = post(trials, { records: [mainRecord(1, { value: 1 })] }, s.token);
-    await new Promise((r) => setTimeout(r, 300));
+    await pg!.lockWaiter();
     assert.ok((await pg!.terminateConnections()) >= 2);
     const answer = await upload;
     holder.release(true);
