@@ -13,12 +13,14 @@ import { attachScanner } from "./scanner-socket.ts";
 import { SqliteScannerStore } from "../../storage/scanner-store-sqlite.ts";
 import type { ScannerStore } from "../../storage/scanner-store.ts";
 import { SqliteStore } from "../../storage/store-sqlite.ts";
+import { PostgresStore } from "../../storage/store-postgres.ts";
+import { PostgresScannerStore } from "../../storage/scanner-store-postgres.ts";
 import type { Store } from "../../storage/store.ts";
 import type { RegisteredStudy } from "../studies.ts";
 
 export interface ScannerModeOptions {
   store: Store;
-  /** the pulse log; by default in the SQLite store's file (tables of its own), in memory for another store */
+  /** the pulse log; by default in the trial store's database (tables of its own), in memory for another store */
   scannerStore?: ScannerStore;
   studies: Map<string, RegisteredStudy>;
   auth: AdminAuth;
@@ -33,9 +35,15 @@ export interface ScannerMode {
   close(): Promise<void>;
 }
 
+/** The pulse log beside the trial store: in its database (SQLite file or PostgreSQL pool), else in memory. */
+function defaultScannerStore(store: Store): ScannerStore {
+  if (store instanceof PostgresStore) return new PostgresScannerStore(store.db);
+  return new SqliteScannerStore(store instanceof SqliteStore ? store.path : ":memory:");
+}
+
 export function createScannerMode(io: SocketServer, options: ScannerModeOptions): ScannerMode {
   const { store, studies, auth } = options;
-  const scannerStore = options.scannerStore ?? new SqliteScannerStore(store instanceof SqliteStore ? store.path : ":memory:");
+  const scannerStore = options.scannerStore ?? defaultScannerStore(store);
   const hub = new ScannerHub({
     studies,
     store: scannerStore,
