@@ -1,6 +1,6 @@
 /**
- * The API on PostgreSQL: api.test.ts run unchanged against a PostgreSQL database (its own process, the
- * store chosen by ADVSIGHT_TEST_STORE_URL in tests/helpers/server.ts), and a connection lost under an
+ * The API on PostgreSQL: api.test.ts and scanner-http.test.ts run unchanged against a PostgreSQL database
+ * (each in its own process, the stores chosen by ADVSIGHT_TEST_STORE_URL in tests/helpers/server.ts), and a connection lost under an
  * upload: the upload gets 503 with Retry-After (the page's queue retries 5xx), and the retry stores the
  * records once, the acknowledged ones kept.
  */
@@ -18,19 +18,30 @@ const { pg, skip } = await testPostgres();
 after(async () => pg?.close());
 const FAST = join(PACKAGE_ROOT, "tests/fixtures/studies/fast.json");
 
-test("api.test.ts passes unchanged with the PostgreSQL store", { skip, timeout: 300_000 }, async () => {
+/** Runs another test file in its own process with its server's stores on a fresh PostgreSQL database. */
+async function runOnPostgres(name: string): Promise<string> {
   const url = await pg!.freshDatabase();
-  const file = join(PACKAGE_ROOT, "tests/integration/api.test.ts");
   const env: NodeJS.ProcessEnv = { ...process.env, ADVSIGHT_TEST_STORE_URL: url };
   delete env.NODE_TEST_CONTEXT; // a test run of its own, not a child of this one
-  const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", file], { cwd: PACKAGE_ROOT, env });
+  const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", join(PACKAGE_ROOT, "tests/integration", name)], { cwd: PACKAGE_ROOT, env });
   let output = "";
   child.stdout.on("data", (d) => (output += d));
   child.stderr.on("data", (d) => (output += d));
   const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
   assert.equal(code, 0, output.slice(-4000));
-  const passed = Number(/ℹ pass (\d+)/.exec(output)?.[1]);
-  assert.ok(passed >= 17 && /ℹ fail 0/.test(output), output.slice(-2000));
+  assert.match(output, /ℹ fail 0/);
+  assert.match(output, /ℹ skipped 0/);
+  return output;
+}
+
+test("api.test.ts passes unchanged with the PostgreSQL stores", { skip, timeout: 300_000 }, async () => {
+  const output = await runOnPostgres("api.test.ts");
+  assert.ok(Number(/ℹ pass (\d+)/.exec(output)?.[1]) >= 17, output.slice(-2000));
+});
+
+test("scanner-http.test.ts (runs, pulses, resyncs, the BIDS route) passes unchanged with the PostgreSQL stores", { skip, timeout: 300_000 }, async () => {
+  const output = await runOnPostgres("scanner-http.test.ts");
+  assert.ok(Number(/ℹ pass (\d+)/.exec(output)?.[1]) >= 1, output.slice(-2000));
 });
 
 test("a connection lost under an upload: 503 with Retry-After, then the retry stores it once and nothing acknowledged is lost", { skip }, async () => {

@@ -46,6 +46,12 @@ export function storeSuite(f: StoreFactory): void {
     assert.deepEqual((await s.store.trialPage(one, 0, 10)).map((t) => t.recordIndex), [1, 2, 3], "a page starts after the given index");
     assert.deepEqual((await s.store.trialPage(one, -1, 2)).map((t) => t.recordIndex), [0, 1], "and holds at most the given number");
     assert.deepEqual((await s.store.dataKeys(two)).sort(), ["b"]);
+    // a NUL in a text (JSON \u0000, which PostgreSQL's jsonb refuses) is stored, read back and listed like any other
+    const nul = ids();
+    await s.store.createSession(session(nul, "p3"));
+    await s.store.appendTrials(nul, [{ recordIndex: 0, data: { "k\u0000": "v\u0000", plain: 1 } }]);
+    assert.deepEqual((await s.store.trialsOfSession(nul))[0]!.data, { "k\u0000": "v\u0000", plain: 1 });
+    assert.deepEqual((await s.store.dataKeys(nul)).sort(), ["k\u0000", "plain"]);
     await closeAll(s);
   });
 
