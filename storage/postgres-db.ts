@@ -29,7 +29,7 @@ function isConnectionTrouble(e: { code?: string; message?: string }): boolean {
   return (
     /^(08|57P|53)/.test(code) || // connection exception, operator intervention (shutdown, terminated), insufficient resources
     ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EPIPE", "ENOTFOUND", "EAI_AGAIN"].includes(code) ||
-    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message ?? "")
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i.test(e.message ?? "")
   );
 }
 
@@ -71,7 +71,8 @@ export class PostgresDb {
 
   private constructor(url: string, poolSize: number) {
     this.where = describeUrl(url);
-    this.pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
+    // a server that stops answering (a network partition) fails the query after 30 s (503) instead of holding the upload
+    this.pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000, query_timeout: 30_000 });
     // an idle client losing its connection (a server restart) must not end the process: the pool drops it
     this.pool.on("error", (e) => console.error(`advsight: a PostgreSQL connection to ${this.where} was lost (${e.message}); the next query opens another`));
   }
