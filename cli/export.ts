@@ -5,11 +5,11 @@ import { writeStreamAtomic } from "../common/atomic-write-node.ts";
 import { join, resolve } from "node:path";
 import { UserError } from "../common/errors.ts";
 import { exportChunks, type ExportFormat } from "../storage/export.ts";
-import { SqliteStore } from "../storage/store-sqlite.ts";
 import { checkOutputFolder, commandLine, parseOptions, requireOption, singleCommand } from "./command.ts";
 import { bidsReport, checkBidsSubjects, collectBids, writeBids, type BidsStudy } from "../storage/bids-file.ts";
 import { loadStudy, resolveStimulusSet } from "../server/studies.ts";
-import { ScannerStore } from "../storage/scanner-store-sqlite.ts";
+import { openStores, type Stores } from "../storage/open-stores.ts";
+import { DATABASE_OPTION, databaseUrl } from "./database-option.ts";
 
 /**
  * The study and stimulus set of a BIDS export: --study FILE.json (the file advsight serve was given), or
@@ -28,30 +28,25 @@ async function bidsStudy(study: string | undefined, stimuli: string | undefined)
   return { studyId: study, study: { title: study ?? set.set.name, stimuli: set } };
 }
 
-async function exportBids(store: SqliteStore, root: string, values: { study?: string; stimuli?: string; session?: string; ses?: string }): Promise<number> {
+async function exportBids({ store, scannerStore: scanner, where }: Stores, root: string, values: { study?: string; stimuli?: string; session?: string; ses?: string }): Promise<number> {
   const { studyId, study } = await bidsStudy(values.study, values.stimuli);
-  const scanner = new ScannerStore(store.path);
-  try {
-    const session = values.session ? await store.getSession(values.session) : undefined;
-    if (values.session && !session) throw new UserError(`no session "${values.session}" in ${store.path}`);
-    if (session && studyId !== undefined && session.studyId !== studyId) throw new UserError(`session "${session.id}" belongs to study "${session.studyId}", not "${studyId}"; give that study's file or set`);
-    const sessions = session ? [session] : await store.listSessions(requireOption(studyId, "study", usage));
-    if (sessions.length === 0) throw new UserError(`no sessions of study "${studyId}" in ${store.path}`);
-    checkBidsSubjects(sessions, values.ses);
-    const bids = await collectBids(store, scanner, sessions, session && studyId === undefined ? { ...study, title: session.studyId } : study, values.ses);
-    const written = writeBids(resolve(root), study, bids);
-    console.error(bidsReport(resolve(root), written, bids, sessions.length));
-    return 0;
-  } finally {
-    scanner.close();
-  }
+  const session = values.session ? await store.getSession(values.session) : undefined;
+  if (values.session && !session) throw new UserError(`no session "${values.session}" in ${where}`);
+  if (session && studyId !== undefined && session.studyId !== studyId) throw new UserError(`session "${session.id}" belongs to study "${session.studyId}", not "${studyId}"; give that study's file or set`);
+  const sessions = session ? [session] : await store.listSessions(requireOption(studyId, "study", usage));
+  if (sessions.length === 0) throw new UserError(`no sessions of study "${studyId}" in ${where}`);
+  checkBidsSubjects(sessions, values.ses);
+  const bids = await collectBids(store, scanner, sessions, session && studyId === undefined ? { ...study, title: session.studyId } : study, values.ses);
+  const written = writeBids(resolve(root), study, bids);
+  console.error(bidsReport(resolve(root), written, bids, sessions.length));
+  return 0;
 }
 
 const cli = commandLine({
   name: "advsight export",
   usage:
-    "advsight export --study ID [--session ID] [--format csv|json] [--raw] [--data DIR | --db FILE] [--out FILE]\n" +
-    "       advsight export --bids DIR (--study FILE.json | --study ID --stimuli DIR|builtin:demo) [--session ID [--ses LABEL]] [--data DIR | --db FILE]\n" +
+    "advsight export --study ID [--session ID] [--format csv|json] [--raw] [--data DIR | --db FILE | --database URL] [--out FILE]\n" +
+    "       advsight export --bids DIR (--study FILE.json | --study ID --stimuli DIR|builtin:demo) [--session ID [--ses LABEL]] [--data DIR | --db FILE | --database URL]\n" +
     "         (BIDS: events per scanner run, beh per online session, pulse logs and run attempts in sourcedata/, the stimulus set in stimuli/; docs/bids.md)",
   options: {
     study: { type: "string", value: "ID|FILE.json", help: "the study whose sessions to export (the id in its study file; with --bids also the study file itself)" },
@@ -60,6 +55,7 @@ const cli = commandLine({
     raw: { type: "boolean", help: "CSV: write text cells exactly as stored, without the ' that stops spreadsheets running formulas" },
     data: { type: "string", value: "DIR", defaultText: "$ADVSIGHT_DATA, else advsight-data", help: "the data folder advsight serve used (reads DIR/advsight.db)" },
     db: { type: "string", value: "FILE", help: "the database file itself, instead of --data" },
+    database: DATABASE_OPTION,
     out: { type: "string", value: "FILE", defaultText: "standard output", help: "write the rows to FILE (its folder must exist)" },
     bids: { type: "string", value: "DIR", help: "write a BIDS dataset (events, beh, pulse logs, sidecars, the stimuli) under DIR instead of rows" },
     stimuli: { type: "string", value: "DIR|builtin:demo", help: "with --bids and --study ID or --session ID: the study's stimulus set, copied to DIR/stimuli" },
@@ -75,29 +71,33 @@ export const command = singleCommand(
     const { values } = parseOptions(argv, cli);
     const format = values.format!;
     if (format !== "csv" && format !== "json") throw new UserError(`--format must be csv or json, got "${format}"`);
+    // an explicit SQLite file wins over $DATABASE_URL
+    const url = values.data !== undefined || values.db !== undefined ? values.database : databaseUrl(values.database);
+    if (values.database !== undefined && (values.db !== undefined || values.data !== undefined)) throw new UserError("--database names a PostgreSQL database: give it or --data/--db (a SQLite file), not both");
     const dbPath = resolve(values.db ?? join(values.data ?? process.env.ADVSIGHT_DATA ?? "advsight-data", "advsight.db"));
-    if (!existsSync(dbPath)) throw new UserError(`no database at ${dbPath}; give --data DIR (as used by advsight serve) or --db FILE`);
+    if (url === undefined && !existsSync(dbPath)) throw new UserError(`no database at ${dbPath}; give --data DIR (as used by advsight serve), --db FILE or --database URL`);
     if (values.ses !== undefined && !values.bids) throw new UserError("--ses names a BIDS session: use it with --bids");
     if (values.stimuli !== undefined && !values.bids) throw new UserError("--stimuli names the stimulus set a BIDS export copies: use it with --bids");
     if (values.out !== undefined && !values.bids) checkOutputFolder(values.out);
-    const store = new SqliteStore(dbPath);
+    const stores = await openStores(url, dbPath);
+    const { store, where } = stores;
     if (values.bids) {
       try {
-        return await exportBids(store, values.bids, values);
+        return await exportBids(stores, values.bids, values);
       } finally {
-        await store.close();
+        await stores.close();
       }
     }
     try {
       let sessions;
       if (values.session) {
         const session = await store.getSession(values.session);
-        if (!session) throw new UserError(`no session "${values.session}" in ${dbPath}`);
+        if (!session) throw new UserError(`no session "${values.session}" in ${where}`);
         sessions = [session];
       } else {
         const study = requireOption(values.study, "study", usage);
         sessions = await store.listSessions(study);
-        if (sessions.length === 0) throw new UserError(`no sessions of study "${study}" in ${dbPath}`);
+        if (sessions.length === 0) throw new UserError(`no sessions of study "${study}" in ${where}`);
       }
       // streamed a page of records at a time: a study of any size exports in bounded memory
       let nRows = 0;
@@ -108,7 +108,7 @@ export const command = singleCommand(
         await pipeline(Readable.from(exportChunks(store, sessions, { format: format as ExportFormat, raw: values.raw })), process.stdout, { end: false });
       }
     } finally {
-      await store.close();
+      await stores.close();
     }
     return 0;
   },

@@ -1,4 +1,4 @@
-import { isUserError } from "../common/errors.ts";
+import { isUserError, UnavailableError } from "../common/errors.ts";
 import { UsageError, type Command } from "./command.ts";
 import { closest } from "./suggest.ts";
 
@@ -8,6 +8,7 @@ import { closest } from "./suggest.ts";
 const areas: Record<string, { about: string; load: () => Promise<{ command: Command }> }> = {
   serve: { about: "serve studies (online and scanner), stimuli, the data API and the console", load: () => import("./serve.ts") },
   export: { about: "trials from the database as CSV/JSON, or scanner runs as BIDS", load: () => import("./export.ts") },
+  db: { about: "copy the SQLite database to PostgreSQL and verify the copy (migrate)", load: () => import("./db.ts") },
   relay: { about: "forward a trigger box on this computer to a server", load: () => import("./relay.ts") },
   model: { about: "get AlexNet (fetch), make a synthetic stand-in (synth), list layers (layers)", load: () => import("./model.ts") },
   cnn: { about: "run a model on images: outputs, layer activations, input gradients", load: () => import("./cnn.ts") },
@@ -49,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (isUserError(e)) {
       console.error(`advsight ${area}: ${e.message}`);
-      return e instanceof UsageError ? 2 : 1;
+      return e instanceof UsageError || e instanceof UnavailableError ? 2 : 1;
     }
     throw e;
   }

@@ -16,3 +16,17 @@ export class UserError extends Error {
 export function isUserError(e: unknown): e is UserError {
   return e instanceof UserError;
 }
+
+/**
+ * Something the program needs (its database) cannot be used now: the API answers 503 with Retry-After,
+ * so pages retry; the CLI prints the message and exits with 2, as for a wrong option.
+ */
+export class UnavailableError extends UserError {
+  override name = "UnavailableError";
+  constructor(
+    message: string,
+    readonly retryAfterSeconds = 2,
+  ) {
+    super(message, 503);
+  }
+}

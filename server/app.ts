@@ -11,6 +11,7 @@ import { securityHeaders, noStore } from "./headers.ts";
 import { containedFiles } from "./contained-files.ts";
 import { stimulusFiles } from "./stimulus-files.ts";
 import type { Store } from "../storage/store.ts";
+import type { ScannerStore } from "../storage/scanner-store.ts";
 import type { RegisteredStudy } from "./studies.ts";
 import { PACKAGE_ROOT } from "../common/package-root-node.ts";
 import { UserError } from "../common/errors.ts";
@@ -33,6 +34,8 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = {
 
 export interface ServerOptions {
   store: Store;
+  /** the pulse log of scanner runs (default: in the SQLite store's file; scanner-mode.ts) */
+  scannerStore?: ScannerStore;
   studies: Map<string, RegisteredStudy>;
   adminToken: string;
   limits?: Partial<ServerLimits>;

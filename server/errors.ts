@@ -1,7 +1,7 @@
 /** The API's one error path: every failure becomes a JSON {error} with a 4xx/5xx status; nothing crashes the server. */
 import { STATUS_CODES } from "node:http";
 import type { NextFunction, Request, Response } from "express";
-import { isUserError } from "../common/errors.ts";
+import { isUserError, UnavailableError } from "../common/errors.ts";
 
 interface HttpError extends Error {
   status?: number;
@@ -28,6 +28,8 @@ export function errorHandler(err: HttpError, req: Request, res: Response, next: 
   if (isUserError(err)) {
     status = err.status;
     message = err.message;
+    // a store that is unavailable: the page's upload queue retries 5xx, sooner if told when
+    if (err instanceof UnavailableError) res.setHeader("Retry-After", String(err.retryAfterSeconds));
   } else if (err.type && BODY_PARSER_MESSAGES[err.type]) {
     status = err.status ?? err.statusCode ?? 400;
     message = `${BODY_PARSER_MESSAGES[err.type]}${err.type === "entity.too.large" && err.limit ? ` (limit: ${Math.round(err.limit / 1024)} kB)` : ""}`;

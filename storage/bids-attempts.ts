@@ -5,7 +5,7 @@
  * attempts table, and in what the export skipped) with its outcome. A run with no completed attempt
  * gets no events file. Pure: attempts are numbered by start time, as the server numbers retakes.
  */
-import type { RunRow, RunStatus } from "./scanner-store-sqlite.ts";
+import type { RunRow, RunStatus } from "./scanner-store.ts";
 
 export type AttemptOutcome = "completed" | "aborted" | "unfinished";
 

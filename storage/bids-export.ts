@@ -15,7 +15,7 @@ import type { Pulse } from "../scanner-sync/protocol.ts";
 import type { AttentionField, EnvironmentField, OnlineTrialField, RecordData, ScannerTrialField } from "../study/record-fields.ts";
 import { runAttempts, type RunAttempt } from "./bids-attempts.ts";
 import { ATTEMPT_COLUMNS, BEH_COLUMNS, columnsSidecar, EVENTS_COLUMNS, PARTICIPANT_COLUMNS, PULSE_COLUMNS, type ColumnTable } from "./bids-tables.ts";
-import type { RunRow } from "./scanner-store-sqlite.ts";
+import type { RunRow } from "./scanner-store.ts";
 import type { SessionRow, StoredTrial } from "./store.ts";
 
 export interface BidsRun {

@@ -9,7 +9,7 @@ import { UserError } from "../common/errors.ts";
 import { PACKAGE_ROOT } from "../common/package-root-node.ts";
 import type { LoadedStimulusSet } from "../study/stimulus-set-file.ts";
 import { bidsFiles, bidsLabel, CATCH_STAR, datasetDescription, datasetReadme, participantsJson, participantsTsv, type BidsSkip, type BidsStimulusSet } from "./bids-export.ts";
-import type { ScannerStore } from "./scanner-store-sqlite.ts";
+import type { ScannerStore } from "./scanner-store.ts";
 import type { SessionRow, Store } from "./store.ts";
 
 export const SOFTWARE_VERSION = (JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version;
@@ -53,7 +53,7 @@ export async function collectBids(store: Store, scanner: ScannerStore, sessions:
   const out: BidsExport = { files: {}, stimuli: [], skipped: [] };
   const exported: SessionRow[] = [];
   for (const session of sessions) {
-    const runs = scanner.runsOfSession(session.id).map((row) => ({ row, pulses: scanner.pulsesOfRun(row.runId) }));
+    const runs = await Promise.all((await scanner.runsOfSession(session.id)).map(async (row) => ({ row, pulses: await scanner.pulsesOfRun(row.runId) })));
     const made = bidsFiles({ session, taskName: session.studyId, trials: await store.trialsOfSession(session.id), runs, set, softwareVersion: SOFTWARE_VERSION, sessionLabel });
     Object.assign(out.files, made.files);
     for (const path of made.stimuli) if (!out.stimuli.includes(path)) out.stimuli.push(path);

@@ -5,33 +5,10 @@
 import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { UserError } from "../common/errors.ts";
+import { isUserError, UserError } from "../common/errors.ts";
+import { migrateSqlite } from "./sqlite-schema.ts";
 import type { AppendResult } from "../study/wire.ts";
 import type { SessionQuota, SessionRow, Store, StoredTrial, TrialRecord } from "./store.ts";
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS sessions (
-  id TEXT PRIMARY KEY,
-  study_id TEXT NOT NULL,
-  token_hash TEXT NOT NULL,
-  pid TEXT NOT NULL,
-  prolific_pid TEXT,
-  study_param TEXT,
-  session_param TEXT,
-  seed INTEGER NOT NULL,
-  created_at TEXT NOT NULL,
-  finished_at TEXT,
-  user_agent TEXT
-);
-CREATE INDEX IF NOT EXISTS sessions_by_participant ON sessions (study_id, pid);
-CREATE TABLE IF NOT EXISTS trials (
-  session_id TEXT NOT NULL REFERENCES sessions (id),
-  record_index INTEGER NOT NULL,
-  data TEXT NOT NULL,
-  received_at TEXT NOT NULL,
-  PRIMARY KEY (session_id, record_index)
-) WITHOUT ROWID;
-`;
 
 interface SessionDbRow {
   id: string;
@@ -87,9 +64,10 @@ export class SqliteStore implements Store {
       this.db.pragma("synchronous = FULL");
       this.db.pragma("foreign_keys = ON");
       this.db.pragma("busy_timeout = 5000");
-      this.db.exec(SCHEMA);
+      migrateSqlite(this.db, path);
     } catch (e) {
       this.db.close();
+      if (isUserError(e)) throw e;
       throw new UserError(`${path} cannot be used as the advsight database (${(e as Error).message}); move that file away or give another --data folder`);
     }
     this.insertTrial = this.db.prepare(
@@ -100,8 +78,11 @@ export class SqliteStore implements Store {
     const finishedAt = this.db.prepare("SELECT finished_at FROM sessions WHERE id = ?").pluck();
     this.appendTx = this.db.transaction((sessionId: string, records: TrialRecord[], at: string, quota: SessionQuota | undefined) => {
       const fresh = records.filter((r) => !isStored.get(sessionId, r.recordIndex));
-      const texts = new Map(fresh.map((r) => [r.recordIndex, JSON.stringify(r.data)]));
-      if (fresh.length > 0 && finishedAt.get(sessionId)) {
+      const texts = new Map<number, string>(); // an index twice in one batch: the first one's data is stored
+      for (const r of fresh) if (!texts.has(r.recordIndex)) texts.set(r.recordIndex, JSON.stringify(r.data));
+      const finished = finishedAt.get(sessionId) as string | null | undefined;
+      if (finished === undefined) throw new UserError(`no session ${sessionId}`, 404);
+      if (fresh.length > 0 && finished) {
         throw new UserError(`session ${sessionId} is finished; it takes no new records (record(s) ${fresh.slice(0, 5).map((r) => r.recordIndex).join(", ")})`, 409);
       }
       if (quota && fresh.length > 0) {
@@ -143,6 +124,10 @@ export class SqliteStore implements Store {
   async listSessions(studyId: string): Promise<SessionRow[]> {
     const rows = this.db.prepare("SELECT * FROM sessions WHERE study_id = ? ORDER BY created_at, id").all(studyId);
     return (rows as SessionDbRow[]).map(toSession);
+  }
+
+  async studyIds(): Promise<string[]> {
+    return this.db.prepare("SELECT DISTINCT study_id FROM sessions ORDER BY study_id").pluck().all() as string[];
   }
 
   async appendTrials(sessionId: string, records: TrialRecord[], quota?: SessionQuota): Promise<AppendResult> {

@@ -46,6 +46,8 @@ export interface Store {
   getSession(id: string): Promise<SessionRow | undefined>;
   sessionsOfParticipant(studyId: string, pid: string): Promise<SessionRow[]>;
   listSessions(studyId: string): Promise<SessionRow[]>;
+  /** The studies with at least one session, sorted. */
+  studyIds(): Promise<string[]>;
   /** Throws a UserError (409) for new records of a finished session, (413) past the quota; stores nothing then. */
   appendTrials(sessionId: string, records: TrialRecord[], quota?: SessionQuota): Promise<AppendResult>;
   storedIndices(sessionId: string): Promise<number[]>;

@@ -1,12 +1,13 @@
 /**
  * What the server holds in memory of a scanner session (its page's connections, what it waits for, its
- * current run) next to what the pulse log (storage/scanner-store-sqlite.ts) holds for good. Lost on a
+ * current run) next to what the pulse log (storage/scanner-store.ts) holds for good. Lost on a
  * restart: the log is what survives (see "orphan" in runs.ts).
  */
 import type { Pulse, RunArmed } from "../../scanner-sync/protocol.ts";
 import { monitorPulses, type MonitorSummary } from "../../scanner-sync/pulse-monitor.ts";
 import type { SimulatedScanner } from "../../scanner-sync/simulated-scanner.ts";
-import type { RunRow, ScannerStore } from "../../storage/scanner-store-sqlite.ts";
+import type { RunRow } from "../../storage/scanner-store.ts";
+import type { RunLog } from "./run-log.ts";
 import type { SessionRow } from "../../storage/store.ts";
 import type { ScannerConfig } from "../../study/study-config.ts";
 
@@ -34,6 +35,11 @@ export interface LiveSession {
   disconnects: number;
   /** the run the page waits for ("Waiting for the scanner"), if it waits */
   readyRun?: number;
+  /**
+   * the session's rows of the pulse log, every attempt, by run then start: read when a page connects,
+   * kept in step by this server (the live run's row is the same object as live.run.row)
+   */
+  logged: RunRow[];
   /** the latest run started in this server's lifetime, going or not */
   run?: LiveRun;
   progress?: { trial: number; nTrials: number };
@@ -66,12 +72,12 @@ export function warningLine(message: string): string {
 }
 
 /** Adds a warning to the session, and to its current run's log entry (ended or not). */
-export function addWarning(live: LiveSession, message: string, store: ScannerStore): void {
+export function addWarning(live: LiveSession, message: string, log: RunLog): void {
   const line = warningLine(message);
   live.warnings.push(line);
   if (live.run) {
     live.run.row.warnings.push(line);
-    store.updateRun(live.run.row.runId, { warnings: live.run.row.warnings });
+    log.updateRun(live.run.row, { warnings: live.run.row.warnings });
   }
 }
 

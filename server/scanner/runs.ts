@@ -42,13 +42,14 @@ import { UserError } from "../../common/errors.ts";
 import type { ClockEstimate } from "../../scanner-sync/clock-sync.ts";
 import type { Pulse, RunArmed, TriggerSource } from "../../scanner-sync/protocol.ts";
 import { startSimulatedScanner } from "../../scanner-sync/simulated-scanner.ts";
-import type { RunRow, ScannerStore } from "../../storage/scanner-store-sqlite.ts";
+import type { RunRow, ScannerStore } from "../../storage/scanner-store.ts";
 import type { SessionRow } from "../../storage/store.ts";
 import type { DesignSet } from "../../study/online-design.ts";
 import { buildScannerDesign } from "../../study/scanner-design.ts";
 import type { StudyConfig } from "../../study/study-config.ts";
 import { addWarning, armedMessage, isGoing, monitorRun, warningLine, who, type LiveRun, type LiveSession } from "./live-session.ts";
-import { addPulse } from "./run-pulses.ts";
+import { RunLog } from "./run-log.ts";
+import { addPulse, type PulseOutput } from "./run-pulses.ts";
 import { feedingSource } from "./source-names.ts";
 
 /** What runs need of a study (server/studies.ts's RegisteredStudy has it). */
@@ -73,20 +74,29 @@ export interface RetakeOffer {
 
 export interface ScannerRunsOptions {
   studies: ReadonlyMap<string, RunStudy>;
+  /** the pulse log: written through a queue (run-log.ts), read when a page connects and for resyncs */
   store: ScannerStore;
   /** the server's monotonic clock, ms */
   clock: () => number;
   toSession(sessionId: string, event: string, payload: unknown): void;
   /** something the console shows changed */
   changed(): void;
+  /** a line for the server's log (a write to the pulse log failed) */
+  warn(line: string): void;
 }
 
 export class ScannerRuns {
   private readonly sessions = new Map<string, LiveSession>();
   /** set by close(): the pages' sockets closing with the server are not pages lost */
   private closed = false;
+  /** the writes to the pulse log, in order per session */
+  readonly log: RunLog;
+  private readonly pulseOutput: PulseOutput;
 
-  constructor(private readonly opts: ScannerRunsOptions) {}
+  constructor(private readonly opts: ScannerRunsOptions) {
+    this.log = new RunLog(opts.store, opts.warn);
+    this.pulseOutput = { log: this.log, toSession: opts.toSession, changed: opts.changed };
+  }
 
   /** Every session that connected a page since the server started. */
   all(): Iterable<LiveSession> {
@@ -95,10 +105,23 @@ export class ScannerRuns {
 
   // --- the participant's page -------------------------------------------------------------------
 
-  pageConnected(session: SessionRow): void {
+  /**
+   * The session's rows of the pulse log, for pageConnected: read before the page's socket is taken
+   * (its messages must not find the session missing), after this server's queued writes of it.
+   */
+  async sessionLog(sessionId: string): Promise<RunRow[]> {
+    await this.log.flushed(sessionId);
+    return this.opts.store.runsOfSession(sessionId);
+  }
+
+  /** A page of the session connected; `logged` is sessionLog()'s answer. */
+  pageConnected(session: SessionRow, logged: RunRow[]): void {
     const study = this.opts.studies.get(session.studyId);
     if (!study?.config.scanner) throw new UserError(`session ${session.id} belongs to study "${session.studyId}", which has no scanner section`);
-    const live: LiveSession = this.sessions.get(session.id) ?? { session, scanner: study.config.scanner, connected: 0, disconnects: 0, lastResponses: [], warnings: [], lastActivity: "" };
+    const known = this.sessions.get(session.id);
+    const live: LiveSession = known ?? { session, scanner: study.config.scanner, connected: 0, disconnects: 0, lastResponses: [], warnings: [], lastActivity: "", logged };
+    // rows this server holds stay the same objects (written since the read, or the live run's); others join
+    if (known) known.logged = [...known.logged, ...logged.filter((r) => !known.logged.some((k) => k.runId === r.runId))].sort((a, b) => a.run - b.run || a.startedAt.localeCompare(b.startedAt));
     if (live.connected === 0 && live.disconnects > 0) this.warning(live, `${who(live)}'s page reconnected`);
     live.connected++;
     live.lastActivity = new Date().toISOString();
@@ -150,7 +173,7 @@ export class ScannerRuns {
     // finished: the page has been told the runs are done and plays no run any more
     if (live.readyRun === undefined || live.readyRun < 2 || live.finished) return undefined;
     const run = live.readyRun - 1;
-    const attempts = this.opts.store.runsOfSession(live.session.id).filter((r) => r.run === run);
+    const attempts = live.logged.filter((r) => r.run === run);
     const latest = attempts.at(-1);
     const orphaned = latest !== undefined && isGoing(latest) && live.run?.row.runId !== latest.runId;
     if (!latest || (latest.status !== "aborted" && !orphaned) || attempts.length > live.scanner.retakes) return undefined;
@@ -168,8 +191,11 @@ export class ScannerRuns {
     }
     if (offer.orphan) {
       const note = `run ${offer.run} was cut off by a server restart; logged as aborted and retaken`;
-      const warnings = [...(this.opts.store.getRun(offer.orphan)?.warnings ?? []), warningLine(note)];
-      this.opts.store.updateRun(offer.orphan, { status: "aborted", endedAt: new Date().toISOString(), warnings });
+      const orphan = live.logged.find((r) => r.runId === offer.orphan)!;
+      orphan.status = "aborted";
+      orphan.endedAt = new Date().toISOString();
+      orphan.warnings.push(warningLine(note));
+      this.log.updateRun(orphan, { status: orphan.status, endedAt: orphan.endedAt, warnings: orphan.warnings });
       this.warning(live, note);
     }
     return this.startRun(sessionId, simulate, offer);
@@ -206,7 +232,7 @@ export class ScannerRuns {
     const runNo = retake?.run ?? live.readyRun;
     const spec = design.runs.find((r) => r.run === runNo);
     if (!spec) throw new UserError(`${who(live)} has no run ${runNo}: all ${scanner.runs} runs are done; retake the last one (if it was aborted) or finish`, 409);
-    const attempt = retake?.attempt ?? this.opts.store.runsOfSession(sessionId).filter((r) => r.run === runNo).length + 1;
+    const attempt = retake?.attempt ?? live.logged.filter((r) => r.run === runNo).length + 1;
     const sim = scanner.trigger.simulated;
     const simulated = scanner.trigger.source === "simulated" ? { ...sim, ...simulate } : undefined;
     const row: RunRow = {
@@ -222,7 +248,8 @@ export class ScannerRuns {
       ...(simulated && { simulate: simulated }),
       warnings: [],
     };
-    this.opts.store.createRun(row);
+    live.logged.push(row);
+    this.log.createRun(row);
     const run: LiveRun = { row, attempt, scanner, pulses: [], seq: 0, nPlannedVolumes: scanner.dummyVolumes + spec.summary.nVolumes };
     live.run = run;
     live.readyRun = undefined;
@@ -270,7 +297,7 @@ export class ScannerRuns {
   clockEstimate(sessionId: string, runId: string, estimate: ClockEstimate): void {
     const { run } = this.liveRun(sessionId, runId);
     run.row.clock = estimate;
-    this.opts.store.updateRun(runId, { clock: estimate });
+    this.log.updateRun(run.row, { clock: estimate });
     this.opts.changed();
   }
 
@@ -278,7 +305,7 @@ export class ScannerRuns {
     const { run } = this.liveRun(sessionId, runId);
     run.row.t0Seq = seq;
     run.row.t0PageMs = t0PageMs;
-    this.opts.store.updateRun(runId, { t0Seq: seq, t0PageMs });
+    this.log.updateRun(run.row, { t0Seq: seq, t0PageMs });
     this.opts.changed();
   }
 
@@ -289,9 +316,10 @@ export class ScannerRuns {
     this.opts.changed();
   }
 
-  /** Pulses the page missed: the logged ones after afterSeq, straight from the log. */
-  pulsesAfter(sessionId: string, runId: string, afterSeq: number): Pulse[] {
-    const run = this.opts.store.getRun(runId);
+  /** Pulses the page missed: the logged ones after afterSeq, straight from the log (once this server's writes are in). */
+  async pulsesAfter(sessionId: string, runId: string, afterSeq: number): Promise<Pulse[]> {
+    await this.log.flushed(sessionId);
+    const run = await this.opts.store.getRun(runId);
     if (!run || run.sessionId !== sessionId) throw new UserError(`no run ${runId} in session ${sessionId}`, 404);
     return this.opts.store.pulsesOfRun(runId, afterSeq);
   }
@@ -329,10 +357,11 @@ export class ScannerRuns {
     for (const live of this.sessions.values()) if (live.run && feedingSource(live.run.scanner.trigger) === name) this.warning(live, message);
   }
 
-  /** Stops the simulated scanners (the runs stay as they are in the log). */
-  close(): void {
+  /** Stops the simulated scanners (the runs stay as they are in the log) and waits for the queued writes. */
+  async close(): Promise<void> {
     this.closed = true;
     for (const live of this.sessions.values()) live.run?.simulator?.stop();
+    await this.log.flushed();
   }
 
   /**
@@ -353,7 +382,7 @@ export class ScannerRuns {
   // --- inside -----------------------------------------------------------------------------------
 
   private addPulse(live: LiveSession, pulse: Pulse): boolean {
-    const taken = addPulse(live, pulse, this.opts);
+    const taken = addPulse(live, pulse, this.pulseOutput);
     if (taken && live.connected === 0) this.abortIfPageLost(live);
     return taken;
   }
@@ -374,7 +403,7 @@ export class ScannerRuns {
   }
 
   private warning(live: LiveSession, message: string): void {
-    addWarning(live, message, this.opts.store);
+    addWarning(live, message, this.log);
   }
 
   private finishRun(live: LiveSession, status: "ended" | "aborted"): void {
@@ -384,7 +413,7 @@ export class ScannerRuns {
     run.row.endedAt = new Date().toISOString();
     const monitor = monitorRun(run);
     run.monitor = monitor;
-    this.opts.store.updateRun(run.row.runId, { status, endedAt: run.row.endedAt, monitor });
+    this.log.updateRun(run.row, { status, endedAt: run.row.endedAt, monitor });
     this.opts.changed();
   }
 

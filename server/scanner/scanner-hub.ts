@@ -4,10 +4,10 @@
  * to the runs it feeds (or counts it as idle), turns a source's trouble into warnings on those runs,
  * and keeps the operator console up to date. A pulse is stamped where it enters (a serial port, the
  * relay, or, for the keyboard source, the page: mapped onto the server clock in runs.ts), sent to the
- * page first (latency matters), then written to the log.
+ * page first (latency matters), then written to the log (queued in order per session: run-log.ts).
  */
 import type { ConsoleState } from "../../scanner-sync/protocol.ts";
-import type { ScannerStore } from "../../storage/scanner-store-sqlite.ts";
+import type { ScannerStore } from "../../storage/scanner-store.ts";
 import { consoleState } from "./console-state.ts";
 import { ScannerRuns, type RunStudy } from "./runs.ts";
 import { TriggerSources, type ServerSource } from "./trigger-sources.ts";
@@ -38,6 +38,7 @@ export class ScannerHub {
       clock: this.clock,
       toSession: opts.toSession,
       changed: () => this.stateChanged(),
+      warn: (line) => this.warn(line),
     });
     this.sources = new TriggerSources(
       [...opts.studies.values()].map((s) => s.config.scanner),
@@ -90,7 +91,7 @@ export class ScannerHub {
 
   async close(): Promise<void> {
     if (this.stateTimer) clearTimeout(this.stateTimer);
-    this.runs.close();
+    await this.runs.close();
     await this.sources.close();
   }
 }

@@ -10,13 +10,18 @@ import type { AdminAuth } from "../auth.ts";
 import { collectBids } from "../../storage/bids-file.ts";
 import { ScannerHub } from "./scanner-hub.ts";
 import { attachScanner } from "./scanner-socket.ts";
-import { ScannerStore } from "../../storage/scanner-store-sqlite.ts";
+import { SqliteScannerStore } from "../../storage/scanner-store-sqlite.ts";
+import type { ScannerStore } from "../../storage/scanner-store.ts";
 import { SqliteStore } from "../../storage/store-sqlite.ts";
+import { PostgresStore } from "../../storage/store-postgres.ts";
+import { PostgresScannerStore } from "../../storage/scanner-store-postgres.ts";
 import type { Store } from "../../storage/store.ts";
 import type { RegisteredStudy } from "../studies.ts";
 
 export interface ScannerModeOptions {
   store: Store;
+  /** the pulse log; by default in the trial store's database (tables of its own), in memory for another store */
+  scannerStore?: ScannerStore;
   studies: Map<string, RegisteredStudy>;
   auth: AdminAuth;
   /** the server's monotonic clock (tests and the bench inject an offset) */
@@ -30,10 +35,15 @@ export interface ScannerMode {
   close(): Promise<void>;
 }
 
+/** The pulse log beside the trial store: in its database (SQLite file or PostgreSQL pool), else in memory. */
+function defaultScannerStore(store: Store): ScannerStore {
+  if (store instanceof PostgresStore) return new PostgresScannerStore(store.db);
+  return new SqliteScannerStore(store instanceof SqliteStore ? store.path : ":memory:");
+}
+
 export function createScannerMode(io: SocketServer, options: ScannerModeOptions): ScannerMode {
   const { store, studies, auth } = options;
-  // the pulse log sits in the sessions' database file, in tables of its own
-  const scannerStore = new ScannerStore(store instanceof SqliteStore ? store.path : ":memory:");
+  const scannerStore = options.scannerStore ?? defaultScannerStore(store);
   const hub = new ScannerHub({
     studies,
     store: scannerStore,
@@ -75,14 +85,18 @@ export function createScannerMode(io: SocketServer, options: ScannerModeOptions)
     hub.runs.abortRun(String(req.params.sessionId));
     res.json({ aborted: true });
   });
-  router.get("/sessions/:sessionId/runs", (req, res) => {
-    res.json(scannerStore.runsOfSession(String(req.params.sessionId)).map((row) => ({ ...row, pulses: scannerStore.pulsesOfRun(row.runId) })));
+  router.get("/sessions/:sessionId/runs", async (req, res) => {
+    const sessionId = String(req.params.sessionId);
+    await hub.runs.log.flushed(sessionId);
+    const rows = await scannerStore.runsOfSession(sessionId);
+    res.json(await Promise.all(rows.map(async (row) => ({ ...row, pulses: await scannerStore.pulsesOfRun(row.runId) }))));
   });
   router.get("/sessions/:sessionId/bids", async (req, res) => {
     const session = await store.getSession(String(req.params.sessionId));
     if (!session) throw new UserError(`no session "${String(req.params.sessionId)}"`, 404);
     const study = studies.get(session.studyId);
     if (!study) throw new UserError(`session "${session.id}" belongs to study "${session.studyId}", which this server does not serve; export it with advsight export --bids DIR --session ID --study FILE.json`, 409);
+    await hub.runs.log.flushed(session.id);
     const ses = typeof req.query.ses === "string" && req.query.ses !== "" ? req.query.ses : undefined;
     // {files, stimuli, skipped} as the CLI's export makes them; the stimuli (paths under stimuli/) are served at /stimuli/
     res.json(await collectBids(store, scannerStore, [session], { title: study.config.title, stimuli: study.stimuli }, ses));
@@ -94,7 +108,7 @@ export function createScannerMode(io: SocketServer, options: ScannerModeOptions)
     router,
     close: async () => {
       await hub.close();
-      scannerStore.close();
+      await scannerStore.close();
     },
   };
 }

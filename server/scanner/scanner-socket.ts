@@ -31,13 +31,19 @@ function handle<S extends Schemas>(socket: Socket, schemas: S, handlers: { [K in
         reply({ ok: false, error: loggable(checked.error, 500) });
         return;
       }
-      try {
-        const result = handlers[event as keyof S]!(checked.value as never);
-        reply({ ok: true, ...(result && typeof result === "object" ? result : {}) });
-      } catch (e) {
+      const fail = (e: unknown) => {
         const error = isUserError(e) ? e.message : "internal error";
         if (!isUserError(e)) console.error(`advsight scanner: "${event}" failed:`, e);
         reply({ ok: false, error });
+      };
+      const answer = (result: unknown) => reply({ ok: true, ...(result && typeof result === "object" ? result : {}) });
+      try {
+        // most handlers answer at once (a pulse's order matters); one that reads the log answers later
+        const result = handlers[event as keyof S]!(checked.value as never);
+        if (result instanceof Promise) result.then(answer, fail);
+        else answer(result);
+      } catch (e) {
+        fail(e);
       }
     });
   }
@@ -66,13 +72,14 @@ export function attachScanner(io: SocketServer, hub: ScannerHub, store: Store, a
         return next(new Error("session or token wrong"));
       }
       socket.data.session = session;
+      socket.data.runLog = await hub.runs.sessionLog(session.id);
       next();
     })().catch(() => next(new Error("session lookup failed")));
   });
   pages.on("connection", (socket) => {
     const session = socket.data.session;
     try {
-      hub.runs.pageConnected(session);
+      hub.runs.pageConnected(session, socket.data.runLog);
     } catch (e) {
       socket.emit("scanner:error", { event: "connect", error: (e as Error).message });
       socket.disconnect(true);
@@ -91,7 +98,7 @@ export function attachScanner(io: SocketServer, hub: ScannerHub, store: Store, a
           return { t1, t2: hub.clock() };
         },
         "run:ready": (m) => hub.runs.ready(sid, m.run),
-        "run:resync": (m) => ({ pulses: hub.runs.pulsesAfter(sid, m.runId, m.afterSeq) }),
+        "run:resync": async (m) => ({ pulses: await hub.runs.pulsesAfter(sid, m.runId, m.afterSeq) }),
         "run:clock": (m) => hub.runs.clockEstimate(sid, m.runId, { offsetMs: m.offsetMs, uncertaintyMs: m.uncertaintyMs, rttMs: m.rttMs, nSamples: m.nSamples }),
         "run:t0": (m) => hub.runs.t0(sid, m.runId, m.seq, m.t0Page),
         "run:progress": (m) => hub.runs.progress(sid, m),

@@ -4,7 +4,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAdvsightServer, type AdvsightServer, type ServerOptions } from "../../server/app.ts";
-import { SqliteStore } from "../../storage/store-sqlite.ts";
+import { openStores } from "../../storage/open-stores.ts";
 import { DEMO_STUDY, loadStudies } from "../../server/studies.ts";
 import { PACKAGE_ROOT } from "../../common/package-root-node.ts";
 
@@ -14,9 +14,14 @@ export function tempDir(prefix = "advsight-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/**
+ * An in-process server on a SQLite file in dataDir, or on the PostgreSQL database at
+ * $ADVSIGHT_TEST_STORE_URL (tests/integration/api-postgres.test.ts runs the API tests so).
+ */
 export async function startServer(studyFiles: string[] = [DEMO_STUDY], dataDir = tempDir(), options: Partial<ServerOptions> = {}) {
-  const store = new SqliteStore(join(dataDir, "advsight.db"));
-  const server: AdvsightServer = createAdvsightServer({ store, studies: await loadStudies(studyFiles), adminToken: ADMIN, ...options });
+  const stores = await openStores(process.env.ADVSIGHT_TEST_STORE_URL || undefined, join(dataDir, "advsight.db"));
+  const store = stores.store;
+  const server: AdvsightServer = createAdvsightServer({ store, scannerStore: stores.scannerStore, studies: await loadStudies(studyFiles), adminToken: ADMIN, ...options });
   const url = await server.listen(0);
   return { url, server, store, dataDir };
 }

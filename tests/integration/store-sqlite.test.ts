@@ -1,59 +1,66 @@
-/** The SQLite store on a real file: idempotent appends, durability across reopening, clear errors. */
+/** The SQLite stores on a real file: the shared store suite, schema versions, and a file that is no database. */
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import Database from "better-sqlite3";
+import { SqliteScannerStore } from "../../storage/scanner-store-sqlite.ts";
+import { SQLITE_MIGRATIONS, migrateSqlite } from "../../storage/sqlite-schema.ts";
 import { SqliteStore } from "../../storage/store-sqlite.ts";
-import type { SessionRow } from "../../storage/store.ts";
 import { tempDir } from "../helpers/server.ts";
+import { storeSuite } from "./store-suite.ts";
 
-const session = (id: string, pid: string, studyId = "s"): SessionRow => ({
-  id,
-  studyId,
-  tokenHash: "h",
-  pid,
-  prolificPid: pid,
-  seed: 42,
-  createdAt: new Date().toISOString(),
-});
+const suiteFile = join(tempDir(), "suite.db");
+storeSuite({ name: "SQLite", skip: false, open: async () => ({ store: new SqliteStore(suiteFile), scanner: new SqliteScannerStore(suiteFile) }) });
 
-test("a record index is stored once per session; retries are reported as duplicates", async () => {
-  const store = new SqliteStore(join(tempDir(), "a.db"));
-  await store.createSession(session("one", "p1"));
-  await store.createSession(session("two", "p2"));
-  assert.deepEqual(await store.appendTrials("one", [{ recordIndex: 0, data: { a: 1 } }, { recordIndex: 1, data: { a: 2 } }]), { stored: [0, 1], duplicates: [] });
-  assert.deepEqual(await store.appendTrials("one", [{ recordIndex: 1, data: { a: 99 } }, { recordIndex: 2, data: { a: 3 } }]), { stored: [2], duplicates: [1] });
-  // the same index in another session is a different trial
-  assert.deepEqual(await store.appendTrials("two", [{ recordIndex: 1, data: { b: 1 } }]), { stored: [1], duplicates: [] });
-  const trials = await store.trialsOfSession("one");
-  assert.deepEqual(trials.map((t) => [t.recordIndex, t.data.a]), [[0, 1], [1, 2], [2, 3]]);
-  assert.deepEqual((await store.trialPage("one", 0, 10)).map((t) => t.recordIndex), [1, 2], "a page starts after the given index");
-  assert.deepEqual((await store.trialPage("one", -1, 2)).map((t) => t.recordIndex), [0, 1], "and holds at most the given number");
-  assert.deepEqual((await store.dataKeys("two")).sort(), ["b"]);
+/** A file as advsight made it before schema versions were kept: the tables only (the schema of that code, verbatim). */
+function fileOfVersion1(path: string): void {
+  const db = new Database(path);
+  db.exec(SQLITE_MIGRATIONS[0]!);
+  db.prepare("INSERT INTO sessions (id, study_id, token_hash, pid, seed, created_at) VALUES ('old', 's', 'h', 'p', 1, '2025-01-01T00:00:00.000Z')").run();
+  db.prepare(`INSERT INTO trials VALUES ('old', 0, '{"b":1,"a":2}', '2025-01-01T00:00:01.000Z')`).run();
+  db.prepare("INSERT INTO scanner_runs (run_id, session_id, study_id, run, source, tr_ms, dummy_volumes, status, started_at) VALUES ('r', 'old', 's', 1, 'serial', 2000, 0, 'ended', '2025-01-01T00:00:02.000Z')").run();
+  db.close();
+}
+
+const versions = (path: string) => {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.prepare("SELECT version FROM schema_migrations ORDER BY version").pluck().all();
+  } finally {
+    db.close();
+  }
+};
+
+test("a file made before schema versions opens as version 1, its data unchanged", async () => {
+  const path = join(tempDir(), "v1.db");
+  fileOfVersion1(path);
+  const store = new SqliteStore(path);
+  const scanner = new SqliteScannerStore(path);
+  assert.deepEqual((await store.trialsOfSession("old")).map((t) => JSON.stringify(t.data)), ['{"b":1,"a":2}']);
+  assert.equal((await scanner.getRun("r"))?.status, "ended");
+  assert.deepEqual(versions(path), [1]);
+  await scanner.close();
   await store.close();
 });
 
-test("a trial for an unknown session is refused by the foreign key, not stored", async () => {
-  const store = new SqliteStore(join(tempDir(), "b.db"));
-  await assert.rejects(store.appendTrials("ghost", [{ recordIndex: 0, data: {} }]), /FOREIGN KEY/);
-  await store.close();
-});
-
-test("everything committed is there after the file is reopened; finishing keeps the first time", async () => {
-  const path = join(tempDir(), "c.db");
-  const first = new SqliteStore(path);
-  await first.createSession(session("x", "p"));
-  await first.appendTrials("x", [{ recordIndex: 0, data: { nested: { list: [1, 2] }, text: "é\"," } }]);
-  await first.finishSession("x", "2026-01-01T00:00:00.000Z");
-  await first.finishSession("x", "2026-02-02T00:00:00.000Z");
-  await first.close();
-  const again = new SqliteStore(path);
-  const s = await again.getSession("x");
-  assert.equal(s?.finishedAt, "2026-01-01T00:00:00.000Z");
-  assert.equal(s?.prolificPid, "p");
-  assert.deepEqual((await again.trialsOfSession("x"))[0]!.data, { nested: { list: [1, 2] }, text: "é\"," });
-  assert.deepEqual(await again.sessionsOfParticipant("s", "p").then((r) => r.map((x) => x.id)), ["x"]);
-  await again.close();
+test("an older schema is brought forward by the migrations it lacks, in one transaction; a newer one is refused untouched", () => {
+  const path = join(tempDir(), "forward.db");
+  fileOfVersion1(path);
+  const db = new Database(path);
+  const withV2 = [...SQLITE_MIGRATIONS, "ALTER TABLE sessions ADD COLUMN note TEXT"];
+  assert.equal(migrateSqlite(db, path, withV2), 0, "no versions table yet");
+  assert.equal(migrateSqlite(db, path, withV2), 2, "nothing to do the second time");
+  assert.ok((db.prepare("SELECT * FROM sessions").get() as object).hasOwnProperty("note"));
+  // a migration that fails leaves the file as it was
+  assert.throws(() => migrateSqlite(db, path, [...withV2, "ALTER TABLE sessions ADD COLUMN note TEXT"]), /duplicate column/);
+  db.close();
+  assert.deepEqual(versions(path), [1, 2]);
+  // this advsight knows version 1 only: the file of version 2 is refused, by both stores, and left as it was
+  const refusal = `${path} has schema version 2; this advsight knows up to 1: upgrade advsight`;
+  assert.throws(() => new SqliteStore(path), (e: Error) => e.message.startsWith(refusal));
+  assert.throws(() => new SqliteScannerStore(path), (e: Error) => e.message.startsWith(refusal));
+  assert.deepEqual(versions(path), [1, 2]);
 });
 
 test("a file that is not a database gives an error naming it and the fix", () => {

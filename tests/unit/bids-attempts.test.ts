@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { runAttempts } from "../../storage/bids-attempts.ts";
-import type { RunRow, RunStatus } from "../../storage/scanner-store-sqlite.ts";
+import type { RunRow, RunStatus } from "../../storage/scanner-store.ts";
 
 function attempt(runId: string, run: number, status: RunStatus, minute: number): { row: RunRow } {
   return {

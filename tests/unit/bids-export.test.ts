@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { UserError } from "../../common/errors.ts";
 import { bidsFiles, type BidsInput } from "../../storage/bids-export.ts";
-import type { RunRow } from "../../storage/scanner-store-sqlite.ts";
+import type { RunRow } from "../../storage/scanner-store.ts";
 import { mainTrialData } from "../helpers/records.ts";
 
 const session = { id: "sess-1", studyId: "exp", pid: "P-1", tokenHash: "h", seed: 3, createdAt: "2026-12-03T08:00:00.000Z" };

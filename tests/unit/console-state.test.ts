@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { clockText, consoleState, decideSession, type SessionFacts } from "../../server/scanner/console-state.ts";
 import { ScannerRuns, type RunStudy } from "../../server/scanner/runs.ts";
-import { ScannerStore } from "../../storage/scanner-store-sqlite.ts";
+import { SqliteScannerStore } from "../../storage/scanner-store-sqlite.ts";
 import type { SessionRow } from "../../storage/store.ts";
 import { parseStudyConfig } from "../../study/study-config.ts";
 import type { ConsoleButton, ConsoleSession } from "../../scanner-sync/protocol.ts";
@@ -91,16 +91,16 @@ test("the clock in words, a warning above 2 ms", () => {
 test("driven by the run state machine: two participants, the newest first, one disconnected; refusals name the participant", async () => {
   const config = parseStudyConfig({ schema: "advsight.study/1", id: "sim", stimulusSet: "builtin:demo", triggerKeys: ["5"], scanner: { trMs: 1000, runs: 2, trialsPerRun: 4, trigger: { source: "serial", serial: { path: "/dev/X" } } } });
   const study: RunStudy = { config, stimuli: { set: makeDemoSetManifest() } };
-  const store = new ScannerStore(":memory:");
-  const runs = new ScannerRuns({ studies: new Map([["sim", study]]), store, clock: () => 0, toSession: () => undefined, changed: () => undefined });
+  const store = new SqliteScannerStore(":memory:");
+  const runs = new ScannerRuns({ studies: new Map([["sim", study]]), store, clock: () => 0, toSession: () => undefined, changed: () => undefined, warn: (line) => assert.fail(line) });
   const row = (id: string, pid: string): SessionRow => ({ id, studyId: "sim", tokenHash: "-", seed: 1, createdAt: "2024-01-01T00:00:00.000Z", pid });
   const state = () => consoleState(0, [], runs.all(), (l) => ({ retake: runs.retakeOffer(l), sourceHolder: runs.sourceHolder(l) })).sessions;
   const byPid = (pid: string) => state().find((s) => s.pid === pid)! as ConsoleSession;
   try {
-    runs.pageConnected(row("u-1", "P01"));
+    runs.pageConnected(row("u-1", "P01"), await runs.sessionLog(row("u-1", "P01").id));
     runs.ready("u-1", 1);
     await new Promise((r) => setTimeout(r, 5)); // lastActivity has ms resolution
-    runs.pageConnected(row("u-2", "P02"));
+    runs.pageConnected(row("u-2", "P02"), await runs.sessionLog(row("u-2", "P02").id));
     runs.ready("u-2", 1);
     assert.deepEqual(state().map((s) => s.pid), ["P02", "P01"], "newest first");
     runs.pageDisconnected("u-2");
@@ -108,7 +108,7 @@ test("driven by the run state machine: two participants, the newest first, one d
     assert.match(assertRefused(() => runs.startRun("u-2")), /^P02's page is not connected/);
     runs.startRun("u-1");
     assert.equal(byPid("P01").state, "armed");
-    runs.pageConnected(row("u-2", "P02"));
+    runs.pageConnected(row("u-2", "P02"), await runs.sessionLog(row("u-2", "P02").id));
     assert.deepEqual(labels(byPid("P02").buttons), [["Start run 1 for P02", false, "P01's run is going on the same trigger source; it must end (or be aborted) first"]]);
     runs.abortRun("u-1");
     runs.ready("u-1", 2);
@@ -129,11 +129,12 @@ test("driven by the run state machine: two participants, the newest first, one d
     runs.finishRuns("u-1");
     assert.deepEqual([byPid("P01").state, byPid("P01").live], ["finished", false]);
     runs.pageDisconnected("u-1");
-    runs.pageConnected(row("u-1", "P01"));
+    runs.pageConnected(row("u-1", "P01"), await runs.sessionLog(row("u-1", "P01").id));
     runs.ready("u-1", 3); // the page's link says where it was
     assert.equal(byPid("P01").state, "finished");
   } finally {
-    store.close();
+    await runs.close();
+    await store.close();
   }
 });
 

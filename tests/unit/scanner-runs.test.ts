@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { ScannerHub } from "../../server/scanner/scanner-hub.ts";
 import { ScannerRuns, type RunStudy } from "../../server/scanner/runs.ts";
-import { ScannerStore } from "../../storage/scanner-store-sqlite.ts";
+import { SqliteScannerStore } from "../../storage/scanner-store-sqlite.ts";
+import type { ScannerStore } from "../../storage/scanner-store.ts";
 import type { SessionRow } from "../../storage/store.ts";
 import { parseStudyConfig } from "../../study/study-config.ts";
 import { makeDemoSetManifest } from "../helpers/design-set.ts";
@@ -18,8 +19,8 @@ import { makeDemoSetManifest } from "../helpers/design-set.ts";
 const TR = 1000;
 const set = makeDemoSetManifest();
 const stores: ScannerStore[] = [];
-after(() => {
-  for (const s of stores) s.close();
+after(async () => {
+  for (const s of stores) await s.close();
 });
 
 function study(id: string, trigger: object, extra: object = {}): RunStudy {
@@ -45,7 +46,7 @@ interface Sent {
   payload: Record<string, unknown>;
 }
 
-function setup(store = new ScannerStore(":memory:")) {
+function setup(store: ScannerStore = new SqliteScannerStore(":memory:"), warn: (line: string) => void = (line) => assert.fail(`unexpected warning: ${line}`)) {
   stores.push(store);
   const sent: Sent[] = [];
   const runs = new ScannerRuns({
@@ -54,15 +55,24 @@ function setup(store = new ScannerStore(":memory:")) {
     clock: () => 0,
     toSession: (sessionId, event, payload) => sent.push({ sessionId, event, payload: payload as Record<string, unknown> }),
     changed: () => undefined,
+    warn,
   });
   const to = (sessionId: string, event: string) => sent.filter((m) => m.sessionId === sessionId && m.event === event);
+  /** a page connects as the socket does it: its session's log read first */
+  const connect = async (s: SessionRow) => runs.pageConnected(s, await runs.sessionLog(s.id));
   /** a page that connected and waits for run n */
-  const waiting = (s: SessionRow, n: number) => {
-    runs.pageConnected(s);
+  const waiting = async (s: SessionRow, n: number) => {
+    await connect(s);
     runs.ready(s.id, n);
   };
+  /** the pulse log once the queued writes are in */
+  const logged = {
+    run: async (runId: string) => (await runs.log.flushed(), store.getRun(runId)),
+    runs: async (sessionId: string) => (await runs.log.flushed(), store.runsOfSession(sessionId)),
+    pulses: async (runId: string) => (await runs.log.flushed(), store.pulsesOfRun(runId)),
+  };
   const liveOf = (sessionId: string) => [...runs.all()].find((l) => l.session.id === sessionId)!;
-  return { runs, store, sent, to, waiting, liveOf };
+  return { runs, store, sent, to, connect, waiting, logged, liveOf };
 }
 
 function session(id: string, s: RunStudy): SessionRow {
@@ -79,58 +89,58 @@ function refusal(f: () => unknown): [number, string] {
   assert.fail("expected a refusal");
 }
 
-test("a run starts only while a page is connected and waits for a run; then the page is armed and the log has it", () => {
-  const { runs, store, to } = setup();
+test("a run starts only while a page is connected and waits for a run; then the page is armed and the log has it", async () => {
+  const { runs, store, to, logged, connect } = setup();
   const s = session("s1", serialA);
   const [noPage, noPageMsg] = refusal(() => runs.startRun("s1"));
   assert.equal(noPage, 409);
   assert.match(noPageMsg, /no participant page is connected for session s1 \(none has connected since the server started\)/);
-  runs.pageConnected(s);
+  await connect(s);
   const [notWaiting, notWaitingMsg] = refusal(() => runs.startRun("s1"));
   assert.equal(notWaiting, 409);
   assert.match(notWaitingMsg, /^P-s1's page is not waiting for a run yet/, "named by the participant's label, not the session id");
   runs.ready("s1", 1);
   runs.pageDisconnected("s1");
   assert.match(refusal(() => runs.startRun("s1"))[1], /^P-s1's page is not connected/, "a page that waited and left cannot be started");
-  runs.pageConnected(s);
+  await connect(s);
   assert.equal(to("s1", "run:armed").length, 0, "a serial-source run waits for the operator");
 
   const armed = runs.startRun("s1");
   assert.deepEqual([armed.run, armed.attempt, armed.source, armed.trMs], [1, 1, "serial", TR]);
   assert.deepEqual(to("s1", "run:armed").map((m) => m.payload.runId), [armed.runId]);
-  assert.equal(store.getRun(armed.runId)?.status, "armed");
+  assert.equal((await logged.run(armed.runId))?.status, "armed");
   assert.match(refusal(() => runs.startRun("s1"))[1], /still going; abort it first/);
 });
 
-test("no second start while a run goes, in the session or on the study's trigger source in another session", () => {
-  const { runs, waiting, liveOf } = setup();
-  waiting(session("s1", serialA), 1);
+test("no second start while a run goes, in the session or on the study's trigger source in another session", async () => {
+  const { runs, waiting, liveOf, logged, connect } = setup();
+  await waiting(session("s1", serialA), 1);
   runs.startRun("s1");
   runs.ready("s1", 2); // the page waits again, but run 1 still goes
   const [status, message] = refusal(() => runs.startRun("s1"));
   assert.equal(status, 409);
   assert.match(message, /run 1 of P-s1 is still going; abort it first/);
 
-  waiting(session("s2", serialA), 1);
+  await waiting(session("s2", serialA), 1);
   assert.match(refusal(() => runs.startRun("s2"))[1], /P-s1's run 1 is going on the same trigger source/);
   runs.abortRun("s1");
   assert.equal(runs.startRun("s2").run, 1, "once the other run is aborted the source is free");
 
   // keyboard pulses enter at each page: two keyboard sessions of a study run side by side
-  waiting(session("k1", keyboard), 1);
-  waiting(session("k2", keyboard), 1);
+  await waiting(session("k1", keyboard), 1);
+  await waiting(session("k2", keyboard), 1);
   assert.deepEqual([liveOf("k1").run?.row.status, liveOf("k2").run?.row.status], ["armed", "armed"]);
 });
 
-test("abort: the page is told, the log says aborted (with the monitor and a warning), a second abort is refused", () => {
-  const { runs, store, to, waiting } = setup();
-  waiting(session("s1", serialA), 1);
+test("abort: the page is told, the log says aborted (with the monitor and a warning), a second abort is refused", async () => {
+  const { runs, store, to, waiting, logged, connect } = setup();
+  await waiting(session("s1", serialA), 1);
   const { runId } = runs.startRun("s1");
   runs.routeSourcePulse("serial", "serial /dev/A", 5000, "5");
-  assert.equal(store.getRun(runId)?.status, "running", "the first pulse makes an armed run running");
+  assert.equal((await logged.run(runId))?.status, "running", "the first pulse makes an armed run running");
   runs.abortRun("s1");
   assert.deepEqual(to("s1", "run:abort").map((m) => m.payload), [{ runId }]);
-  const row = store.getRun(runId)!;
+  const row = (await logged.run(runId))!;
   assert.equal(row.status, "aborted");
   assert.ok(row.endedAt);
   assert.equal(row.monitor?.nPulses, 1);
@@ -138,26 +148,26 @@ test("abort: the page is told, the log says aborted (with the monitor and a warn
   const [status, message] = refusal(() => runs.abortRun("s1"));
   assert.deepEqual([status, /no run going/.test(message)], [409, true]);
   runs.endRun("s1", runId, false); // the page ends the run it was told to abort: nothing changes
-  assert.equal(store.getRun(runId)?.status, "aborted");
+  assert.equal((await logged.run(runId))?.status, "aborted");
 });
 
-test("end: the page ends its run; an end sent again is a no-op; only the current run can be ended", () => {
-  const { runs, store, waiting } = setup();
-  waiting(session("s1", serialA), 1);
+test("end: the page ends its run; an end sent again is a no-op; only the current run can be ended", async () => {
+  const { runs, store, waiting, logged, connect } = setup();
+  await waiting(session("s1", serialA), 1);
   const { runId } = runs.startRun("s1");
   runs.routeSourcePulse("serial", "serial /dev/A", 5000);
   runs.endRun("s1", runId, false);
-  const ended = store.getRun(runId)!;
+  const ended = (await logged.run(runId))!;
   assert.equal(ended.status, "ended");
   runs.endRun("s1", runId, true); // retried, even claiming an abort
-  assert.deepEqual(store.getRun(runId), ended);
+  assert.deepEqual((await logged.run(runId)), ended);
   assert.match(refusal(() => runs.endRun("s1", "another-run", false))[1], /is not the current run of P-s1 \(session s1\)/);
   assert.equal(runs.routeSourcePulse("serial", "serial /dev/A", 6000), false, "an ended run takes no pulses");
 });
 
-test("a retake is offered only while the latest attempt of the previous run was aborted", () => {
-  const { runs, store, to, waiting, liveOf } = setup();
-  waiting(session("s1", serialA), 1);
+test("a retake is offered only while the latest attempt of the previous run was aborted", async () => {
+  const { runs, store, to, waiting, liveOf, logged, connect } = setup();
+  await waiting(session("s1", serialA), 1);
   const first = runs.startRun("s1");
   runs.endRun("s1", first.runId, false);
   runs.ready("s1", 2);
@@ -178,13 +188,13 @@ test("a retake is offered only while the latest attempt of the previous run was 
   runs.ready("s1", 3);
   assert.equal(runs.retakeOffer(liveOf("s1")), undefined, "the retake ended: no more offers");
   assert.equal(to("s1", "runs:done").length, 1);
-  assert.deepEqual(store.runsOfSession("s1").map((r) => [r.run, r.status]), [[1, "ended"], [2, "aborted"], [2, "ended"]]);
+  assert.deepEqual((await logged.runs("s1")).map((r) => [r.run, r.status]), [[1, "ended"], [2, "aborted"], [2, "ended"]]);
 });
 
-test("at most scanner.retakes retakes of a run (the default 2, or 0); then the page is told the runs are done", () => {
-  const { runs, to, waiting, liveOf } = setup();
+test("at most scanner.retakes retakes of a run (the default 2, or 0); then the page is told the runs are done", async () => {
+  const { runs, to, waiting, liveOf, logged, connect } = setup();
   const s = session("s1", serialB); // one run, the default two retakes
-  waiting(s, 1);
+  await waiting(s, 1);
   runs.startRun("s1");
   runs.abortRun("s1");
   for (const attempt of [2, 3]) {
@@ -201,7 +211,7 @@ test("at most scanner.retakes retakes of a run (the default 2, or 0); then the p
   assert.equal(to("s1", "runs:done").length, 2);
   assert.match(refusal(() => runs.retakeRun("s1"))[1], /no aborted run to retake now/, "after finishing nothing is retaken");
 
-  waiting(session("n1", noRetakes), 1);
+  await waiting(session("n1", noRetakes), 1);
   runs.startRun("n1");
   runs.abortRun("n1");
   runs.ready("n1", 2);
@@ -209,32 +219,33 @@ test("at most scanner.retakes retakes of a run (the default 2, or 0); then the p
   assert.equal(to("n1", "runs:done").length, 1);
 });
 
-test("a run cut off by a server restart (going in the log, not in memory) is offered for a retake and logged as aborted", () => {
+test("a run cut off by a server restart (going in the log, not in memory) is offered for a retake and logged as aborted", async () => {
   const file = join(mkdtempSync(join(tmpdir(), "advsight-scanner-runs-")), "scanner.db");
-  const before = setup(new ScannerStore(file));
+  const before = setup(new SqliteScannerStore(file));
   const s = session("s1", serialA);
-  before.waiting(s, 1);
+  await before.waiting(s, 1);
   const cut = before.runs.startRun("s1");
   before.runs.routeSourcePulse("serial", "serial /dev/A", 5000);
   before.runs.ready("s1", 2);
   assert.equal(before.runs.retakeOffer(before.liveOf("s1")), undefined, "a run going here is no orphan");
 
-  const restarted = setup(new ScannerStore(file)); // the same log, a new server
-  restarted.waiting(s, 2); // the page ran run 1 to its end on its own clock
+  await before.runs.log.flushed(); // what the first server wrote before it stopped
+  const restarted = setup(new SqliteScannerStore(file)); // the same log, a new server
+  await restarted.waiting(s, 2); // the page ran run 1 to its end on its own clock
   assert.deepEqual(restarted.runs.retakeOffer(restarted.liveOf("s1")), { run: 1, attempt: 2, orphan: cut.runId });
   const retake = restarted.runs.retakeRun("s1");
   assert.deepEqual([retake.run, retake.attempt], [1, 2]);
-  const orphan = restarted.store.getRun(cut.runId)!;
+  const orphan = (await restarted.logged.run(cut.runId))!;
   assert.equal(orphan.status, "aborted");
   assert.ok(orphan.endedAt);
   assert.ok(orphan.warnings.some((w) => /cut off by a server restart/.test(w)), orphan.warnings.join(" | "));
-  assert.deepEqual(restarted.store.runsOfSession("s1").map((r) => r.status), ["aborted", "armed"]);
-  assert.equal(restarted.store.pulsesOfRun(cut.runId).length, 1, "the orphan keeps its logged pulses");
+  assert.deepEqual((await restarted.logged.runs("s1")).map((r) => r.status), ["aborted", "armed"]);
+  assert.equal((await restarted.logged.pulses(cut.runId)).length, 1, "the orphan keeps its logged pulses");
 });
 
-test("keyboard source: the page's ready starts the run; pulses are deduped by seq and mapped onto the server clock", () => {
-  const { runs, store, to, waiting } = setup();
-  waiting(session("k1", keyboard), 1);
+test("keyboard source: the page's ready starts the run; pulses are deduped by seq and mapped onto the server clock", async () => {
+  const { runs, store, to, waiting, logged, connect } = setup();
+  await waiting(session("k1", keyboard), 1);
   const [armed] = to("k1", "run:armed");
   assert.ok(armed, "a keyboard run starts as soon as the page waits");
   const runId = armed.payload.runId as string;
@@ -244,7 +255,7 @@ test("keyboard source: the page's ready starts the run; pulses are deduped by se
   assert.equal(key(2, 1100), true);
   assert.equal(key(1, 100), false, "seq 1 again: not stored twice");
   assert.equal(key(2, 1105), false);
-  assert.deepEqual(store.pulsesOfRun(runId).map((p) => [p.seq, p.tServer]), [[1, 110], [2, 1110]]);
+  assert.deepEqual((await logged.pulses(runId)).map((p) => [p.seq, p.tServer]), [[1, 110], [2, 1110]]);
   assert.deepEqual(to("k1", "pulse").map((m) => m.payload.seq), [1, 2], "the page got each pulse once");
 
   // a reload mid-run rejoins the run, numbering on after the last logged pulse
@@ -254,11 +265,11 @@ test("keyboard source: the page's ready starts the run; pulses are deduped by se
   assert.ok([...runs.all()][0]!.warnings.some((w) => / missed volume\(s\) 3$/.test(w)), "a gap of 2 TR is one missed volume, said as it happens");
 });
 
-test("a source's pulse reaches only the going runs that source feeds, numbered per run", () => {
-  const { runs, to, waiting, liveOf } = setup();
-  waiting(session("a", serialA), 1);
-  waiting(session("b", serialB), 1);
-  waiting(session("r", relay), 1);
+test("a source's pulse reaches only the going runs that source feeds, numbered per run", async () => {
+  const { runs, to, waiting, liveOf, logged, connect } = setup();
+  await waiting(session("a", serialA), 1);
+  await waiting(session("b", serialB), 1);
+  await waiting(session("r", relay), 1);
   for (const id of ["a", "b", "r"]) runs.startRun(id);
   runs.routeSourcePulse("serial", "serial /dev/A", 5000, "5");
   assert.equal(runs.routeSourcePulse("serial", "serial /dev/A", 6000, "5"), true);
@@ -277,7 +288,7 @@ test("a source's pulse reaches only the going runs that source feeds, numbered p
 });
 
 test("the hub counts a pulse no run takes as idle on its source, and shows the sessions' runs", async () => {
-  const store = new ScannerStore(":memory:");
+  const store = new SqliteScannerStore(":memory:");
   stores.push(store);
   const hub = new ScannerHub({
     studies: new Map([[relay.config.id, relay]]),
@@ -290,7 +301,7 @@ test("the hub counts a pulse no run takes as idle on its source, and shows the s
   try {
     hub.sourcePulse("relay", "relay", 1000);
     assert.deepEqual(hub.state().sources.map((s) => [s.name, s.idlePulses]), [["relay", 1]]);
-    hub.runs.pageConnected(session("r", relay));
+    hub.runs.pageConnected(session("r", relay), await hub.runs.sessionLog("r"));
     hub.runs.ready("r", 1);
     hub.runs.startRun("r");
     hub.sourcePulse("relay", "relay", 2000);
@@ -308,78 +319,78 @@ function pulses(runs: ScannerRuns, from: number, to: number): boolean[] {
   return taken;
 }
 
-test("page lost: a running run whose page is gone is aborted once the scanner has sent its planned volumes, and a retake is offered", () => {
-  const { runs, store, waiting, liveOf } = setup();
+test("page lost: a running run whose page is gone is aborted once the scanner has sent its planned volumes, and a retake is offered", async () => {
+  const { runs, store, waiting, liveOf, logged, connect } = setup();
   const s = session("s1", serialA);
-  waiting(s, 1);
+  await waiting(s, 1);
   const { runId } = runs.startRun("s1");
   const planned = liveOf("s1").run!.nPlannedVolumes;
   assert.ok(planned > 3, `a run of ${planned} volumes`);
   pulses(runs, 1, 2);
   runs.pageDisconnected("s1");
   pulses(runs, 3, planned - 1);
-  assert.equal(store.getRun(runId)?.status, "running", "before its last planned volume the run may still be seen through by a page that comes back");
+  assert.equal((await logged.run(runId))?.status, "running", "before its last planned volume the run may still be seen through by a page that comes back");
   pulses(runs, planned, planned);
-  const row = store.getRun(runId)!;
+  const row = (await logged.run(runId))!;
   assert.equal(row.status, "aborted");
   assert.ok(row.warnings.some((w) => /run 1 aborted \(page lost\): P-s1's page was not connected/.test(w)), row.warnings.join(" | "));
   assert.deepEqual(pulses(runs, planned + 1, planned + 4), [false, false, false, false], "pulses past the plan are no longer counted to the run");
 
   // a fresh page (a reload after the loss) waits for run 2: the lost run is offered for a retake
-  runs.pageConnected(s);
+  await connect(s);
   runs.ready("s1", 2);
   assert.deepEqual(runs.retakeOffer(liveOf("s1")), { run: 1, attempt: 2 });
   const retake = runs.retakeRun("s1");
   assert.deepEqual([retake.run, retake.attempt], [1, 2]);
 });
 
-test("page lost, then back: a page that ran the whole run on its own clock ends it normally, and it is logged as ended", () => {
-  const { runs, store, waiting, liveOf } = setup();
+test("page lost, then back: a page that ran the whole run on its own clock ends it normally, and it is logged as ended", async () => {
+  const { runs, store, waiting, liveOf, logged, connect } = setup();
   const s = session("s1", serialA);
-  waiting(s, 1);
+  await waiting(s, 1);
   const { runId } = runs.startRun("s1");
   const planned = liveOf("s1").run!.nPlannedVolumes;
   pulses(runs, 1, 2);
   runs.pageDisconnected("s1");
   pulses(runs, 3, planned);
-  assert.equal(store.getRun(runId)?.status, "aborted");
-  runs.pageConnected(s);
+  assert.equal((await logged.run(runId))?.status, "aborted");
+  await connect(s);
   runs.endRun("s1", runId, false); // socket.io sends the page's buffered run:end on reconnection
-  const row = store.getRun(runId)!;
+  const row = (await logged.run(runId))!;
   assert.equal(row.status, "ended");
   assert.ok(row.warnings.some((w) => /came back and ended run 1 normally/.test(w)), row.warnings.join(" | "));
   runs.ready("s1", 2);
   assert.equal(runs.retakeOffer(liveOf("s1")), undefined, "a run seen through is not offered for a retake");
 });
 
-test("a page that drops out briefly and comes back before the run's volumes are in keeps its run going", () => {
-  const { runs, store, waiting, liveOf } = setup();
+test("a page that drops out briefly and comes back before the run's volumes are in keeps its run going", async () => {
+  const { runs, store, waiting, liveOf, logged, connect } = setup();
   const s = session("s1", serialA);
-  waiting(s, 1);
+  await waiting(s, 1);
   const { runId } = runs.startRun("s1");
   const planned = liveOf("s1").run!.nPlannedVolumes;
   pulses(runs, 1, 2);
   runs.pageDisconnected("s1");
-  runs.pageConnected(s);
+  await connect(s);
   pulses(runs, 3, planned + 2);
-  assert.equal(store.getRun(runId)?.status, "running", "the page ends its own run");
+  assert.equal((await logged.run(runId))?.status, "running", "the page ends its own run");
   runs.endRun("s1", runId, false);
-  assert.equal(store.getRun(runId)?.status, "ended");
+  assert.equal((await logged.run(runId))?.status, "ended");
 });
 
-test("page lost after the last planned volume: the page leaving then aborts the run at once", () => {
-  const { runs, store, waiting, liveOf } = setup();
-  waiting(session("s1", serialA), 1);
+test("page lost after the last planned volume: the page leaving then aborts the run at once", async () => {
+  const { runs, store, waiting, liveOf, logged, connect } = setup();
+  await waiting(session("s1", serialA), 1);
   const { runId } = runs.startRun("s1");
   pulses(runs, 1, liveOf("s1").run!.nPlannedVolumes);
-  assert.equal(store.getRun(runId)?.status, "running", "with its page there the run is the page's to end");
+  assert.equal((await logged.run(runId))?.status, "running", "with its page there the run is the page's to end");
   runs.pageDisconnected("s1");
-  assert.equal(store.getRun(runId)?.status, "aborted");
+  assert.equal((await logged.run(runId))?.status, "aborted");
 });
 
-test("finish without a retake: the page is told the runs are done, and the aborted last run is no longer offered", () => {
-  const { runs, to, waiting, liveOf } = setup();
-  waiting(session("s1", serialB), 1);
+test("finish without a retake: the page is told the runs are done, and the aborted last run is no longer offered", async () => {
+  const { runs, to, waiting, liveOf, logged, connect } = setup();
+  await waiting(session("s1", serialB), 1);
   runs.startRun("s1");
   runs.abortRun("s1");
   runs.ready("s1", 2);
@@ -389,4 +400,21 @@ test("finish without a retake: the page is told the runs are done, and the abort
   assert.equal(runs.retakeOffer(liveOf("s1")), undefined);
   assert.match(refusal(() => runs.retakeRun("s1"))[1], /^P-s1 has no aborted run to retake now/);
   assert.equal(to("s1", "run:armed").length, 1, "no run armed for a page that has gone on");
+});
+
+test("a write to the pulse log that fails is logged as a warning; the page still gets its pulses and nothing is thrown", async () => {
+  const store = new SqliteScannerStore(":memory:");
+  const warnings: string[] = [];
+  const { runs, to, waiting } = setup(store, (line) => warnings.push(line));
+  await waiting(session("s1", serialA), 1);
+  const { runId } = runs.startRun("s1");
+  await runs.log.flushed();
+  await store.close(); // the database goes away mid-run
+  assert.equal(runs.routeSourcePulse("serial", "serial /dev/A", 5000), true);
+  assert.deepEqual(to("s1", "pulse").map((m) => m.payload.seq), [1], "the page got the pulse first");
+  runs.endRun("s1", runId, false);
+  await runs.log.flushed();
+  assert.equal(warnings.length, 3, warnings.join(" | "));
+  assert.match(warnings[0]!, new RegExp(`^could not write pulse 1 of run 1 \\(${runId}\\) to the pulse log: .*not open`));
+  assert.match(warnings[2]!, /^could not write the state of run 1 .* to the pulse log/);
 });

@@ -1,0 +1,204 @@
+/**
+ * The trial store on PostgreSQL (store.ts's contract, as store-sqlite.ts keeps it): an append is one
+ * transaction that locks the session's row (SELECT ... FOR UPDATE), so appends to one session take
+ * turns and the finished check and the quota see every record committed before; a trial is
+ * acknowledged only after COMMIT returns. (session, record index) is the primary key and inserts are
+ * ON CONFLICT DO NOTHING, so a retry is a duplicate, never a second row. Build it on a PostgresDb
+ * (postgres-db.ts): `new PostgresStore(await PostgresDb.open(url))`.
+ */
+import { UserError } from "../common/errors.ts";
+import type { AppendResult } from "../study/wire.ts";
+import type { PostgresDb } from "./postgres-db.ts";
+import type { SessionQuota, SessionRow, Store, StoredTrial, TrialRecord } from "./store.ts";
+
+interface SessionDbRow {
+  id: string;
+  study_id: string;
+  token_hash: string;
+  pid: string;
+  prolific_pid: string | null;
+  study_param: string | null;
+  session_param: string | null;
+  seed: string;
+  created_at: string;
+  finished_at: string | null;
+  user_agent: string | null;
+}
+
+interface TrialDbRow {
+  session_id: string;
+  record_index: number;
+  data: string;
+  received_at: string;
+}
+
+function toSession(r: SessionDbRow): SessionRow {
+  return {
+    id: r.id,
+    studyId: r.study_id,
+    tokenHash: r.token_hash,
+    pid: r.pid,
+    ...(r.prolific_pid !== null && { prolificPid: r.prolific_pid }),
+    ...(r.study_param !== null && { studyParam: r.study_param }),
+    ...(r.session_param !== null && { sessionParam: r.session_param }),
+    seed: Number(r.seed), // bigint comes back as text
+    createdAt: r.created_at,
+    ...(r.finished_at !== null && { finishedAt: r.finished_at }),
+    ...(r.user_agent !== null && { userAgent: r.user_agent }),
+  };
+}
+
+function toTrial(r: TrialDbRow): StoredTrial {
+  return { sessionId: r.session_id, recordIndex: r.record_index, data: JSON.parse(r.data), receivedAt: r.received_at };
+}
+
+export class PostgresStore implements Store {
+  constructor(readonly db: PostgresDb) {
+    db.acquire();
+  }
+
+  /** for messages: the database without its password */
+  get where(): string {
+    return this.db.where;
+  }
+
+  async createSession(s: SessionRow): Promise<void> {
+    await this.db.query(
+      `INSERT INTO sessions (id, study_id, token_hash, pid, prolific_pid, study_param, session_param, seed, created_at, user_agent)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [s.id, s.studyId, s.tokenHash, s.pid, s.prolificPid ?? null, s.studyParam ?? null, s.sessionParam ?? null, s.seed, s.createdAt, s.userAgent ?? null],
+    );
+  }
+
+  async getSession(id: string): Promise<SessionRow | undefined> {
+    const { rows } = await this.db.query<SessionDbRow>("SELECT * FROM sessions WHERE id = $1", [id]);
+    return rows[0] && toSession(rows[0]);
+  }
+
+  async sessionsOfParticipant(studyId: string, pid: string): Promise<SessionRow[]> {
+    const { rows } = await this.db.query<SessionDbRow>("SELECT * FROM sessions WHERE study_id = $1 AND pid = $2 ORDER BY created_at", [studyId, pid]);
+    return rows.map(toSession);
+  }
+
+  async listSessions(studyId: string): Promise<SessionRow[]> {
+    const { rows } = await this.db.query<SessionDbRow>("SELECT * FROM sessions WHERE study_id = $1 ORDER BY created_at, id", [studyId]);
+    return rows.map(toSession);
+  }
+
+  async studyIds(): Promise<string[]> {
+    const { rows } = await this.db.query<{ study_id: string }>('SELECT DISTINCT study_id COLLATE "C" AS study_id FROM sessions ORDER BY 1');
+    return rows.map((r) => r.study_id);
+  }
+
+  /**
+   * For advsight db migrate: a session as it stands elsewhere (finished or not); one already here keeps
+   * its row, only taking a finish time it lacks. Resolves to whether the session was new.
+   */
+  async importSession(s: SessionRow): Promise<boolean> {
+    const r = await this.db.query<{ inserted: boolean }>(
+      `INSERT INTO sessions (id, study_id, token_hash, pid, prolific_pid, study_param, session_param, seed, created_at, finished_at, user_agent)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       ON CONFLICT (id) DO UPDATE SET finished_at = COALESCE(sessions.finished_at, EXCLUDED.finished_at)
+       RETURNING (xmax = 0) AS inserted`,
+      [s.id, s.studyId, s.tokenHash, s.pid, s.prolificPid ?? null, s.studyParam ?? null, s.sessionParam ?? null, s.seed, s.createdAt, s.finishedAt ?? null, s.userAgent ?? null],
+    );
+    return r.rows[0]!.inserted;
+  }
+
+  /** For advsight db migrate: stored trials with their own receipt times; those already here are skipped. Resolves to how many were new. */
+  async importTrials(trials: StoredTrial[]): Promise<number> {
+    if (trials.length === 0) return 0;
+    const r = await this.db.query(
+      `INSERT INTO trials (session_id, record_index, data, received_at)
+       SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING`,
+      [trials.map((t) => t.sessionId), trials.map((t) => t.recordIndex), trials.map((t) => JSON.stringify(t.data)), trials.map((t) => t.receivedAt)],
+    );
+    return r.rowCount ?? 0;
+  }
+
+  async appendTrials(sessionId: string, records: TrialRecord[], quota?: SessionQuota): Promise<AppendResult> {
+    const at = new Date().toISOString();
+    return this.db.transaction(async (client) => {
+      // the lock: appends to this session wait for each other, so what they read below stays true until COMMIT
+      const session = await client.query<{ finished_at: string | null }>("SELECT finished_at FROM sessions WHERE id = $1 FOR UPDATE", [sessionId]);
+      if (session.rowCount === 0) throw new UserError(`no session ${sessionId}`, 404);
+      const indices = records.map((r) => r.recordIndex);
+      const have = await client.query<{ record_index: number }>("SELECT record_index FROM trials WHERE session_id = $1 AND record_index = ANY($2::int[])", [sessionId, indices]);
+      const stored = new Set(have.rows.map((r) => r.record_index));
+      const texts = new Map<number, string>(); // an index twice in one batch: the first wins
+      for (const r of records) if (!stored.has(r.recordIndex) && !texts.has(r.recordIndex)) texts.set(r.recordIndex, JSON.stringify(r.data));
+      if (texts.size > 0 && session.rows[0]!.finished_at !== null) {
+        throw new UserError(`session ${sessionId} is finished; it takes no new records (record(s) ${[...texts.keys()].slice(0, 5).join(", ")})`, 409);
+      }
+      if (quota && texts.size > 0) {
+        const used = (await client.query<{ records: number; bytes: string }>("SELECT count(*)::int AS records, coalesce(sum(octet_length(data)), 0) AS bytes FROM trials WHERE session_id = $1", [sessionId])).rows[0]!;
+        const usedBytes = Number(used.bytes);
+        const bytes = [...texts.values()].reduce((n, t) => n + Buffer.byteLength(t), 0);
+        if (used.records + texts.size > quota.maxRecords) throw new UserError(`session ${sessionId} would hold ${used.records + texts.size} records, over the study's limit of ${quota.maxRecords} (limits.maxRecordsPerSession)`, 413);
+        if (usedBytes + bytes > quota.maxBytes) throw new UserError(`session ${sessionId} would hold ${usedBytes + bytes} bytes of data, over the study's limit of ${quota.maxBytes} (limits.maxSessionBytes)`, 413);
+      }
+      const inserted = new Set<number>();
+      if (texts.size > 0) {
+        const r = await client.query<{ record_index: number }>(
+          `INSERT INTO trials (session_id, record_index, data, received_at)
+           SELECT $1, i, d, $4 FROM unnest($2::int[], $3::text[]) AS t (i, d)
+           ON CONFLICT DO NOTHING RETURNING record_index`,
+          [sessionId, [...texts.keys()], [...texts.values()], at],
+        );
+        for (const row of r.rows) inserted.add(row.record_index);
+      }
+      const result: AppendResult = { stored: [], duplicates: [] };
+      for (const r of records) {
+        const fresh = inserted.delete(r.recordIndex); // once: a second copy in the batch is a duplicate
+        (fresh ? result.stored : result.duplicates).push(r.recordIndex);
+      }
+      return result;
+    });
+  }
+
+  async storedIndices(sessionId: string): Promise<number[]> {
+    const { rows } = await this.db.query<{ record_index: number }>("SELECT record_index FROM trials WHERE session_id = $1 ORDER BY record_index", [sessionId]);
+    return rows.map((r) => r.record_index);
+  }
+
+  async finishSession(id: string, at: string): Promise<void> {
+    await this.db.query("UPDATE sessions SET finished_at = COALESCE(finished_at, $1) WHERE id = $2", [at, id]);
+  }
+
+  async trialsOfSession(sessionId: string): Promise<StoredTrial[]> {
+    const { rows } = await this.db.query<TrialDbRow>("SELECT * FROM trials WHERE session_id = $1 ORDER BY record_index", [sessionId]);
+    return rows.map(toTrial);
+  }
+
+  async trialPage(sessionId: string, afterIndex: number, limit: number): Promise<StoredTrial[]> {
+    const { rows } = await this.db.query<TrialDbRow>("SELECT * FROM trials WHERE session_id = $1 AND record_index > $2 ORDER BY record_index LIMIT $3", [sessionId, afterIndex, limit]);
+    return rows.map(toTrial);
+  }
+
+  async dataKeys(sessionId: string): Promise<string[]> {
+    try {
+      return await this.serverDataKeys(sessionId);
+    } catch (e) {
+      // jsonb takes no \u0000 in text (22P05): such a session's keys are gathered here, a page at a time
+      if ((e as { code?: string }).code !== "22P05") throw e;
+      const keys = new Set<string>();
+      for (let page = await this.trialPage(sessionId, -1, 500); page.length > 0; page = await this.trialPage(sessionId, page.at(-1)!.recordIndex, 500)) {
+        for (const t of page) if (t.data !== null && typeof t.data === "object" && !Array.isArray(t.data)) for (const k of Object.keys(t.data)) keys.add(k);
+      }
+      return [...keys];
+    }
+  }
+
+  private async serverDataKeys(sessionId: string): Promise<string[]> {
+    // keys listed by the server: no record is parsed into JavaScript for the header
+    const { rows } = await this.db.query<{ key: string }>(
+      "SELECT DISTINCT k.key FROM trials t, jsonb_object_keys(CASE WHEN jsonb_typeof(t.data::jsonb) = 'object' THEN t.data::jsonb ELSE '{}'::jsonb END) AS k (key) WHERE t.session_id = $1",
+      [sessionId],
+    );
+    return rows.map((r) => r.key);
+  }
+
+  async close(): Promise<void> {
+    await this.db.release();
+  }
+}
