@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { freePort, spawnServer, tempDir, type ChildServer } from "../tests/helpers/server.ts";
 import { mainTrialData } from "../tests/helpers/records.ts";
 import { nginxBinary, startNginx } from "../tests/helpers/nginx.ts";
-import { testDatabase } from "../tests/helpers/postgres.ts";
+import { testPostgres } from "../tests/helpers/postgres.ts";
 import { makeRng } from "../common/random.ts";
 import { ADMIN } from "../tests/helpers/server.ts";
 import { writeResultsSection } from "./results-file.ts";
@@ -168,8 +168,9 @@ async function startSetup(name: string): Promise<Setup> {
   if (!n) throw new Error(`unknown setup "${name}": sqlite, postgres-1, postgres-3 (postgres-N)`);
   const nginx = nginxBinary();
   if ("missing" in nginx) throw new Error(nginx.missing);
-  const db = await testDatabase(`load_${n}`);
-  if ("skip" in db) throw new Error(db.skip);
+  const started = await testPostgres();
+  if (started.skip !== false) throw new Error(started.skip);
+  const db = started.pg;
   const servers: ChildServer[] = [];
   for (let k = 0; k < n; k++) servers.push(await spawnServer(["--database", db.url, "--instance", `load-${k + 1}`, "--data", tempDir("advsight-load-"), ...common], await freePort()));
   const proxy = await startNginx(nginx.path, servers.map((s) => Number(new URL(s.url).port)));
@@ -179,7 +180,7 @@ async function startSetup(name: string): Promise<Setup> {
       await proxy.stop();
       for (const s of servers) s.process.kill("SIGTERM");
       await Promise.all(servers.map((s) => new Promise((r) => (s.process.exitCode !== null ? r(null) : s.process.once("exit", r)))));
-      await db.stop();
+      await db.close();
     },
   };
 }

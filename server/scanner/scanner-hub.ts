@@ -36,6 +36,7 @@ export class ScannerHub {
   private readonly sources: TriggerSources;
   private stateTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly peers: ScannerPeers | undefined;
+  private ownChanged = false;
 
   constructor(private readonly opts: ScannerHubOptions) {
     this.clock = opts.clock ?? (() => performance.now());
@@ -61,7 +62,7 @@ export class ScannerHub {
         source: (name, state, detail, isWarning) => this.localSourceStatus(name, state, detail, isWarning),
         hold: (sessionId) => this.hold(sessionId),
         command: (c) => this.localCommand(c),
-        peersChanged: () => this.stateChanged(),
+        peersChanged: () => this.sendState(false),
       });
     }
   }
@@ -155,13 +156,22 @@ export class ScannerHub {
     });
   }
 
-  /** Coalesces bursts of changes into one console update per 100 ms. */
   private stateChanged(): void {
+    this.sendState(true);
+  }
+
+  /**
+   * Coalesces bursts of changes into one console update per 100 ms; a change here is also published to
+   * the other instances (a change there is only passed on to this instance's consoles).
+   */
+  private sendState(ownChanged: boolean): void {
+    this.ownChanged ||= ownChanged;
     if (this.stateTimer) return;
     this.stateTimer = setTimeout(() => {
       this.stateTimer = undefined;
       const own = this.ownState();
-      this.peers?.publish(own.sessions);
+      if (this.ownChanged) this.peers?.publish(own.sessions);
+      this.ownChanged = false;
       this.opts.toConsole("scanner:state", this.withPeers(own));
     }, 100);
   }
