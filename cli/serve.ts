@@ -1,10 +1,12 @@
 import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { UserError } from "../common/errors.ts";
 import { createAdvsightServer, DEFAULT_SERVER_LIMITS, PUBLIC_DIR } from "../server/app.ts";
 import { MIN_ADMIN_TOKEN_LENGTH } from "../server/auth.ts";
 import { openStores } from "../storage/open-stores.ts";
+import { connectCluster } from "../server/cluster-postgres.ts";
 import { DATABASE_OPTION, databaseUrl } from "./database-option.ts";
 import { DEMO_STUDY, loadStudies } from "../server/studies.ts";
 import { commandLine, intOption, parseOptions, singleCommand } from "./command.ts";
@@ -12,7 +14,7 @@ import { commandLine, intOption, parseOptions, singleCommand } from "./command.t
 const cli = commandLine({
   name: "advsight serve",
   usage:
-    "advsight serve [--study FILE ...] [--port N] [--host H] [--data DIR] [--database URL] [--admin-token T]\n" +
+    "advsight serve [--study FILE ...] [--port N] [--host H] [--data DIR] [--database URL [--instance NAME]] [--admin-token T]\n" +
     "               [--sessions-per-minute N] [--failed-auth-attempts N] [--trust-proxy HOPS] [--allow-origin URL ...]",
   options: {
     study: { type: "string", multiple: true, value: "FILE", defaultText: "the demo study", help: "a study file to serve (repeat for several)" },
@@ -20,6 +22,7 @@ const cli = commandLine({
     host: { type: "string", value: "H", defaultText: "$HOST, else 127.0.0.1", help: "address to listen on (0.0.0.0: every interface, behind an HTTPS proxy)" },
     data: { type: "string", value: "DIR", defaultText: "$ADVSIGHT_DATA, else advsight-data", help: "folder for the database (advsight.db) and the admin token" },
     database: DATABASE_OPTION,
+    instance: { type: "string", value: "NAME", defaultText: "HOST-PID", help: "this instance's name when several share one PostgreSQL (docs/database.md#several-instances)" },
     "admin-token": { type: "string", value: "T", defaultText: "$ADVSIGHT_ADMIN_TOKEN, else the one kept in DIR/admin-token (made once)", help: "the admin token, 16 characters or more" },
     "sessions-per-minute": { type: "string", value: "N", defaultText: String(DEFAULT_SERVER_LIMITS.sessionsPerMinute), help: "new sessions per minute from one address" },
     "failed-auth-attempts": { type: "string", value: "N", defaultText: String(DEFAULT_SERVER_LIMITS.failedAuthAttempts), help: `failed token checks one address may make in ${DEFAULT_SERVER_LIMITS.failedAuthWindowSeconds / 60} minutes; more are refused (429)` },
@@ -68,11 +71,21 @@ export const command = singleCommand(
     for (const [name, n] of Object.entries(limits)) if (n < 1) throw new UserError(`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be at least 1`);
     const trustProxy = values["trust-proxy"] === undefined ? undefined : intOption(values["trust-proxy"], "trust-proxy", 1);
     const studies = await loadStudies(values.study ?? [DEMO_STUDY]);
-    const stores = await openStores(databaseUrl(values.database), join(dataDir, "advsight.db"));
-    const server = createAdvsightServer({ store: stores.store, scannerStore: stores.scannerStore, studies, adminToken: admin.token, limits, ...(trustProxy !== undefined && { trustProxy }), allowedOrigins: values["allow-origin"] ?? [] });
+    const database = databaseUrl(values.database);
+    const stores = await openStores(database, join(dataDir, "advsight.db"));
+    // on PostgreSQL an instance is ready to have others beside it (sockets, scanner runs, limits shared)
+    const link = database === undefined ? undefined : await connectCluster(database, values.instance ?? `${hostname()}-${process.pid}`).catch(async (e: unknown) => {
+      await stores.close();
+      throw e;
+    });
+    const server = createAdvsightServer({ store: stores.store, scannerStore: stores.scannerStore, studies, adminToken: admin.token, limits, ...(trustProxy !== undefined && { trustProxy }), allowedOrigins: values["allow-origin"] ?? [], ...(link && { cluster: link.cluster }) });
+    const close = async () => {
+      await server.close();
+      await link?.close();
+    };
     // a failed listen closes the stores too: an open PostgreSQL pool would keep the process alive
     const url = await server.listen(port, values.host ?? process.env.HOST ?? "127.0.0.1").catch(async (e: unknown) => {
-      await server.close().catch(() => undefined);
+      await close().catch(() => undefined);
       throw e;
     });
     console.log(`advsight serving ${[...studies.keys()].join(", ")} at ${url}`);
@@ -81,10 +94,11 @@ export const command = singleCommand(
     if ([...studies.values()].some((s) => s.config.scanner)) console.log(`  operator console: ${url}/console (log in with the admin token)`);
     const exportFrom = stores.kind === "sqlite" ? `--data ${dataDir}` : "--database URL";
     console.log(`  data: ${stores.where}  (export: advsight export --study <study> ${exportFrom})`);
+    if (link) console.log(`  instance: ${link.cluster.instance} (others on the same database share its sessions, sockets and scanner runs)`);
     await new Promise<void>((done) => {
       const stop = () => {
         console.log("advsight: shutting down");
-        void server.close().then(done);
+        void close().then(done);
       };
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);

@@ -9,7 +9,7 @@ import { completionUrl } from "../study/study-config.ts";
 import { AdminLoginBody, AppendTrialsBody, CreateSessionBody, FinishBody } from "../study/wire.ts";
 import { validateBody } from "./api-schemas.ts";
 import { ADMIN_COOKIE, hashToken, newToken, bearerToken, tokenMatchesHash, type AdminAuth } from "./auth.ts";
-import { RateLimiterMemory } from "rate-limiter-flexible";
+import type { LimiterFactory } from "./rate-limits.ts";
 import { EXPORT_FORMATS, exportChunks, type ExportFormat } from "../storage/export.ts";
 import { checkUploadedData } from "../study/record-data.ts";
 import type { SessionRow, Store, TrialRecord } from "../storage/store.ts";
@@ -27,13 +27,15 @@ export interface ApiOptions {
   /** new sessions one address may open per minute (a lab's PCs behind one NAT share an address) */
   sessionsPerMinute: number;
   events?: ApiEvents;
+  /** where the limits count (server/rate-limits.ts) */
+  limiters: LimiterFactory;
 }
 
 type SessionLocals = { session: SessionRow };
 
-export function apiRouter({ store, studies, auth, sessionsPerMinute, events }: ApiOptions): Router {
+export function apiRouter({ store, studies, auth, sessionsPerMinute, events, limiters }: ApiOptions): Router {
   const api = Router();
-  const newSessions = new RateLimiterMemory({ points: sessionsPerMinute, duration: 60 });
+  const newSessions = limiters({ keyPrefix: "new-sessions", points: sessionsPerMinute, duration: 60 });
 
   const studyOf = (id: string): RegisteredStudy => {
     const study = studies.get(id);

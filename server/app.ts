@@ -17,6 +17,8 @@ import { PACKAGE_ROOT } from "../common/package-root-node.ts";
 import { UserError } from "../common/errors.ts";
 import { attachConsole } from "./console-socket.ts";
 import { createScannerMode } from "./scanner/scanner-mode.ts";
+import type { ClusterLink } from "./cluster-postgres.ts";
+import { memoryLimiters } from "./rate-limits.ts";
 
 /** Per-address limits (each configurable on `advsight serve`). */
 export interface ServerLimits {
@@ -47,6 +49,11 @@ export interface ServerOptions {
   publicDir?: string;
   /** the server's monotonic clock for scanner pulses (default performance.now) */
   clock?: () => number;
+  /**
+   * Several instances on one PostgreSQL (docs/database.md#several-instances): this instance's name and the
+   * socket.io adapter that reaches the others, and limits counted in the database (server/cluster-postgres.ts).
+   */
+  cluster?: ClusterLink;
 }
 
 export interface AdvsightServer {
@@ -77,7 +84,8 @@ function originAllowed(req: IncomingMessage, allowed: readonly string[]): boolea
 export function createAdvsightServer(options: ServerOptions): AdvsightServer {
   const { studies, publicDir = PUBLIC_DIR } = options;
   const limits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
-  const auth = new AdminAuth(options.adminToken, new FailedAttempts({ failedAttempts: limits.failedAuthAttempts, windowSeconds: limits.failedAuthWindowSeconds }));
+  const limiters = options.cluster?.limiters ?? memoryLimiters;
+  const auth = new AdminAuth(options.adminToken, new FailedAttempts({ failedAttempts: limits.failedAuthAttempts, windowSeconds: limits.failedAuthWindowSeconds }, limiters));
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
@@ -92,15 +100,16 @@ export function createAdvsightServer(options: ServerOptions): AdvsightServer {
     serveClient: false,
     allowRequest: (req, done) => done(originAllowed(req, options.allowedOrigins ?? []) ? null : "this page's origin may not open advsight sockets", originAllowed(req, options.allowedOrigins ?? [])),
   });
+  if (options.cluster) io.adapter(options.cluster.adapter);
   const consoleChannel = attachConsole(io, auth);
 
   app.get("/healthz", (_req, res) => {
     res.json({ ok: true });
   });
-  const scanner = createScannerMode(io, { ...options, auth });
+  const scanner = createScannerMode(io, { ...options, auth, ...(options.cluster && { instance: options.cluster.instance }) });
   // admin first: nobody's body is parsed before the admin check
   app.use("/api/scanner", noStore, auth.require(), express.json({ limit: "16kb" }), scanner.router);
-  app.use("/api", noStore, express.json({ limit: "256kb" }), apiRouter({ store: options.store, studies, auth, sessionsPerMinute: limits.sessionsPerMinute, events: consoleChannel }));
+  app.use("/api", noStore, express.json({ limit: "256kb" }), apiRouter({ store: options.store, studies, auth, sessionsPerMinute: limits.sessionsPerMinute, events: consoleChannel, limiters }));
   app.use("/stimuli", stimulusFiles(studies));
   app.use("/assets", containedFiles(publicDir));
 

@@ -103,6 +103,11 @@ export class ScannerRuns {
     return this.sessions.values();
   }
 
+  /** The session, if its page connected since the server started. */
+  find(sessionId: string): LiveSession | undefined {
+    return this.sessions.get(sessionId);
+  }
+
   // --- the participant's page -------------------------------------------------------------------
 
   /**

@@ -26,6 +26,8 @@ export interface ScannerModeOptions {
   auth: AdminAuth;
   /** the server's monotonic clock (tests and the bench inject an offset) */
   clock?: () => number;
+  /** set when several instances share one PostgreSQL: this instance's name (its socket.io adapter reaches the others) */
+  instance?: string;
 }
 
 export interface ScannerMode {
@@ -48,8 +50,11 @@ export function createScannerMode(io: SocketServer, options: ScannerModeOptions)
     studies,
     store: scannerStore,
     clock: options.clock,
-    toSession: (sessionId, event, payload) => io.of(SCANNER_NAMESPACE).to(sessionId).emit(event, payload),
-    toConsole: (event, payload) => io.of(CONSOLE_NAMESPACE).emit(event, payload),
+    // local: a session's runs live on the instance its page is connected to, and each instance sends its
+    // consoles the picture of every instance (scanner-peers.ts); the adapter would copy these to all
+    toSession: (sessionId, event, payload) => io.of(SCANNER_NAMESPACE).local.to(sessionId).emit(event, payload),
+    toConsole: (event, payload) => io.of(CONSOLE_NAMESPACE).local.emit(event, payload),
+    ...(options.instance !== undefined && { peers: { instance: options.instance, io } }),
   });
   attachScanner(io, hub, store, auth);
 
@@ -69,20 +74,21 @@ export function createScannerMode(io: SocketServer, options: ScannerModeOptions)
     if (!checked.ok) throw new UserError(checked.error);
     return checked.value;
   };
-  router.post("/sessions/:sessionId/runs/start", (req, res) => {
-    const body = startBody(req);
-    res.json(hub.runs.startRun(body.sessionId, body.simulate));
+  // each runs on the instance whose page is connected for the session (scanner-peers.ts)
+  router.post("/sessions/:sessionId/runs/start", async (req, res) => {
+    const { sessionId, simulate } = startBody(req);
+    res.json(await hub.command({ action: "run:start", sessionId, ...(simulate && { simulate }) }));
   });
-  router.post("/sessions/:sessionId/runs/retake", (req, res) => {
-    const body = startBody(req);
-    res.json(hub.runs.retakeRun(body.sessionId, body.simulate));
+  router.post("/sessions/:sessionId/runs/retake", async (req, res) => {
+    const { sessionId, simulate } = startBody(req);
+    res.json(await hub.command({ action: "run:retake", sessionId, ...(simulate && { simulate }) }));
   });
-  router.post("/sessions/:sessionId/runs/finish", (req, res) => {
-    hub.runs.finishRuns(String(req.params.sessionId));
+  router.post("/sessions/:sessionId/runs/finish", async (req, res) => {
+    await hub.command({ action: "runs:finish", sessionId: String(req.params.sessionId) });
     res.json({ finished: true });
   });
-  router.post("/sessions/:sessionId/runs/abort", (req, res) => {
-    hub.runs.abortRun(String(req.params.sessionId));
+  router.post("/sessions/:sessionId/runs/abort", async (req, res) => {
+    await hub.command({ action: "run:abort", sessionId: String(req.params.sessionId) });
     res.json({ aborted: true });
   });
   router.get("/sessions/:sessionId/runs", async (req, res) => {

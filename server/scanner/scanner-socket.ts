@@ -38,7 +38,8 @@ function handle<S extends Schemas>(socket: Socket, schemas: S, handlers: { [K in
       };
       const answer = (result: unknown) => reply({ ok: true, ...(result && typeof result === "object" ? result : {}) });
       try {
-        // most handlers answer at once (a pulse's order matters); one that reads the log answers later
+        // most handlers answer at once (a pulse's order matters); one that reads the log, or a console
+        // command run on another instance, answers later
         const result = handlers[event as keyof S]!(checked.value as never);
         if (result instanceof Promise) result.then(answer, fail);
         else answer(result);
@@ -141,10 +142,10 @@ export function attachScanner(io: SocketServer, hub: ScannerHub, store: Store, a
       socket,
       ConsoleMessages,
       {
-        "run:start": (m) => hub.runs.startRun(m.sessionId, m.simulate),
-        "run:abort": (m) => hub.runs.abortRun(m.sessionId),
-        "run:retake": (m) => hub.runs.retakeRun(m.sessionId),
-        "runs:finish": (m) => hub.runs.finishRuns(m.sessionId),
+        "run:start": (m) => hub.command({ action: "run:start", sessionId: m.sessionId, ...(m.simulate && { simulate: m.simulate }) }),
+        "run:abort": (m) => hub.command({ action: "run:abort", sessionId: m.sessionId }),
+        "run:retake": (m) => hub.command({ action: "run:retake", sessionId: m.sessionId }),
+        "runs:finish": (m) => hub.command({ action: "runs:finish", sessionId: m.sessionId }),
       },
       "console",
     );

@@ -4,14 +4,13 @@
  * exactly once, and everything acknowledged before the failure is still there.
  */
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Browser, Page } from "playwright";
 import { PACKAGE_ROOT } from "../../common/package-root-node.ts";
 import { launchChromium } from "../helpers/browser.ts";
 import { playParticipant } from "../helpers/participant.ts";
-import { getJson, spawnServer, startServer, tempDir, type ChildServer } from "../helpers/server.ts";
+import { freePort, getJson, spawnServer, startServer, tempDir, type ChildServer } from "../helpers/server.ts";
 
 const FAST = join(PACKAGE_ROOT, "tests/fixtures/studies/fast.json");
 type Row = Record<string, unknown>;
@@ -22,16 +21,6 @@ before(async () => {
   browser = await launchChromium();
 });
 after(() => browser.close());
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-    probe.once("error", reject);
-  });
-}
 
 /** Which records the page has finished and which still wait for acknowledgement. */
 async function queueView(page: Page): Promise<QueueView> {

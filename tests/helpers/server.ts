@@ -1,6 +1,7 @@
 /** Starts advsight servers for tests: in-process (for API tests) or as a child process (to kill it). */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAdvsightServer, type AdvsightServer, type ServerOptions } from "../../server/app.ts";
@@ -24,6 +25,17 @@ export async function startServer(studyFiles: string[] = [DEMO_STUDY], dataDir =
   const server: AdvsightServer = createAdvsightServer({ store, scannerStore: stores.scannerStore, studies: await loadStudies(studyFiles), adminToken: ADMIN, ...options });
   const url = await server.listen(0);
   return { url, server, store, dataDir };
+}
+
+/** A TCP port free on 127.0.0.1 now (to start a server on it, and again on it after a kill). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+    probe.once("error", reject);
+  });
 }
 
 export interface ChildServer {
