@@ -359,6 +359,8 @@ export class ScannerRuns {
 
   /** A source went wrong: say so on every session whose current run (going or not) it feeds. */
   warnRunsFedBy(name: string, message: string): void {
+    // the server shutting down disconnects the relay: not a trouble of the runs, and the log is closed
+    if (this.closed) return;
     for (const live of this.sessions.values()) if (live.run && feedingSource(live.run.scanner.trigger) === name) this.warning(live, message);
   }
 
