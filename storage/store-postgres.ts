@@ -10,47 +10,8 @@ import { UserError } from "../common/errors.ts";
 import type { AppendResult } from "../study/wire.ts";
 import type { PostgresDb } from "./postgres-db.ts";
 import type { SessionQuota, SessionRow, Store, StoredTrial, TrialRecord } from "./store.ts";
+import { toSession, toTrial, type SessionDbRow, type TrialDbRow } from "./session-rows.ts";
 
-interface SessionDbRow {
-  id: string;
-  study_id: string;
-  token_hash: string;
-  pid: string;
-  prolific_pid: string | null;
-  study_param: string | null;
-  session_param: string | null;
-  seed: string;
-  created_at: string;
-  finished_at: string | null;
-  user_agent: string | null;
-}
-
-interface TrialDbRow {
-  session_id: string;
-  record_index: number;
-  data: string;
-  received_at: string;
-}
-
-function toSession(r: SessionDbRow): SessionRow {
-  return {
-    id: r.id,
-    studyId: r.study_id,
-    tokenHash: r.token_hash,
-    pid: r.pid,
-    ...(r.prolific_pid !== null && { prolificPid: r.prolific_pid }),
-    ...(r.study_param !== null && { studyParam: r.study_param }),
-    ...(r.session_param !== null && { sessionParam: r.session_param }),
-    seed: Number(r.seed), // bigint comes back as text
-    createdAt: r.created_at,
-    ...(r.finished_at !== null && { finishedAt: r.finished_at }),
-    ...(r.user_agent !== null && { userAgent: r.user_agent }),
-  };
-}
-
-function toTrial(r: TrialDbRow): StoredTrial {
-  return { sessionId: r.session_id, recordIndex: r.record_index, data: JSON.parse(r.data), receivedAt: r.received_at };
-}
 
 export class PostgresStore implements Store {
   constructor(readonly db: PostgresDb) {
