@@ -33,6 +33,9 @@ export interface ApiOptions {
 
 type SessionLocals = { session: SessionRow };
 
+/** sessions kept in memory for the upload path (a few MB at most) */
+const MAX_RECENT_SESSIONS = 20_000;
+
 export function apiRouter({ store, studies, auth, sessionsPerMinute, events, limiters }: ApiOptions): Router {
   const api = Router();
   const newSessions = limiters({ keyPrefix: "new-sessions", points: sessionsPerMinute, duration: 60 });
@@ -44,9 +47,27 @@ export function apiRouter({ store, studies, auth, sessionsPerMinute, events, lim
     return study;
   };
 
-  /** Loads the session named in the URL and checks the participant's token. */
-  const requireSession = async (req: Request, res: Response<unknown, SessionLocals>, next: NextFunction) => {
-    const session = await store.getSession(String(req.params.sessionId));
+  /**
+   * Sessions met lately, for uploads (a participant's page posts every trial): a session's token hash and
+   * study never change, and whether it is finished the store checks again inside the append itself. Saves a
+   * database round trip per upload; the oldest are forgotten past MAX_RECENT_SESSIONS.
+   */
+  const recentSessions = new Map<string, SessionRow>();
+  const sessionForUpload = async (id: string): Promise<SessionRow | undefined> => {
+    const known = recentSessions.get(id);
+    if (known) return known;
+    const session = await store.getSession(id);
+    if (session) {
+      recentSessions.set(id, session);
+      if (recentSessions.size > MAX_RECENT_SESSIONS) recentSessions.delete(recentSessions.keys().next().value!);
+    }
+    return session;
+  };
+
+  /** Loads the session named in the URL (as stored now, or as met lately for an upload) and checks the participant's token. */
+  const requireSession = (forUpload = false) => async (req: Request, res: Response<unknown, SessionLocals>, next: NextFunction) => {
+    const id = String(req.params.sessionId);
+    const session = forUpload ? await sessionForUpload(id) : await store.getSession(id);
     if (!session) throw new UserError(`no session "${String(req.params.sessionId)}"`, 404);
     await auth.attempts.refuseIfBlocked(req, res);
     if (!tokenMatchesHash(bearerToken(req), session.tokenHash)) {
@@ -95,7 +116,7 @@ export function apiRouter({ store, studies, auth, sessionsPerMinute, events, lim
     res.status(201).json({ sessionId: session.id, token, seed: session.seed, pid: session.pid });
   });
 
-  api.get("/sessions/:sessionId", requireSession, async (_req, res: Response<unknown, SessionLocals>) => {
+  api.get("/sessions/:sessionId", requireSession(), async (_req, res: Response<unknown, SessionLocals>) => {
     const { session } = res.locals;
     res.json({
       sessionId: session.id,
@@ -107,7 +128,7 @@ export function apiRouter({ store, studies, auth, sessionsPerMinute, events, lim
     });
   });
 
-  api.post("/sessions/:sessionId/trials", requireSession, validateBody(AppendTrialsBody), async (req, res: Response<unknown, SessionLocals>) => {
+  api.post("/sessions/:sessionId/trials", requireSession(true), validateBody(AppendTrialsBody), async (req, res: Response<unknown, SessionLocals>) => {
     const { session } = res.locals;
     const { records: uploaded } = req.body as (typeof AppendTrialsBody)["_output"];
     const { limits } = studyOf(session.studyId).config;
@@ -122,7 +143,7 @@ export function apiRouter({ store, studies, auth, sessionsPerMinute, events, lim
     res.json(result);
   });
 
-  api.post("/sessions/:sessionId/finish", requireSession, validateBody(FinishBody), async (req, res: Response<unknown, SessionLocals>) => {
+  api.post("/sessions/:sessionId/finish", requireSession(), validateBody(FinishBody), async (req, res: Response<unknown, SessionLocals>) => {
     const { session } = res.locals;
     const { nRecords } = req.body as (typeof FinishBody)["_output"];
     const stored = new Set(await store.storedIndices(session.id));

@@ -85,7 +85,9 @@ export function createAdvsightServer(options: ServerOptions): AdvsightServer {
   const { studies, publicDir = PUBLIC_DIR } = options;
   const limits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
   const limiters = options.cluster?.limiters ?? memoryLimiters;
-  const auth = new AdminAuth(options.adminToken, new FailedAttempts({ failedAttempts: limits.failedAuthAttempts, windowSeconds: limits.failedAuthWindowSeconds }, limiters));
+  // failed token checks count in this process even beside other instances: every request asks whether its
+  // address is blocked, and a database round trip for that would double an upload's cost (server/rate-limits.ts)
+  const auth = new AdminAuth(options.adminToken, new FailedAttempts({ failedAttempts: limits.failedAuthAttempts, windowSeconds: limits.failedAuthWindowSeconds }));
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);

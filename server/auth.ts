@@ -8,7 +8,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypt
 import type { IncomingMessage } from "node:http";
 import type { NextFunction, Request, Response } from "express";
 import type { RateLimiterAbstract } from "rate-limiter-flexible";
-import { memoryLimiters, type LimiterFactory } from "./rate-limits.ts";
+import { memoryLimiters } from "./rate-limits.ts";
 import { UserError } from "../common/errors.ts";
 
 /** Shorter admin tokens are refused at start: 16 characters of base64 resist guessing at any rate this server allows. */
@@ -55,16 +55,13 @@ export interface AuthLimits {
 export const DEFAULT_AUTH_LIMITS: AuthLimits = { failedAttempts: 30, windowSeconds: 15 * 60 };
 
 /**
- * Counts failed token checks per address (HTTP and sockets alike): in this process, or in PostgreSQL for
- * several instances (server/rate-limits.ts).
+ * Counts failed token checks per address (HTTP and sockets alike), in this process, also beside other
+ * instances (why: server/rate-limits.ts).
  */
 export class FailedAttempts {
   private readonly limiter: RateLimiterAbstract;
-  constructor(
-    readonly limits: AuthLimits = DEFAULT_AUTH_LIMITS,
-    limiters: LimiterFactory = memoryLimiters,
-  ) {
-    this.limiter = limiters({ keyPrefix: "failed-auth", points: limits.failedAttempts, duration: limits.windowSeconds });
+  constructor(readonly limits: AuthLimits = DEFAULT_AUTH_LIMITS) {
+    this.limiter = memoryLimiters({ keyPrefix: "failed-auth", points: limits.failedAttempts, duration: limits.windowSeconds });
   }
 
   /** Seconds the address must still wait, or 0 when it may try. */

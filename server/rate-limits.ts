@@ -1,8 +1,10 @@
 /**
- * Where the per-address limits count (new sessions a minute, failed token checks): in this process for
- * one instance; in PostgreSQL when several instances share it, so that N instances do not allow N times
- * the limit. Should PostgreSQL fail, each instance falls back to counting in its own memory for the
- * while (rate-limiter-flexible's insurance limiter): the limits loosen, nothing is refused for it.
+ * Where a per-address limit counts: in this process for one instance; new sessions a minute in PostgreSQL
+ * when several instances share it, so that N instances do not allow N times the limit. (Failed token
+ * checks stay in each process: every request asks whether its address is blocked, and a database round
+ * trip for that would double the cost of an upload; N instances then allow N times the failed attempts,
+ * which against 192-bit tokens changes nothing.) Should PostgreSQL fail, each instance counts in its own
+ * memory for the while (rate-limiter-flexible's insurance limiter): the limit loosens, nothing is refused.
  */
 import type pg from "pg";
 import { RateLimiterMemory, RateLimiterPostgres, type RateLimiterAbstract } from "rate-limiter-flexible";

@@ -60,6 +60,47 @@ CREATE TABLE scanner_pulses (
   PRIMARY KEY (run_id, seq)
 );
 `,
+  // 2: an upload in one round trip (it was six: BEGIN, the lock, the stored indices, the quota, INSERT,
+  // COMMIT). Each statement of a plpgsql function takes a fresh snapshot, so after the session's row is
+  // locked the checks see every append committed before, as the separate statements did. Refusals carry
+  // their numbers in DETAIL; store-postgres.ts words them.
+  `
+CREATE FUNCTION advsight_append_trials(p_session text, p_indices integer[], p_texts text[], p_at text, p_max_records integer, p_max_bytes bigint)
+RETURNS TABLE (stored_index integer) LANGUAGE plpgsql AS $$
+DECLARE
+  v_finished text;
+  v_fresh_i integer[];
+  v_fresh_d text[];
+  v_new_bytes bigint;
+  v_records integer;
+  v_bytes bigint;
+BEGIN
+  SELECT s.finished_at INTO v_finished FROM sessions s WHERE s.id = p_session FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'no session' USING ERRCODE = 'AV404';
+  END IF;
+  -- the records not stored yet (the caller sends each index once)
+  SELECT coalesce(array_agg(t.i ORDER BY t.i), '{}'), coalesce(array_agg(t.d ORDER BY t.i), '{}'), coalesce(sum(octet_length(t.d)), 0)
+    INTO v_fresh_i, v_fresh_d, v_new_bytes
+    FROM unnest(p_indices, p_texts) AS t (i, d)
+    WHERE NOT EXISTS (SELECT 1 FROM trials x WHERE x.session_id = p_session AND x.record_index = t.i);
+  IF cardinality(v_fresh_i) > 0 AND v_finished IS NOT NULL THEN
+    RAISE EXCEPTION 'finished' USING ERRCODE = 'AV409', DETAIL = array_to_string(v_fresh_i[1:5], ', ');
+  END IF;
+  IF cardinality(v_fresh_i) > 0 AND p_max_records IS NOT NULL THEN
+    SELECT count(*), coalesce(sum(octet_length(x.data)), 0) INTO v_records, v_bytes FROM trials x WHERE x.session_id = p_session;
+    IF v_records + cardinality(v_fresh_i) > p_max_records THEN
+      RAISE EXCEPTION 'records' USING ERRCODE = 'AV413', DETAIL = (v_records + cardinality(v_fresh_i))::text;
+    END IF;
+    IF v_bytes + v_new_bytes > p_max_bytes THEN
+      RAISE EXCEPTION 'bytes' USING ERRCODE = 'AV413', DETAIL = (v_bytes + v_new_bytes)::text;
+    END IF;
+  END IF;
+  RETURN QUERY INSERT INTO trials AS x (session_id, record_index, data, received_at)
+    SELECT p_session, f.i, f.d, p_at FROM unnest(v_fresh_i, v_fresh_d) AS f (i, d)
+    ON CONFLICT DO NOTHING RETURNING x.record_index;
+END $$;
+`,
 ];
 
 /** any fixed number: the advisory lock that makes several servers starting at once migrate one at a time */

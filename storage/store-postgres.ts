@@ -13,6 +13,16 @@ import type { SessionQuota, SessionRow, Store, StoredTrial, TrialRecord } from "
 import { toSession, toTrial, type SessionDbRow, type TrialDbRow } from "./session-rows.ts";
 
 
+/** advsight_append_trials's refusals (SQLSTATE AV404/AV409/AV413, numbers in DETAIL) in the SQLite store's words. */
+function refusal(e: unknown, sessionId: string, quota: SessionQuota | undefined): UserError | undefined {
+  const err = e as { code?: string; message?: string; detail?: string };
+  if (err.code === "AV404") return new UserError(`no session ${sessionId}`, 404);
+  if (err.code === "AV409") return new UserError(`session ${sessionId} is finished; it takes no new records (record(s) ${err.detail})`, 409);
+  if (err.code === "AV413" && err.message === "records") return new UserError(`session ${sessionId} would hold ${err.detail} records, over the study's limit of ${quota?.maxRecords} (limits.maxRecordsPerSession)`, 413);
+  if (err.code === "AV413") return new UserError(`session ${sessionId} would hold ${err.detail} bytes of data, over the study's limit of ${quota?.maxBytes} (limits.maxSessionBytes)`, 413);
+  return undefined;
+}
+
 export class PostgresStore implements Store {
   constructor(readonly db: PostgresDb) {
     db.acquire();
@@ -78,43 +88,29 @@ export class PostgresStore implements Store {
   }
 
   async appendTrials(sessionId: string, records: TrialRecord[], quota?: SessionQuota): Promise<AppendResult> {
-    const at = new Date().toISOString();
-    return this.db.transaction(async (client) => {
-      // the lock: appends to this session wait for each other, so what they read below stays true until COMMIT
-      const session = await client.query<{ finished_at: string | null }>("SELECT finished_at FROM sessions WHERE id = $1 FOR UPDATE", [sessionId]);
-      if (session.rowCount === 0) throw new UserError(`no session ${sessionId}`, 404);
-      const indices = records.map((r) => r.recordIndex);
-      const have = await client.query<{ record_index: number }>("SELECT record_index FROM trials WHERE session_id = $1 AND record_index = ANY($2::int[])", [sessionId, indices]);
-      const stored = new Set(have.rows.map((r) => r.record_index));
-      const texts = new Map<number, string>(); // an index twice in one batch: the first wins
-      for (const r of records) if (!stored.has(r.recordIndex) && !texts.has(r.recordIndex)) texts.set(r.recordIndex, JSON.stringify(r.data));
-      if (texts.size > 0 && session.rows[0]!.finished_at !== null) {
-        throw new UserError(`session ${sessionId} is finished; it takes no new records (record(s) ${[...texts.keys()].slice(0, 5).join(", ")})`, 409);
-      }
-      if (quota && texts.size > 0) {
-        const used = (await client.query<{ records: number; bytes: string }>("SELECT count(*)::int AS records, coalesce(sum(octet_length(data)), 0) AS bytes FROM trials WHERE session_id = $1", [sessionId])).rows[0]!;
-        const usedBytes = Number(used.bytes);
-        const bytes = [...texts.values()].reduce((n, t) => n + Buffer.byteLength(t), 0);
-        if (used.records + texts.size > quota.maxRecords) throw new UserError(`session ${sessionId} would hold ${used.records + texts.size} records, over the study's limit of ${quota.maxRecords} (limits.maxRecordsPerSession)`, 413);
-        if (usedBytes + bytes > quota.maxBytes) throw new UserError(`session ${sessionId} would hold ${usedBytes + bytes} bytes of data, over the study's limit of ${quota.maxBytes} (limits.maxSessionBytes)`, 413);
-      }
-      const inserted = new Set<number>();
-      if (texts.size > 0) {
-        const r = await client.query<{ record_index: number }>(
-          `INSERT INTO trials (session_id, record_index, data, received_at)
-           SELECT $1, i, d, $4 FROM unnest($2::int[], $3::text[]) AS t (i, d)
-           ON CONFLICT DO NOTHING RETURNING record_index`,
-          [sessionId, [...texts.keys()], [...texts.values()], at],
-        );
-        for (const row of r.rows) inserted.add(row.record_index);
-      }
-      const result: AppendResult = { stored: [], duplicates: [] };
-      for (const r of records) {
-        const fresh = inserted.delete(r.recordIndex); // once: a second copy in the batch is a duplicate
-        (fresh ? result.stored : result.duplicates).push(r.recordIndex);
-      }
-      return result;
-    });
+    const texts = new Map<number, string>(); // an index twice in one batch: the first wins
+    for (const r of records) if (!texts.has(r.recordIndex)) texts.set(r.recordIndex, JSON.stringify(r.data));
+    let rows: { stored_index: number }[];
+    try {
+      // one round trip: the lock, the finished and quota checks and the insert (postgres-schema.ts, version 2)
+      ({ rows } = await this.db.query<{ stored_index: number }>("SELECT stored_index FROM advsight_append_trials($1, $2::int[], $3::text[], $4, $5, $6)", [
+        sessionId,
+        [...texts.keys()],
+        [...texts.values()],
+        new Date().toISOString(),
+        quota?.maxRecords ?? null,
+        quota?.maxBytes ?? null,
+      ]));
+    } catch (e) {
+      throw refusal(e, sessionId, quota) ?? e;
+    }
+    const inserted = new Set(rows.map((r) => r.stored_index));
+    const result: AppendResult = { stored: [], duplicates: [] };
+    for (const r of records) {
+      const fresh = inserted.delete(r.recordIndex); // once: a second copy in the batch is a duplicate
+      (fresh ? result.stored : result.duplicates).push(r.recordIndex);
+    }
+    return result;
   }
 
   async storedIndices(sessionId: string): Promise<number[]> {

@@ -22,7 +22,7 @@ export function nginxBinary(): { path: string } | { missing: string } {
 /** The documented site configuration with these upstream ports and this listening port. */
 export function siteConfig(upstreamPorts: number[], listenPort: number): string {
   const site = readFileSync(NGINX_CONF, "utf8");
-  const servers = upstreamPorts.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=10s;`).join("\n");
+  const servers = upstreamPorts.map((p) => `    server 127.0.0.1:${p} max_fails=3 fail_timeout=10s;`).join("\n");
   const withServers = site.replace(/(upstream advsight \{\n)(?:\s*server [^\n]*\n)+/, `$1${servers}\n`);
   const withListen = withServers.replace(/listen 8080;/, `listen 127.0.0.1:${listenPort};`);
   if (withServers === site || withListen === withServers) throw new Error(`${NGINX_CONF} no longer has the upstream servers or "listen 8080;" this helper rewrites`);
@@ -50,7 +50,9 @@ export async function startNginx(binary: string, upstreamPorts: number[]): Promi
       `error_log ${join(dir, "error.log")} warn;`,
       // as root nginx would switch its worker to "nobody", which cannot read this folder
       ...(process.getuid?.() === 0 ? ["user root;"] : []),
-      "events { worker_connections 4096; }",
+      // each proxied connection takes two (client and instance): room for a few thousand participants
+      "worker_rlimit_nofile 20000;",
+      "events { worker_connections 10000; }",
       "http {",
       "  access_log off;",
       ...["body", "proxy", "fastcgi", "uwsgi", "scgi"].map((s) => `  ${s === "body" ? "client_body" : s}_temp_path ${join(dir, s)};`),

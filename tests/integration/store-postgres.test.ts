@@ -29,28 +29,32 @@ const it = (name: string, body: () => Promise<void>) => test(name, { skip }, bod
 
 it("a database of an older schema is brought forward; a newer one is refused untouched, with the versions named", async () => {
   const url = await pg!.freshDatabase();
-  const v1 = await PostgresDb.open(url, { migrations: POSTGRES_MIGRATIONS });
-  const store = new PostgresStore(v1);
-  await store.createSession({ id: "old", studyId: "s", tokenHash: "h", pid: "p", seed: 1, createdAt: "2025-01-01T00:00:00.000Z" });
-  await store.close();
+  // version 1 (before uploads went through advsight_append_trials), then brought forward by this advsight
+  const v1 = await PostgresDb.open(url, { migrations: POSTGRES_MIGRATIONS.slice(0, 1) });
+  await new PostgresStore(v1).createSession({ id: "old", studyId: "s", tokenHash: "h", pid: "p", seed: 1, createdAt: "2025-01-01T00:00:00.000Z" });
+  await v1.release();
+  const current = new PostgresStore(await PostgresDb.open(url));
+  assert.deepEqual(await current.appendTrials("old", [{ recordIndex: 0, data: { a: 1 } }]), { stored: [0], duplicates: [] });
+  await current.close();
+  const known = POSTGRES_MIGRATIONS.length;
   const withV2 = [...POSTGRES_MIGRATIONS, "ALTER TABLE sessions ADD COLUMN note text"];
   const v2 = await PostgresDb.open(url, { migrations: withV2 });
   const { rows } = await v2.query("SELECT id, note FROM sessions");
   assert.deepEqual(rows, [{ id: "old", note: null }], "the data kept, the column added");
-  assert.deepEqual((await v2.query("SELECT version FROM schema_migrations ORDER BY version")).rows.map((r) => r.version), [1, 2]);
+  assert.deepEqual((await v2.query("SELECT version FROM schema_migrations ORDER BY version")).rows.map((r) => r.version), Array.from({ length: known + 1 }, (_, i) => i + 1));
   await new PostgresStore(v2).close();
-  await assert.rejects(PostgresDb.open(url), (e: Error) => /has schema version 2; this advsight knows up to 1: upgrade advsight/.test(e.message) && !e.message.includes(new URL(url).password));
+  await assert.rejects(PostgresDb.open(url), (e: Error) => new RegExp(`has schema version ${known + 1}; this advsight knows up to ${known}: upgrade advsight`).test(e.message) && !e.message.includes(new URL(url).password));
   // a failing migration leaves no trace
   await assert.rejects(PostgresDb.open(url, { migrations: [...withV2, "ALTER TABLE sessions ADD COLUMN note text"] }), /already exists/);
   const check = await PostgresDb.open(url, { migrations: withV2 });
-  assert.equal((await check.query("SELECT max(version) AS v FROM schema_migrations")).rows[0].v, 2);
+  assert.equal((await check.query("SELECT max(version) AS v FROM schema_migrations")).rows[0].v, known + 1);
   await new PostgresStore(check).close();
 });
 
 it("several servers opening one new database at once migrate it once", async () => {
   const url = await pg!.freshDatabase();
   const dbs = await Promise.all([1, 2, 3].map(() => PostgresDb.open(url, { poolSize: 1 })));
-  assert.deepEqual((await dbs[0]!.query("SELECT version FROM schema_migrations")).rows, [{ version: 1 }]);
+  assert.deepEqual((await dbs[0]!.query("SELECT version FROM schema_migrations ORDER BY version")).rows, POSTGRES_MIGRATIONS.map((_, i) => ({ version: i + 1 })));
   for (const db of dbs) await new PostgresStore(db).close();
 });
 
