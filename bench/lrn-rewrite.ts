@@ -9,30 +9,15 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { loadModel, type LrnForm, type Model } from "../cnn/model.ts";
 import { selectRuntime } from "../cnn/runtime-node.ts";
 import { webRuntime } from "../cnn/runtime-web.ts";
-import type { Tensor } from "../cnn/runtime.ts";
 import { syntheticModelFile } from "../cnn/synthetic-file-node.ts";
+import { gradientClasses, randomInput } from "../tests/helpers/cnn-timing.ts";
 import { writeResultsSection } from "./results-file.ts";
+import { median } from "./seeded.ts";
 
 const BATCH = 16;
 const repeatsAt = process.argv.indexOf("--repeats");
 const REPEATS = repeatsAt > 0 ? Number(process.argv[repeatsAt + 1]) : 7;
 const FORMS: LrnForm[] = ["onnx", "decomposed"];
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
-
-/** bench/cnn.ts's random input (values in [-1, 1]; the timings do not depend on the scale) */
-function randomInput(n: number): Tensor {
-  let s = 12345;
-  const data = new Float32Array(n * 3 * 224 * 224);
-  for (let i = 0; i < data.length; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    data[i] = s / 2 ** 31 - 1;
-  }
-  return { data, shape: [n, 3, 224, 224] };
-}
 
 
 
@@ -47,7 +32,7 @@ const started = new Date();
 const bytes = new Uint8Array(readFileSync(syntheticModelFile("caffe", 1)));
 const wasm = process.argv.includes("--wasm");
 const runtime = wasm ? webRuntime() : await selectRuntime("node");
-const classes = Array.from({ length: BATCH }, (_, i) => (i * 37) % 1000);
+const classes = gradientClasses(BATCH);
 const models = new Map<LrnForm, Model>();
 for (const lrn of FORMS) models.set(lrn, await loadModel(bytes, { runtime, lrn, batchSize: BATCH }));
 const input = randomInput(BATCH);

@@ -165,6 +165,11 @@ export interface SessionContext {
   sourceHolder?: LiveSession;
 }
 
+/** The console's order: the latest activity first (ISO times compare as text). */
+export function newestFirst(a: ConsoleSession, b: ConsoleSession): number {
+  return a.lastActivity < b.lastActivity ? 1 : a.lastActivity > b.lastActivity ? -1 : 0;
+}
+
 /**
  * Every session of the day (the server's local date), newest first, and older ones only while live: a
  * server left running for days does not pile up yesterday's participants (they stay in the log and the
@@ -173,7 +178,7 @@ export interface SessionContext {
 export function consoleState(serverTime: number, sources: SourceState[], sessions: Iterable<LiveSession>, context: (live: LiveSession) => SessionContext, now = new Date()): ConsoleState {
   const today = now.toDateString();
   const list = [...sessions].map((l) => consoleSession(l, context(l))).filter((s) => s.live || new Date(s.lastActivity).toDateString() === today);
-  list.sort((a, b) => (a.lastActivity < b.lastActivity ? 1 : a.lastActivity > b.lastActivity ? -1 : 0));
+  list.sort(newestFirst);
   return { serverTime, sources, sessions: list };
 }
 

@@ -21,6 +21,7 @@
 import type { Server as SocketServer } from "socket.io";
 import { isUserError, UserError } from "../../common/errors.ts";
 import type { ConsoleAction, ConsoleSession } from "../../scanner-sync/protocol.ts";
+import { newestFirst } from "./console-state.ts";
 import type { SimulateOverride } from "./runs.ts";
 import type { ServerSource } from "./trigger-sources.ts";
 
@@ -175,5 +176,5 @@ export function mergeSessions(local: ConsoleSession[], peers: ConsoleSession[]):
     const seen = best.get(s.sessionId);
     if (!seen || (s.connected && !seen.connected) || (s.connected === seen.connected && s.lastActivity > seen.lastActivity)) best.set(s.sessionId, s);
   }
-  return [...best.values()].sort((a, b) => (a.lastActivity < b.lastActivity ? 1 : a.lastActivity > b.lastActivity ? -1 : 0));
+  return [...best.values()].sort(newestFirst);
 }

@@ -18,7 +18,7 @@ import { launchChromium } from "../helpers/browser.ts";
 import { nginxBinary, startNginx, type Nginx } from "../helpers/nginx.ts";
 import { playParticipant } from "../helpers/participant.ts";
 import { testPostgres } from "../helpers/postgres.ts";
-import { consoleClient, emitAck, finishSession, sessionIdOf, toFirstRun } from "../helpers/scanner.ts";
+import { consoleClient, emitAck, finishSession, sessionIdOf, toFirstRun, until } from "../helpers/scanner.ts";
 import { ADMIN, freePort, getJson, spawnServer, tempDir, type ChildServer } from "../helpers/server.ts";
 
 const FAST = join(PACKAGE_ROOT, "tests/fixtures/studies/fast.json");
@@ -131,11 +131,7 @@ test("a scanner dry run: page on instance A, console on B, relay on C; the run c
     const sessionId = await sessionIdOf(page);
     await toFirstRun(page);
     // the console on B sees the session waiting on A, and its Start button works from there
-    const deadline = Date.now() + 15_000;
-    while (!states.at(-1)?.sessions.some((s) => s.sessionId === sessionId && s.state === "waiting")) {
-      if (Date.now() > deadline) throw new Error(`the console on B never showed CL1 waiting; last state: ${JSON.stringify(states.at(-1))}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await until("the console on B to show CL1 waiting", () => states.at(-1)?.sessions.some((s) => s.sessionId === sessionId && s.state === "waiting"), 15_000, () => `last state: ${JSON.stringify(states.at(-1))}`);
     const started = await emitAck<{ runId: string }>(operator, "run:start", { sessionId });
     assert.equal(started.ok, true, started.error);
     let n = 0;

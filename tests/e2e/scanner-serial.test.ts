@@ -14,7 +14,7 @@ import { after, before, test } from "node:test";
 import type { Browser } from "playwright";
 import { io, type Socket } from "socket.io-client";
 import { launchChromium } from "../helpers/browser.ts";
-import { consoleClient, emitAck, finishSession, parseTsv, sessionIdOf, toFirstRun } from "../helpers/scanner.ts";
+import { consoleClient, emitAck, finishSession, parseTsv, sessionIdOf, toFirstRun, until } from "../helpers/scanner.ts";
 import { getJson, startServer, tempDir } from "../helpers/server.ts";
 
 const dir = tempDir("advsight-serial-");
@@ -75,20 +75,14 @@ after(async () => {
   await server.server.close();
 });
 
-async function until(what: string, f: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!f()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last state: ${JSON.stringify(states.at(-1))}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const lastState = () => `last state: ${JSON.stringify(states.at(-1))}`;
 const sourceState = () => states.at(-1)?.sources.find((s) => s.name.startsWith("serial"));
 
 test("an unknown serial path gives a clear warning; the port is opened once it appears", { timeout: 30_000 }, async () => {
-  await until("a warning about the missing port", () => /cannot open serial port .*scanner.*plugged in/.test(sourceState()?.detail ?? ""), 5000);
+  await until("a warning about the missing port", () => /cannot open serial port .*scanner.*plugged in/.test(sourceState()?.detail ?? ""), 5000, lastState);
   assert.equal(((await getJson(`${server.url}/healthz`)) as { ok: boolean }).ok, true);
   socat = await startSocat();
-  await until("the port to open", () => sourceState()?.state === "open");
+  await until("the port to open", () => sourceState()?.state === "open", 10_000, lastState);
 });
 
 test("malformed socket messages are answered with an error and ignored; the server keeps going", { timeout: 30_000 }, async () => {
@@ -131,9 +125,9 @@ test("a run driven by the serial source, with the box unplugged and back mid-run
   // pull the cable: the pty pair goes away, then comes back at the same path
   closeSync(fd);
   await stopSocat(socat!);
-  await until("the unplug warning", () => /went away|cannot open/.test(sourceState()?.detail ?? ""));
+  await until("the unplug warning", () => /went away|cannot open/.test(sourceState()?.detail ?? ""), 10_000, lastState);
   socat = await startSocat();
-  await until("the port to reopen", () => sourceState()?.state === "open");
+  await until("the port to reopen", () => sourceState()?.state === "open", 10_000, lastState);
   fd = openSync(boxEnd, "w");
   sent = Math.ceil((Date.now() - start) / TR);
   const finished = finishSession(page, 90_000);

@@ -80,3 +80,14 @@ export function parseTsv(text: string): Record<string, string>[] {
   const columns = header!.split("\t");
   return lines.map((l) => Object.fromEntries(l.split("\t").map((v, i) => [columns[i]!, v])));
 }
+
+/** Polls `f` until it gives something truthy (returned), or fails naming what it waited for (and `explain()`, if given). */
+export async function until<T>(what: string, f: () => T | undefined | false, ms = 10_000, explain?: () => string): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${explain ? `; ${explain()}` : ""}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

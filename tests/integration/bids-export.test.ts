@@ -18,7 +18,7 @@ import { loadStudy } from "../../server/studies.ts";
 import { buildScannerDesign, runRecordIndex, type ScannerDesign } from "../../study/scanner-design.ts";
 import { formatIssues, scannerTrialData, undescribedColumns, validateBids, type BidsVerdict } from "../helpers/bids.ts";
 import { mainRecord } from "../helpers/records.ts";
-import { emitAck, parseTsv } from "../helpers/scanner.ts";
+import { emitAck, parseTsv, until } from "../helpers/scanner.ts";
 import { ADMIN, getJson, startServer, tempDir } from "../helpers/server.ts";
 
 const dir = tempDir("advsight-bids-");
@@ -58,14 +58,6 @@ async function operator(sessionId: string, action: "start" | "retake" | "abort")
   const res = await fetch(`${server.url}/api/scanner/sessions/${sessionId}/runs/${action}`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}` } });
   assert.equal(res.status, 200, await res.clone().text());
   return res.json();
-}
-
-async function until(what: string, f: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!f()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 function filesUnder(root: string, prefix = ""): string[] {
@@ -111,18 +103,18 @@ before(async () => {
 
   assert.equal((await emitAck(page, "run:ready", { run: 1 })).ok, true);
   await operator(scanSession.sessionId, "start");
-  await until("run 1 to be armed", () => armed.length === 1);
-  await until("pulses of attempt 1", () => pulsesOf(armed[0]!.runId) >= 3);
+  await until("run 1 to be armed", () => armed.length === 1, 20_000);
+  await until("pulses of attempt 1", () => pulsesOf(armed[0]!.runId) >= 3, 20_000);
   await operator(scanSession.sessionId, "abort");
   // the page writes the aborted attempt's trials as not shown
   await upload(scanSession, trialsOf(1).map((spec) => ({ recordIndex: spec.recordIndex, data: scannerTrialData(spec, armed[0]!, undefined, null) })));
 
   assert.equal((await emitAck(page, "run:ready", { run: 2 })).ok, true);
   await operator(scanSession.sessionId, "retake");
-  await until("the retake to be armed", () => armed.length === 2);
+  await until("the retake to be armed", () => armed.length === 2, 20_000);
   const retake = armed[1]!;
   assert.deepEqual([retake.run, retake.attempt], [1, 2]);
-  await until("the retake's volumes", () => pulsesOf(retake.runId) >= design.runs[0]!.summary.nVolumes + 1);
+  await until("the retake's volumes", () => pulsesOf(retake.runId) >= design.runs[0]!.summary.nVolumes + 1, 20_000);
   const t0 = { tPage: 10_000, seq: 2 };
   await upload(
     scanSession,
@@ -135,9 +127,9 @@ before(async () => {
 
   assert.equal((await emitAck(page, "run:ready", { run: 2 })).ok, true);
   await operator(scanSession.sessionId, "start");
-  await until("run 2 to be armed", () => armed.length === 3);
+  await until("run 2 to be armed", () => armed.length === 3, 20_000);
   // the scanner runs all of run 2's volumes, but the page never says the run ended (it crashed, say)
-  await until("the volumes of run 2", () => pulsesOf(armed[2]!.runId) >= design.runs[1]!.summary.nVolumes + 1);
+  await until("the volumes of run 2", () => pulsesOf(armed[2]!.runId) >= design.runs[1]!.summary.nVolumes + 1, 20_000);
 
   // S2 opened the study and never scanned
   await openSession("bids-scan", "S2");

@@ -15,7 +15,7 @@ import { connectCluster } from "../../server/cluster-postgres.ts";
 import { loadStudies } from "../../server/studies.ts";
 import { SqliteStore } from "../../storage/store-sqlite.ts";
 import { testPostgres } from "../helpers/postgres.ts";
-import { consoleClient, emitAck } from "../helpers/scanner.ts";
+import { consoleClient, emitAck, until } from "../helpers/scanner.ts";
 import { ADMIN, tempDir } from "../helpers/server.ts";
 
 const postgres = await testPostgres();
@@ -57,16 +57,6 @@ function connect(socket: Socket): Promise<Socket> {
     socket.once("connect", () => resolve(socket));
     socket.once("connect_error", reject);
   });
-}
-
-async function until<T>(what: string, f: () => T | undefined, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 test("console on B drives the run of a page on A; relay pulses from C reach the page on A's clock", { skip: postgres.skip || undefined, timeout: 60_000 }, async () => {
