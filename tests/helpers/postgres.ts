@@ -22,8 +22,12 @@ export interface TestPostgres {
   urlWith(parts: { database?: string; user?: string; password?: string }): string;
   /** a fresh database beside the file's one (dropped by close()) */
   freshDatabase(): Promise<string>;
-  /** ends every other connection to `database` (a lost connection, as a restarted server gives) */
-  terminateConnections(database?: string): Promise<number>;
+  /**
+   * ends every other connection to `database` (a lost connection, as a restarted server gives), but the
+   * backends `except` names (a test's lock holder: ended too, it would free the lock for the waiting
+   * one-statement append, which could commit before its own end arrives)
+   */
+  terminateConnections(database?: string, options?: { except?: number[] }): Promise<number>;
   /** resolves once a query on `database` waits for a lock (a test's held row lock), within 30 s */
   lockWaiter(database?: string): Promise<void>;
   close(): Promise<void>;
@@ -80,8 +84,8 @@ async function onServer(adminUrl: string, stop: () => Promise<void>): Promise<Te
     database,
     urlWith,
     freshDatabase: async () => urlWith({ database: await freshDatabase() }),
-    terminateConnections: async (db = database) => {
-      const r = await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [db]);
+    terminateConnections: async (db = database, options = {}) => {
+      const r = await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND NOT (pid = ANY($2::int[]))", [db, options.except ?? []]);
       return r.rowCount ?? 0;
     },
     lockWaiter: async (db = database) => {

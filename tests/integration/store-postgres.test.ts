@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
-import pgClient from "pg";
 import { UnavailableError } from "../../common/errors.ts";
 import { PostgresDb } from "../../storage/postgres-db.ts";
 import { POSTGRES_MIGRATIONS } from "../../storage/postgres-schema.ts";
@@ -93,13 +92,8 @@ it("a connection lost mid-session: the append in flight fails as unavailable (50
   const inFlight = store.appendTrials("lost", [{ recordIndex: 1, data: { a: 1 } }]);
   inFlight.catch(() => undefined); // it may fail before assert.rejects below listens: not an unhandled rejection
   await pg!.lockWaiter(); // the append waits on the lock
-  // every connection but the lock's holder ends (were the holder's ended too, the append could take the
-  // lock and commit before its own connection's end arrives)
-  const admin = new pgClient.Client({ connectionString: pg!.url });
-  await admin.connect();
-  const ended = await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> $1 AND pid <> pg_backend_pid()", [holderPid]);
-  await admin.end();
-  assert.ok((ended.rowCount ?? 0) >= 1);
+  // every connection ends but the lock holder's (see terminateConnections)
+  assert.ok((await pg!.terminateConnections(undefined, { except: [holderPid] })) >= 1);
   await assert.rejects(inFlight, (e: Error) => e instanceof UnavailableError && e.status === 503 && /is unavailable/.test(e.message) && !e.message.includes(new URL(pg!.url).password));
   await holder.query("ROLLBACK");
   holder.release();
