@@ -23,6 +23,7 @@ import { testPostgres } from "../tests/helpers/postgres.ts";
 import { makeRng } from "../common/random.ts";
 import { ADMIN } from "../tests/helpers/server.ts";
 import { writeResultsSection } from "./results-file.ts";
+import { cpuNow, cpuPerRequest, type CpuParts } from "./process-cpu.ts";
 
 const { values } = parseArgs({
   options: {
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "60" },
     "retry-share": { type: "string", default: "0.02" },
     seed: { type: "string", default: "1" },
+    ramp: { type: "string", default: "10" },
     setups: { type: "string", default: "sqlite,postgres-1,postgres-3" },
     write: { type: "boolean", default: false },
   },
@@ -40,11 +42,15 @@ const COUNTS = values.sessions!.split(",").map(Number);
 const N_SESSIONS = Math.max(...COUNTS);
 const SECONDS = Number(values.seconds);
 const RETRY_SHARE = Number(values["retry-share"]);
+/** participants join over this many seconds, as a study's start spreads out, then all run together */
+const RAMP = Number(values.ramp);
 const rng = makeRng(Number(values.seed));
 
-const agent = new Agent({ keepAlive: true, maxSockets: N_SESSIONS + 10 });
+/** each participant's own keep-alive connection, as a browser tab keeps one: opened by the session's creation */
+const newParticipantAgent = () => new Agent({ keepAlive: true, maxSockets: 1 });
+const sharedAgent = new Agent({ keepAlive: true });
 
-function call(base: string, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; json: any; ms: number }> {
+function call(base: string, method: string, path: string, body?: unknown, token?: string, agent: Agent = sharedAgent): Promise<{ status: number; json: any; ms: number }> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
@@ -89,23 +95,27 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-interface Outcome { latencies: number[]; acked: Map<string, Set<number>>; duplicatesReported: number; errors: string[] }
+interface Outcome { latencies: number[]; bySecond: number[][]; atFullLoad: number; wallSeconds: number; acked: Map<string, Set<number>>; duplicatesReported: number; errors: string[]; cpu: CpuParts & { total: number } }
 
-async function runLoad(base: string, nSessions: number, seconds: number, pidPrefix: string): Promise<Outcome> {
+async function runLoad(base: string, nSessions: number, seconds: number, pidPrefix: string, serverPids: number[]): Promise<Outcome> {
   const sessions = [];
   for (let s = 0; s < nSessions; s++) {
-    const r = await call(base, "POST", "/api/sessions", { studyId: "demo", participant: { pid: `${pidPrefix}-${s}` } });
+    const agent = newParticipantAgent();
+    const r = await call(base, "POST", "/api/sessions", { studyId: "demo", participant: { pid: `${pidPrefix}-${s}` } }, undefined, agent);
     if (r.status !== 201) throw new Error(`session create: ${r.status} ${JSON.stringify(r.json)}`);
-    sessions.push(r.json as { sessionId: string; token: string });
+    sessions.push({ ...(r.json as { sessionId: string; token: string }), agent });
   }
-  const out: Outcome = { latencies: [], acked: new Map(), duplicatesReported: 0, errors: [] };
-  const end = performance.now() + seconds * 1000;
+  const out: Outcome = { latencies: [], bySecond: [], atFullLoad: 0, wallSeconds: 0, acked: new Map(), duplicatesReported: 0, errors: [], cpu: { servers: 0, postgres: 0, nginx: 0, generator: 0, total: 0 } };
+  const cpuBefore = cpuNow(serverPids);
+  const start = performance.now();
+  const ramp = nSessions > 1 ? RAMP : 0;
+  const end = start + (ramp + seconds) * 1000;
   await Promise.all(
     sessions.map(async (session, s) => {
       const mine = new Set<number>();
       out.acked.set(session.sessionId, mine);
-      // each participant starts at a random phase within the first second, then one trial per second
-      let next = performance.now() + rng.next() * 1000;
+      // participant s joins at s/n of the ramp (plus a random phase within a second), then posts one trial per second
+      let next = start + (s / nSessions) * ramp * 1000 + rng.next() * 1000;
       for (let i = 0; ; i++) {
         await new Promise((r) => setTimeout(r, Math.max(0, next - performance.now())));
         if (performance.now() >= end) break;
@@ -114,20 +124,26 @@ async function runLoad(base: string, nSessions: number, seconds: number, pidPref
         // a retried upload (the page did not see the first answer): send the previous record again too
         if (i > 0 && rng.next() < RETRY_SHARE) records.unshift({ recordIndex: i - 1, data: trialData(i - 1) });
         try {
-          const r = await call(base, "POST", `/api/sessions/${session.sessionId}/trials`, { records }, session.token);
+          const r = await call(base, "POST", `/api/sessions/${session.sessionId}/trials`, { records }, session.token, session.agent);
           if (r.status !== 200) {
             out.errors.push(`session ${s} record ${i}: HTTP ${r.status}`);
             continue;
           }
           out.latencies.push(r.ms);
+          const second = Math.floor((performance.now() - start) / 1000);
+          (out.bySecond[second] ??= []).push(r.ms);
+          if (second >= ramp) out.atFullLoad++;
           for (const k of r.json.stored as number[]) mine.add(k);
           out.duplicatesReported += (r.json.duplicates as number[]).length;
         } catch (e) {
           out.errors.push(`session ${s} record ${i}: ${(e as Error).message}`);
         }
       }
+      session.agent.destroy();
     }),
   );
+  out.cpu = cpuPerRequest(cpuBefore, cpuNow(serverPids), out.latencies.length);
+  out.wallSeconds = (performance.now() - start) / 1000;
   return out;
 }
 
@@ -151,7 +167,7 @@ function summary(label: string, o: Outcome, seconds: number) {
   return {
     label,
     requests: sorted.length,
-    perSecond: sorted.length / seconds,
+    perSecond: o.atFullLoad / seconds,
     p50: quantile(sorted, 0.5),
     p90: quantile(sorted, 0.9),
     p99: quantile(sorted, 0.99),
@@ -162,6 +178,8 @@ function summary(label: string, o: Outcome, seconds: number) {
 
 interface Setup {
   url: string;
+  /** the advsight serve processes (for their CPU time) */
+  serverPids: number[];
   stop(): Promise<void>;
 }
 
@@ -171,7 +189,7 @@ async function startSetup(name: string): Promise<Setup> {
   const common = ["--sessions-per-minute", "100000000", "--trust-proxy", "1"];
   if (name === "sqlite") {
     const server = await spawnServer(["--data", tempDir("advsight-load-"), ...common]);
-    return { url: server.url, stop: async () => void server.process.kill("SIGTERM") };
+    return { url: server.url, serverPids: [server.process.pid!], stop: async () => void server.process.kill("SIGTERM") };
   }
   const n = Number(/^postgres-(\d+)$/.exec(name)?.[1]);
   if (!n) throw new Error(`unknown setup "${name}": sqlite, postgres-1, postgres-3 (postgres-N)`);
@@ -185,6 +203,7 @@ async function startSetup(name: string): Promise<Setup> {
   const proxy = await startNginx(nginx.path, servers.map((s) => Number(new URL(s.url).port)));
   return {
     url: proxy.url,
+    serverPids: servers.map((s) => s.process.pid!),
     stop: async () => {
       await proxy.stop();
       for (const s of servers) s.process.kill("SIGTERM");
@@ -196,6 +215,7 @@ async function startSetup(name: string): Promise<Setup> {
 
 const fmt = (x: number) => x.toFixed(2);
 const rows: string[] = [];
+const cpuRows: string[] = [];
 const verdicts: string[] = [];
 let allMet = true;
 const startedAt = new Date();
@@ -206,16 +226,20 @@ for (const name of SETUPS) {
     console.error(`${name}: at ${setup.url}`);
     if (rows.length === 0) {
       console.error("baseline: 1 session for 30 s ...");
-      const baseline = await runLoad(setup.url, 1, 30, `baseline-${name}`);
+      const baseline = await runLoad(setup.url, 1, 30, `baseline-${name}`, setup.serverPids);
       const b = summary(`baseline: ${name}, 1 session`, baseline, 30);
       rows.push(`| ${b.label} | ${b.requests} | ${b.perSecond.toFixed(1)} | ${fmt(b.p50)} | ${fmt(b.p90)} | ${fmt(b.p99)} | ${fmt(b.max)} | ${b.errors} | - | - |`);
     }
     for (const n of COUNTS) {
       console.error(`${name}: ${n} sessions at 1 trial/s for ${SECONDS} s ...`);
-      const load = await runLoad(setup.url, n, SECONDS, `load-${name}-${n}`);
+      const load = await runLoad(setup.url, n, SECONDS, `load-${name}-${n}`, setup.serverPids);
       const check = await verify(setup.url, load);
+      // where in the run the slow ones were (a start-up burst, or all along)
+      console.error(`p99 by second: ${load.bySecond.map((l) => quantile(l.sort((a, b) => a - b), 0.99).toFixed(0)).join(" ")}`);
       const l = summary(`${name}, ${n} sessions`, load, SECONDS);
       rows.push(`| ${l.label} | ${l.requests} | ${l.perSecond.toFixed(1)} | ${fmt(l.p50)} | ${fmt(l.p90)} | ${fmt(l.p99)} | ${fmt(l.max)} | ${l.errors} | ${check.lost} | ${check.duplicated} |`);
+      const c = load.cpu;
+      cpuRows.push(`| ${l.label} | ${fmt(c.servers)} | ${name === "sqlite" ? "-" : fmt(c.postgres)} | ${name === "sqlite" ? "-" : fmt(c.nginx)} | ${fmt(c.generator)} | ${fmt(c.total)} | ${((c.total * load.latencies.length) / 1000 / load.wallSeconds).toFixed(2)} |`);
       const met = l.p99 < 100 && check.lost === 0 && check.duplicated === 0 && load.errors.length === 0;
       if (n === N_SESSIONS) allMet &&= met;
       verdicts.push(`${name}, ${n} sessions: p99 ${fmt(l.p99)} ms, ${check.rows} rows in the database, ${load.duplicatesReported} retried records reported as duplicates${load.errors.length ? `; first errors: ${load.errors.slice(0, 3).join("; ")}` : ""}: p99 < 100 ms and none lost ${met ? "met" : "NOT met"}`);
@@ -226,7 +250,8 @@ for (const name of SETUPS) {
   }
 }
 const table = [`| run | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | errors | lost | stored twice |`, `|---|---|---|---|---|---|---|---|---|---|`, ...rows].join("\n");
-console.log(`\n${table}\n\n${verdicts.join("\n")}`);
+const cpuTable = [`| run | advsight serve | PostgreSQL | nginx | load generator | all | cores busy |`, `|---|---|---|---|---|---|---|`, ...cpuRows].join("\n");
+console.log(`\n${table}\n\nCPU ms per upload:\n${cpuTable}\n\n${verdicts.join("\n")}`);
 if (values.write) {
   const machine = `${cpus()[0]?.model.trim() ?? "?"} x ${cpus().length} logical CPUs, ${Math.round(totalmem() / 2 ** 30)} GB; Node ${process.version}`;
   const path = writeResultsSection(
@@ -245,6 +270,10 @@ trials missing from it, "stored twice" records present more than once. Baseline:
 
 ${table}
 
+CPU time per upload (ms, user + system, read from /proc over each load phase; "cores busy" = all of it per second):
+
+${cpuTable}
+
 ${verdicts.map((v) => `- ${v}`).join("\n")}
 
 Target (${N_SESSIONS} concurrent sessions at one trial per second, p99 under 100 ms, none lost or duplicated): **${allMet ? "met" : "not met"}**.
@@ -253,4 +282,4 @@ Target (${N_SESSIONS} concurrent sessions at one trial per second, p99 under 100
   console.error(`wrote ${path}`);
 }
 process.exitCode = allMet ? 0 : 1;
-agent.destroy();
+sharedAgent.destroy();

@@ -8,6 +8,7 @@
  */
 import { io } from "socket.io-client";
 import type { ConsoleSession, ConsoleState } from "../scanner-sync/protocol.ts";
+import type { StoredTrialsNote } from "../study/wire.ts";
 import { esc, newCard, updateCard } from "./session-card.ts";
 
 const $ = (id: string) => document.getElementById(id)!;
@@ -67,7 +68,10 @@ socket.on("connect_error", (e) => {
   else $("connection").innerHTML = `<span class="bad">${esc(e.message)}</span>`;
 });
 socket.on("scanner:error", (e: { event: string; error: string }) => message(`${e.event}: ${e.error}`, "bad"));
-socket.on("trials", (t: { sessionId: string; pid: string; records: unknown[] }) => recordsStored(t.sessionId, t.pid, t.records.length));
+// the server gathers stored trials over a quarter second (server/console-socket.ts)
+socket.on("trials", (notes: StoredTrialsNote[]) => {
+  for (const t of notes) recordsStored(t.sessionId, t.pid, t.records.length);
+});
 
 socket.on("scanner:state", (state: ConsoleState) => {
   $("sources").innerHTML = state.sources.length

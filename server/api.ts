@@ -48,19 +48,20 @@ export function apiRouter({ store, studies, auth, sessionsPerMinute, events, lim
   };
 
   /**
-   * Sessions met lately, for uploads (a participant's page posts every trial): a session's token hash and
+   * Sessions created or met lately, for uploads (a participant's page posts every trial): a session's token hash and
    * study never change, and whether it is finished the store checks again inside the append itself. Saves a
    * database round trip per upload; the oldest are forgotten past MAX_RECENT_SESSIONS.
    */
   const recentSessions = new Map<string, SessionRow>();
+  const remember = (session: SessionRow) => {
+    recentSessions.set(session.id, session);
+    if (recentSessions.size > MAX_RECENT_SESSIONS) recentSessions.delete(recentSessions.keys().next().value!);
+  };
   const sessionForUpload = async (id: string): Promise<SessionRow | undefined> => {
     const known = recentSessions.get(id);
     if (known) return known;
     const session = await store.getSession(id);
-    if (session) {
-      recentSessions.set(id, session);
-      if (recentSessions.size > MAX_RECENT_SESSIONS) recentSessions.delete(recentSessions.keys().next().value!);
-    }
+    if (session) remember(session);
     return session;
   };
 
@@ -113,6 +114,7 @@ export function apiRouter({ store, studies, auth, sessionsPerMinute, events, lim
       ...(body.userAgent && { userAgent: body.userAgent }),
     };
     await store.createSession(session);
+    remember(session); // its first upload most likely comes to this instance
     res.status(201).json({ sessionId: session.id, token, seed: session.seed, pid: session.pid });
   });
 

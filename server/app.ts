@@ -65,6 +65,9 @@ export interface AdvsightServer {
 
 export const PUBLIC_DIR = join(PACKAGE_ROOT, "dist/public");
 
+/** connections waiting to be accepted (net.core.somaxconn caps it; 4096 on current Linux) */
+export const LISTEN_BACKLOG = 4096;
+
 /**
  * Browser sockets only from the server's own pages (or allowed origins): a page elsewhere cannot drive
  * a participant's or the operator's channel with the visitor's cookies. Clients without an Origin
@@ -146,13 +149,17 @@ export function createAdvsightServer(options: ServerOptions): AdvsightServer {
           else if (e.code === "EACCES") reject(new UserError(`no permission to listen on port ${port}; use a port above 1023 or run with the rights to bind it`));
           else reject(e);
         });
-        http.listen(port, host, () => {
+        // a long queue of connections not yet accepted: a few thousand pages connecting within a second (a
+        // study's start, an instance restarting behind the proxy) would otherwise overflow Node's 511 and
+        // wait for the kernel's SYN retries, 1 s then 3 s (bench/load.ts; the kernel caps it at somaxconn)
+        http.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
           const { port: actual } = http.address() as AddressInfo;
           resolve(`http://${host === "0.0.0.0" ? "localhost" : host}:${actual}`);
         });
       }),
     close: async () => {
       await scanner.close();
+      consoleChannel.close();
       await io.close(); // also closes the http server
       await options.store.close();
     },

@@ -101,6 +101,58 @@ BEGIN
     ON CONFLICT DO NOTHING RETURNING x.record_index;
 END $$;
 `,
+  // 3: group commit (group-commit.ts): the uploads that arrive together in one call and one transaction.
+  // Uploads come sorted by session, so two batches lock sessions in the same order and cannot deadlock.
+  // Upload u's records are p_indices/p_texts[p_first[u] .. p_first[u] + p_count[u] - 1]. A refusal is a
+  // row (upload, NULL, reason, detail) instead of an exception, and takes effect before that upload
+  // inserts anything: the other uploads of the batch go on.
+  `
+CREATE FUNCTION advsight_append_batch(p_sessions text[], p_first integer[], p_count integer[], p_indices integer[], p_texts text[], p_at text, p_max_records integer[], p_max_bytes bigint[])
+RETURNS TABLE (upload integer, stored_index integer, refusal text, detail text) LANGUAGE plpgsql AS $$
+DECLARE
+  u integer;
+  v_finished text;
+  v_fresh_i integer[];
+  v_fresh_d text[];
+  v_new_bytes bigint;
+  v_records integer;
+  v_bytes bigint;
+BEGIN
+  FOR u IN 1 .. coalesce(cardinality(p_sessions), 0) LOOP
+    SELECT s.finished_at INTO v_finished FROM sessions s WHERE s.id = p_sessions[u] FOR UPDATE;
+    IF NOT FOUND THEN
+      RETURN QUERY SELECT u, NULL::integer, 'AV404'::text, NULL::text;
+      CONTINUE;
+    END IF;
+    -- the upload's records not stored yet (each index sent once), including by an earlier upload of this batch
+    SELECT coalesce(array_agg(t.i ORDER BY t.i), '{}'), coalesce(array_agg(t.d ORDER BY t.i), '{}'), coalesce(sum(octet_length(t.d)), 0)
+      INTO v_fresh_i, v_fresh_d, v_new_bytes
+      FROM unnest(p_indices[p_first[u] : p_first[u] + p_count[u] - 1], p_texts[p_first[u] : p_first[u] + p_count[u] - 1]) AS t (i, d)
+      WHERE NOT EXISTS (SELECT 1 FROM trials x WHERE x.session_id = p_sessions[u] AND x.record_index = t.i);
+    IF cardinality(v_fresh_i) = 0 THEN
+      CONTINUE;
+    END IF;
+    IF v_finished IS NOT NULL THEN
+      RETURN QUERY SELECT u, NULL::integer, 'AV409'::text, array_to_string(v_fresh_i[1:5], ', ');
+      CONTINUE;
+    END IF;
+    IF p_max_records[u] IS NOT NULL THEN
+      SELECT count(*), coalesce(sum(octet_length(x.data)), 0) INTO v_records, v_bytes FROM trials x WHERE x.session_id = p_sessions[u];
+      IF v_records + cardinality(v_fresh_i) > p_max_records[u] THEN
+        RETURN QUERY SELECT u, NULL::integer, 'records'::text, (v_records + cardinality(v_fresh_i))::text;
+        CONTINUE;
+      END IF;
+      IF v_bytes + v_new_bytes > p_max_bytes[u] THEN
+        RETURN QUERY SELECT u, NULL::integer, 'bytes'::text, (v_bytes + v_new_bytes)::text;
+        CONTINUE;
+      END IF;
+    END IF;
+    RETURN QUERY INSERT INTO trials AS x (session_id, record_index, data, received_at)
+      SELECT p_sessions[u], f.i, f.d, p_at FROM unnest(v_fresh_i, v_fresh_d) AS f (i, d)
+      ON CONFLICT DO NOTHING RETURNING u, x.record_index, NULL::text, NULL::text;
+  END LOOP;
+END $$;
+`,
 ];
 
 /** any fixed number: the advisory lock that makes several servers starting at once migrate one at a time */

@@ -3,7 +3,8 @@
  * transaction that locks the session's row (SELECT ... FOR UPDATE), so appends to one session take
  * turns and the finished check and the quota see every record committed before; a trial is
  * acknowledged only after COMMIT returns. (session, record index) is the primary key and inserts are
- * ON CONFLICT DO NOTHING, so a retry is a duplicate, never a second row. Build it on a PostgresDb
+ * ON CONFLICT DO NOTHING, so a retry is a duplicate, never a second row. Uploads arriving together are
+ * group-committed (group-commit.ts): one call of advsight_append_batch, one transaction. Build it on a PostgresDb
  * (postgres-db.ts): `new PostgresStore(await PostgresDb.open(url))`.
  */
 import { UserError } from "../common/errors.ts";
@@ -11,19 +12,27 @@ import type { AppendResult } from "../study/wire.ts";
 import type { PostgresDb } from "./postgres-db.ts";
 import type { SessionQuota, SessionRow, Store, StoredTrial, TrialRecord } from "./store.ts";
 import { toSession, toTrial, type SessionDbRow, type TrialDbRow } from "./session-rows.ts";
+import { GroupCommit } from "./group-commit.ts";
 
 
-/** advsight_append_trials's refusals (SQLSTATE AV404/AV409/AV413, numbers in DETAIL) in the SQLite store's words. */
-function refusal(e: unknown, sessionId: string, quota: SessionQuota | undefined): UserError | undefined {
-  const err = e as { code?: string; message?: string; detail?: string };
-  if (err.code === "AV404") return new UserError(`no session ${sessionId}`, 404);
-  if (err.code === "AV409") return new UserError(`session ${sessionId} is finished; it takes no new records (record(s) ${err.detail})`, 409);
-  if (err.code === "AV413" && err.message === "records") return new UserError(`session ${sessionId} would hold ${err.detail} records, over the study's limit of ${quota?.maxRecords} (limits.maxRecordsPerSession)`, 413);
-  if (err.code === "AV413") return new UserError(`session ${sessionId} would hold ${err.detail} bytes of data, over the study's limit of ${quota?.maxBytes} (limits.maxSessionBytes)`, 413);
-  return undefined;
+/** advsight_append_batch's refusals (reason and numbers, postgres-schema.ts version 3) in the SQLite store's words. */
+function refusal(reason: string, detail: string | null, sessionId: string, quota: SessionQuota | undefined): UserError {
+  if (reason === "AV404") return new UserError(`no session ${sessionId}`, 404);
+  if (reason === "AV409") return new UserError(`session ${sessionId} is finished; it takes no new records (record(s) ${detail})`, 409);
+  if (reason === "records") return new UserError(`session ${sessionId} would hold ${detail} records, over the study's limit of ${quota?.maxRecords} (limits.maxRecordsPerSession)`, 413);
+  return new UserError(`session ${sessionId} would hold ${detail} bytes of data, over the study's limit of ${quota?.maxBytes} (limits.maxSessionBytes)`, 413);
+}
+
+interface Append {
+  sessionId: string;
+  records: TrialRecord[];
+  quota: SessionQuota | undefined;
 }
 
 export class PostgresStore implements Store {
+  /** a few batches at once on the pool: one slow lock does not hold up every upload */
+  private readonly appends = new GroupCommit<Append, AppendResult>((batch) => this.appendBatch(batch), { maxInFlight: 4, maxBatch: 256 });
+
   constructor(readonly db: PostgresDb) {
     db.acquire();
   }
@@ -88,29 +97,48 @@ export class PostgresStore implements Store {
   }
 
   async appendTrials(sessionId: string, records: TrialRecord[], quota?: SessionQuota): Promise<AppendResult> {
-    const texts = new Map<number, string>(); // an index twice in one batch: the first wins
-    for (const r of records) if (!texts.has(r.recordIndex)) texts.set(r.recordIndex, JSON.stringify(r.data));
-    let rows: { stored_index: number }[];
-    try {
-      // one round trip: the lock, the finished and quota checks and the insert (postgres-schema.ts, version 2)
-      ({ rows } = await this.db.query<{ stored_index: number }>("SELECT stored_index FROM advsight_append_trials($1, $2::int[], $3::text[], $4, $5, $6)", [
-        sessionId,
-        [...texts.keys()],
-        [...texts.values()],
-        new Date().toISOString(),
-        quota?.maxRecords ?? null,
-        quota?.maxBytes ?? null,
-      ]));
-    } catch (e) {
-      throw refusal(e, sessionId, quota) ?? e;
+    return this.appends.submit({ sessionId, records, quota });
+  }
+
+  /** The uploads that arrived together, in one round trip and one transaction (postgres-schema.ts, version 3). */
+  private async appendBatch(batch: Append[]): Promise<(AppendResult | Error)[]> {
+    // sorted by session (stable: one session's uploads keep their order), so concurrent batches lock rows in one order
+    const order = batch.map((_, k) => k).sort((a, b) => (batch[a]!.sessionId < batch[b]!.sessionId ? -1 : batch[a]!.sessionId > batch[b]!.sessionId ? 1 : a - b));
+    const first: number[] = [];
+    const count: number[] = [];
+    const indices: number[] = [];
+    const texts: string[] = [];
+    for (const k of order) {
+      const seen = new Set<number>(); // an index twice in one upload: the first one's data is stored
+      first.push(indices.length + 1);
+      for (const r of batch[k]!.records) {
+        if (seen.has(r.recordIndex)) continue;
+        seen.add(r.recordIndex);
+        indices.push(r.recordIndex);
+        texts.push(JSON.stringify(r.data));
+      }
+      count.push(seen.size);
     }
-    const inserted = new Set(rows.map((r) => r.stored_index));
-    const result: AppendResult = { stored: [], duplicates: [] };
-    for (const r of records) {
-      const fresh = inserted.delete(r.recordIndex); // once: a second copy in the batch is a duplicate
-      (fresh ? result.stored : result.duplicates).push(r.recordIndex);
+    const { rows } = await this.db.query<{ upload: number; stored_index: number | null; refusal: string | null; detail: string | null }>(
+      "SELECT upload, stored_index, refusal, detail FROM advsight_append_batch($1, $2, $3, $4::int[], $5::text[], $6, $7::int[], $8::bigint[])",
+      [order.map((k) => batch[k]!.sessionId), first, count, indices, texts, new Date().toISOString(), order.map((k) => batch[k]!.quota?.maxRecords ?? null), order.map((k) => batch[k]!.quota?.maxBytes ?? null)],
+    );
+    const inserted = batch.map(() => new Set<number>());
+    const refused: (Error | undefined)[] = batch.map(() => undefined);
+    for (const row of rows) {
+      const k = order[row.upload - 1]!;
+      if (row.refusal !== null) refused[k] = refusal(row.refusal, row.detail, batch[k]!.sessionId, batch[k]!.quota);
+      else inserted[k]!.add(row.stored_index!);
     }
-    return result;
+    return batch.map((a, k) => {
+      if (refused[k]) return refused[k];
+      const result: AppendResult = { stored: [], duplicates: [] };
+      for (const r of a.records) {
+        const fresh = inserted[k]!.delete(r.recordIndex); // once: a second copy in the upload is a duplicate
+        (fresh ? result.stored : result.duplicates).push(r.recordIndex);
+      }
+      return result;
+    });
   }
 
   async storedIndices(sessionId: string): Promise<number[]> {
@@ -156,6 +184,7 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.appends.drain();
     await this.db.release();
   }
 }

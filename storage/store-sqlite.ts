@@ -1,6 +1,8 @@
 /**
  * SQLite store (better-sqlite3). WAL with synchronous=FULL: a commit has reached the disk before the
  * trial is acknowledged, so neither a killed process nor a power cut loses an acknowledged trial.
+ * Uploads are group-committed (group-commit.ts): those arriving together share one transaction and one
+ * fsync, each in a savepoint of its own, so one session's refusal rolls back only its own records.
  */
 import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
@@ -10,12 +12,18 @@ import { migrateSqlite } from "./sqlite-schema.ts";
 import type { AppendResult } from "../study/wire.ts";
 import type { SessionQuota, SessionRow, Store, StoredTrial, TrialRecord } from "./store.ts";
 import { toSession, toTrial, type SessionDbRow, type TrialDbRow } from "./session-rows.ts";
+import { GroupCommit } from "./group-commit.ts";
 
+interface Append {
+  sessionId: string;
+  records: TrialRecord[];
+  quota: SessionQuota | undefined;
+}
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly insertTrial: Database.Statement;
-  private readonly appendTx: (sessionId: string, records: TrialRecord[], at: string, quota: SessionQuota | undefined) => AppendResult;
+  private readonly appends: GroupCommit<Append, AppendResult>;
 
   constructor(readonly path: string) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
@@ -37,7 +45,7 @@ export class SqliteStore implements Store {
     const isStored = this.db.prepare("SELECT 1 FROM trials WHERE session_id = ? AND record_index = ?").pluck();
     const usage = this.db.prepare("SELECT count(*) AS records, coalesce(sum(length(CAST(data AS BLOB))), 0) AS bytes FROM trials WHERE session_id = ?");
     const finishedAt = this.db.prepare("SELECT finished_at FROM sessions WHERE id = ?").pluck();
-    this.appendTx = this.db.transaction((sessionId: string, records: TrialRecord[], at: string, quota: SessionQuota | undefined) => {
+    const appendTx = this.db.transaction((sessionId: string, records: TrialRecord[], at: string, quota: SessionQuota | undefined) => {
       const fresh = records.filter((r) => !isStored.get(sessionId, r.recordIndex));
       const texts = new Map<number, string>(); // an index twice in one batch: the first one's data is stored
       for (const r of fresh) if (!texts.has(r.recordIndex)) texts.set(r.recordIndex, JSON.stringify(r.data));
@@ -61,6 +69,18 @@ export class SqliteStore implements Store {
       }
       return result;
     });
+    // called inside the batch's transaction, appendTx runs as a savepoint: a refusal undoes its own inserts only
+    const batchTx = this.db.transaction((batch: Append[], at: string) =>
+      batch.map((a) => {
+        try {
+          return appendTx(a.sessionId, a.records, at, a.quota);
+        } catch (e) {
+          return e as Error;
+        }
+      }),
+    );
+    // one batch at a time: the commit is synchronous, so everything that arrived meanwhile waits for the next
+    this.appends = new GroupCommit((batch) => batchTx.immediate(batch, new Date().toISOString()), { maxInFlight: 1, maxBatch: 256 });
   }
 
   async createSession(s: SessionRow): Promise<void> {
@@ -92,7 +112,7 @@ export class SqliteStore implements Store {
   }
 
   async appendTrials(sessionId: string, records: TrialRecord[], quota?: SessionQuota): Promise<AppendResult> {
-    return this.appendTx(sessionId, records, new Date().toISOString(), quota);
+    return this.appends.submit({ sessionId, records, quota });
   }
 
   async storedIndices(sessionId: string): Promise<number[]> {
@@ -121,6 +141,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.appends.drain();
     this.db.close();
   }
 }

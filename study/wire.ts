@@ -96,3 +96,11 @@ export interface ClientStudy {
     items: { id: string; source: string; condition: Condition; category: string; cnnTarget?: string; file: string }[];
   };
 }
+
+/** The console's "trials" event (server/console-socket.ts) carries a list of these: one per upload, gathered over a quarter second. */
+export interface StoredTrialsNote {
+  sessionId: string;
+  studyId: string;
+  pid: string;
+  records: { recordIndex: number; kind: unknown; stimulusId: unknown; response: unknown; correct: unknown; rt: unknown }[];
+}

@@ -24,8 +24,8 @@ export function siteConfig(upstreamPorts: number[], listenPort: number): string 
   const site = readFileSync(NGINX_CONF, "utf8");
   const servers = upstreamPorts.map((p) => `    server 127.0.0.1:${p} max_fails=3 fail_timeout=10s;`).join("\n");
   const withServers = site.replace(/(upstream advsight \{\n)(?:\s*server [^\n]*\n)+/, `$1${servers}\n`);
-  const withListen = withServers.replace(/listen 8080;/, `listen 127.0.0.1:${listenPort};`);
-  if (withServers === site || withListen === withServers) throw new Error(`${NGINX_CONF} no longer has the upstream servers or "listen 8080;" this helper rewrites`);
+  const withListen = withServers.replace(/listen 8080( [^;]*)?;/, `listen 127.0.0.1:${listenPort}$1;`);
+  if (withServers === site || withListen === withServers) throw new Error(`${NGINX_CONF} no longer has the upstream servers or "listen 8080 ...;" this helper rewrites`);
   return withListen;
 }
 

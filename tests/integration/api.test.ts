@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { PACKAGE_ROOT } from "../../common/package-root-node.ts";
 import { mainRecord } from "../helpers/records.ts";
 import { ADMIN, startServer } from "../helpers/server.ts";
+import { consoleClient } from "../helpers/scanner.ts";
+import type { StoredTrialsNote } from "../../study/wire.ts";
 
 const FAST = join(PACKAGE_ROOT, "tests/fixtures/studies/fast.json");
 
@@ -96,6 +98,35 @@ describe("sessions and trials", () => {
     const state = (await (await fetch(`${url}/api/sessions/${s.sessionId}`, { headers: { authorization: `Bearer ${s.token}` } })).json()) as Record<string, unknown>;
     assert.equal(state.finished, true);
     assert.deepEqual(state.storedIndices, [0, 1, 2]);
+  });
+
+  test("the console hears every stored trial, uploads gathered into one broadcast; retries not again", async () => {
+    const heard: StoredTrialsNote[][] = [];
+    const socket = await consoleClient(url, (sk) => sk.on("trials", (notes: StoredTrialsNote[]) => heard.push(notes)));
+    try {
+      const [a, b] = [await newSession(), await newSession()];
+      // six uploads within a few milliseconds, one of them a retry of a stored record
+      const uploads = [
+        [a, [record(0)]],
+        [b, [record(0)]],
+        [a, [record(1)]],
+        [b, [record(1), record(2)]],
+        [a, [record(1)]],
+        [a, [record(2)]],
+      ] as const;
+      await Promise.all(uploads.map(([s, records]) => post(`/api/sessions/${s.sessionId}/trials`, { records }, s.token)));
+      const deadline = Date.now() + 5000;
+      while (heard.flat().flatMap((n) => n.records).length < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 400)); // nothing more may come (the retry stored nothing)
+      const indices = (s: { sessionId: string }) => heard.flat().filter((n) => n.sessionId === s.sessionId).flatMap((n) => n.records.map((r) => r.recordIndex)).sort();
+      assert.deepEqual(indices(a), [0, 1, 2]);
+      assert.deepEqual(indices(b), [0, 1, 2]);
+      assert.ok(heard.length <= 2, `six uploads within milliseconds reach the console in one or two broadcasts, not ${heard.length}`);
+      assert.equal(heard.flat()[0]!.studyId, "fast");
+      assert.equal(heard.flat()[0]!.records[0]!.kind, "main");
+    } finally {
+      socket.close();
+    }
   });
 
   test("study export in CSV has a header and one row per stored trial", async () => {

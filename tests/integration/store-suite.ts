@@ -131,6 +131,46 @@ export function storeSuite(f: StoreFactory): void {
     for (const s of stores) await closeAll(s);
   });
 
+  it("uploads committed together (one group commit): each keeps its own outcome; a refused one stores nothing and refuses no other", async () => {
+    const s = await f.open();
+    const [ok1, finished, full, ok2] = [ids(), ids(), ids(), ids()];
+    for (const [k, id] of [ok1, finished, full, ok2].entries()) await s.store.createSession(session(id!, `g${k}`));
+    await s.store.appendTrials(finished, [{ recordIndex: 0, data: {} }]);
+    await s.store.finishSession(finished, new Date().toISOString());
+    const quota = { maxRecords: 2, maxBytes: 1e6 };
+    // all submitted in one turn of the event loop: they share a transaction
+    const outcomes = await Promise.allSettled([
+      s.store.appendTrials(ok1, [{ recordIndex: 0, data: { v: "first" } }], quota),
+      s.store.appendTrials(finished, [{ recordIndex: 1, data: {} }], quota),
+      s.store.appendTrials(ids(), [{ recordIndex: 0, data: {} }], quota),
+      s.store.appendTrials(full, [{ recordIndex: 0, data: {} }, { recordIndex: 1, data: {} }, { recordIndex: 2, data: {} }], quota),
+      s.store.appendTrials(ok1, [{ recordIndex: 0, data: { v: "retry" } }, { recordIndex: 1, data: {} }], quota),
+      s.store.appendTrials(ok2, [{ recordIndex: 5, data: {} }], quota),
+    ]);
+    const status = (o: PromiseSettledResult<unknown>) => (o.status === "fulfilled" ? o.value : (o.reason as { status?: number }).status);
+    assert.deepEqual(outcomes.map(status), [{ stored: [0], duplicates: [] }, 409, 404, 413, { stored: [1], duplicates: [0] }, { stored: [5], duplicates: [] }]);
+    assert.deepEqual(await s.store.storedIndices(ok1), [0, 1], "the later upload of one session sees the earlier one of the same batch");
+    assert.equal((await s.store.trialsOfSession(ok1))[0]!.data.v, "first");
+    assert.deepEqual(await s.store.storedIndices(full), [], "the refused upload left nothing behind");
+    assert.deepEqual(await s.store.storedIndices(finished), [0]);
+    assert.deepEqual(await s.store.storedIndices(ok2), [5]);
+    await closeAll(s);
+  });
+
+  it("closing waits for appends still waiting for their commit: each one acknowledged is there on reopening", async () => {
+    const s = await f.open();
+    const x = ids();
+    await s.store.createSession(session(x, "p"));
+    const pending = Array.from({ length: 20 }, (_, i) => s.store.appendTrials(x, [{ recordIndex: i, data: { i } }]));
+    const closed = closeAll(s);
+    const results = await Promise.all(pending);
+    await closed;
+    assert.deepEqual(results.flatMap((r) => r.stored), Array.from({ length: 20 }, (_, i) => i));
+    const again = await f.open();
+    assert.deepEqual(await again.store.storedIndices(x), Array.from({ length: 20 }, (_, i) => i));
+    await closeAll(again);
+  });
+
   it("scanner store: a run's row round-trips, updates change only what they name, pulses are stored once by seq, in order", async () => {
     const s = await f.open();
     const sessionId = ids();
