@@ -7,7 +7,10 @@
  *   postgres-1   one instance on PostgreSQL, behind nginx (docs/nginx/advsight.conf)
  *   postgres-3   three instances on one PostgreSQL, behind nginx
  *
- *   npx tsx bench/load.ts [--sessions 2000] [--seconds 60] [--retry-share 0.02] [--setups sqlite,postgres-1,postgres-3]
+ *   npx tsx bench/load.ts [--sessions 2000] [--seconds 60] [--ramp 10] [--retry-share 0.02] [--setups sqlite,postgres-1,postgres-3]
+ *
+ * Participants join over --ramp seconds, then all run together for --seconds; --ramp 0 starts them all
+ * within one second (a step no study sees; it measures how connection bursts are absorbed).
  *
  * Baseline in the same run: one session alone for 30 s on the SQLite instance (unloaded latency).
  * PostgreSQL: a throwaway cluster (tests/helpers/postgres.ts), or ADVSIGHT_TEST_POSTGRES.
@@ -259,12 +262,15 @@ if (values.write) {
     `## Online experiment: trial uploads under load
 
 Machine: ${machine}. Load average (1 min) before / after: ${loadBefore.toFixed(1)} / ${loadavg()[0]!.toFixed(1)}.
-Command: \`npx tsx bench/load.ts --sessions ${COUNTS.join(",")} --seconds ${SECONDS} --setups ${SETUPS.join(",")} --write\` (${RETRY_SHARE * 100}% retried uploads, seed ${values.seed}), ${startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC.
+Command: \`npx tsx bench/load.ts --sessions ${COUNTS.join(",")} --seconds ${SECONDS} --ramp ${RAMP} --setups ${SETUPS.join(",")} --write\` (${RETRY_SHARE * 100}% retried uploads, seed ${values.seed}), ${startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC.
 Real \`advsight serve\` processes: SQLite (WAL, synchronous=FULL) with no proxy; PostgreSQL 15 (a throwaway cluster
 on this machine, default settings) with 1 and 3 instances behind Debian's nginx running docs/nginx/advsight.conf.
-The load generator (one Node process on the same machine, a keep-alive connection per participant) creates the
-sessions, then each posts one ~1.2 kB main-trial record per second at a random phase, as the page's upload
-queue does; ${RETRY_SHARE * 100}% of the posts also resend the previous record (a retry). Latency = request sent to
+The load generator (one Node process on the same machine, a keep-alive connection per participant, as a
+browser tab keeps one) creates the sessions; the participants then join over ${RAMP} s (participant k at k/n
+of it, at a random phase within its second), as a study's start spreads out, and all post together for
+${SECONDS} s more: one ~1.2 kB main-trial record per second each, as the page's upload queue does;
+${RETRY_SHARE * 100}% of the posts also resend the previous record (a retry). Percentiles include the ramp;
+req/s counts the ${SECONDS} s at full load. Latency = request sent to
 acknowledgement received (after the commit). Afterwards the export is read back: "lost" counts acknowledged
 trials missing from it, "stored twice" records present more than once. Baseline: one session alone for 30 s.
 

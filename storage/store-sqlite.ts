@@ -43,22 +43,21 @@ export class SqliteStore implements Store {
       "INSERT OR IGNORE INTO trials (session_id, record_index, data, received_at) VALUES (?, ?, ?, ?)",
     );
     const isStored = this.db.prepare("SELECT 1 FROM trials WHERE session_id = ? AND record_index = ?").pluck();
-    const usage = this.db.prepare("SELECT count(*) AS records, coalesce(sum(length(CAST(data AS BLOB))), 0) AS bytes FROM trials WHERE session_id = ?");
-    const finishedAt = this.db.prepare("SELECT finished_at FROM sessions WHERE id = ?").pluck();
+    // the session's counts are kept by a trigger (sqlite-schema.ts, version 2)
+    const sessionState = this.db.prepare("SELECT finished_at AS finishedAt, stored_records AS records, stored_bytes AS bytes FROM sessions WHERE id = ?");
     const appendTx = this.db.transaction((sessionId: string, records: TrialRecord[], at: string, quota: SessionQuota | undefined) => {
       const fresh = records.filter((r) => !isStored.get(sessionId, r.recordIndex));
       const texts = new Map<number, string>(); // an index twice in one batch: the first one's data is stored
       for (const r of fresh) if (!texts.has(r.recordIndex)) texts.set(r.recordIndex, JSON.stringify(r.data));
-      const finished = finishedAt.get(sessionId) as string | null | undefined;
-      if (finished === undefined) throw new UserError(`no session ${sessionId}`, 404);
-      if (fresh.length > 0 && finished) {
+      const state = sessionState.get(sessionId) as { finishedAt: string | null; records: number; bytes: number } | undefined;
+      if (state === undefined) throw new UserError(`no session ${sessionId}`, 404);
+      if (fresh.length > 0 && state.finishedAt) {
         throw new UserError(`session ${sessionId} is finished; it takes no new records (record(s) ${fresh.slice(0, 5).map((r) => r.recordIndex).join(", ")})`, 409);
       }
       if (quota && fresh.length > 0) {
-        const used = usage.get(sessionId) as { records: number; bytes: number };
         const bytes = [...texts.values()].reduce((n, t) => n + Buffer.byteLength(t), 0);
-        if (used.records + texts.size > quota.maxRecords) throw new UserError(`session ${sessionId} would hold ${used.records + texts.size} records, over the study's limit of ${quota.maxRecords} (limits.maxRecordsPerSession)`, 413);
-        if (used.bytes + bytes > quota.maxBytes) throw new UserError(`session ${sessionId} would hold ${used.bytes + bytes} bytes of data, over the study's limit of ${quota.maxBytes} (limits.maxSessionBytes)`, 413);
+        if (state.records + texts.size > quota.maxRecords) throw new UserError(`session ${sessionId} would hold ${state.records + texts.size} records, over the study's limit of ${quota.maxRecords} (limits.maxRecordsPerSession)`, 413);
+        if (state.bytes + bytes > quota.maxBytes) throw new UserError(`session ${sessionId} would hold ${state.bytes + bytes} bytes of data, over the study's limit of ${quota.maxBytes} (limits.maxSessionBytes)`, 413);
       }
       const result: AppendResult = { stored: [], duplicates: [] };
       for (const r of records) {

@@ -32,21 +32,25 @@ it("a database of an older schema is brought forward; a newer one is refused unt
   // version 1 (before uploads went through advsight_append_trials), then brought forward by this advsight
   const v1 = await PostgresDb.open(url, { migrations: POSTGRES_MIGRATIONS.slice(0, 1) });
   await new PostgresStore(v1).createSession({ id: "old", studyId: "s", tokenHash: "h", pid: "p", seed: 1, createdAt: "2025-01-01T00:00:00.000Z" });
+  await v1.query(`INSERT INTO trials VALUES ('old', 7, '{"b":1,"a":2}', '2025-01-01T00:00:01.000Z')`);
   await v1.release();
   const current = new PostgresStore(await PostgresDb.open(url));
+  // version 3 counted the record already there (13 bytes): the quota sees it
+  await assert.rejects(current.appendTrials("old", [{ recordIndex: 0, data: {} }], { maxRecords: 1, maxBytes: 1e6 }), /would hold 2 records/);
+  await assert.rejects(current.appendTrials("old", [{ recordIndex: 0, data: {} }], { maxRecords: 9, maxBytes: 14 }), /would hold 15 bytes/);
   assert.deepEqual(await current.appendTrials("old", [{ recordIndex: 0, data: { a: 1 } }]), { stored: [0], duplicates: [] });
   await current.close();
   const known = POSTGRES_MIGRATIONS.length;
-  const withV2 = [...POSTGRES_MIGRATIONS, "ALTER TABLE sessions ADD COLUMN note text"];
-  const v2 = await PostgresDb.open(url, { migrations: withV2 });
+  const withNewer = [...POSTGRES_MIGRATIONS, "ALTER TABLE sessions ADD COLUMN note text"];
+  const v2 = await PostgresDb.open(url, { migrations: withNewer });
   const { rows } = await v2.query("SELECT id, note FROM sessions");
   assert.deepEqual(rows, [{ id: "old", note: null }], "the data kept, the column added");
   assert.deepEqual((await v2.query("SELECT version FROM schema_migrations ORDER BY version")).rows.map((r) => r.version), Array.from({ length: known + 1 }, (_, i) => i + 1));
   await new PostgresStore(v2).close();
   await assert.rejects(PostgresDb.open(url), (e: Error) => new RegExp(`has schema version ${known + 1}; this advsight knows up to ${known}: upgrade advsight`).test(e.message) && !e.message.includes(new URL(url).password));
   // a failing migration leaves no trace
-  await assert.rejects(PostgresDb.open(url, { migrations: [...withV2, "ALTER TABLE sessions ADD COLUMN note text"] }), /already exists/);
-  const check = await PostgresDb.open(url, { migrations: withV2 });
+  await assert.rejects(PostgresDb.open(url, { migrations: [...withNewer, "ALTER TABLE sessions ADD COLUMN note text"] }), /already exists/);
+  const check = await PostgresDb.open(url, { migrations: withNewer });
   assert.equal((await check.query("SELECT max(version) AS v FROM schema_migrations")).rows[0].v, known + 1);
   await new PostgresStore(check).close();
 });

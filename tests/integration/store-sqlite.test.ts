@@ -32,14 +32,20 @@ const versions = (path: string) => {
   }
 };
 
-test("a file made before schema versions opens as version 1, its data unchanged", async () => {
+const KNOWN = SQLITE_MIGRATIONS.length;
+const upTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+test("a file made before schema versions opens as version 1, its data unchanged, and is brought forward", async () => {
   const path = join(tempDir(), "v1.db");
   fileOfVersion1(path);
   const store = new SqliteStore(path);
   const scanner = new SqliteScannerStore(path);
   assert.deepEqual((await store.trialsOfSession("old")).map((t) => JSON.stringify(t.data)), ['{"b":1,"a":2}']);
   assert.equal((await scanner.getRun("r"))?.status, "ended");
-  assert.deepEqual(versions(path), [1]);
+  assert.deepEqual(versions(path), upTo(KNOWN));
+  // version 2 counted the records already there (13 bytes): the quota sees them
+  await assert.rejects(store.appendTrials("old", [{ recordIndex: 1, data: {} }], { maxRecords: 1, maxBytes: 1e6 }), /would hold 2 records/);
+  await assert.rejects(store.appendTrials("old", [{ recordIndex: 1, data: {} }], { maxRecords: 9, maxBytes: 14 }), /would hold 15 bytes/);
   await scanner.close();
   await store.close();
 });
@@ -48,19 +54,19 @@ test("an older schema is brought forward by the migrations it lacks, in one tran
   const path = join(tempDir(), "forward.db");
   fileOfVersion1(path);
   const db = new Database(path);
-  const withV2 = [...SQLITE_MIGRATIONS, "ALTER TABLE sessions ADD COLUMN note TEXT"];
-  assert.equal(migrateSqlite(db, path, withV2), 0, "no versions table yet");
-  assert.equal(migrateSqlite(db, path, withV2), 2, "nothing to do the second time");
+  const withNewer = [...SQLITE_MIGRATIONS, "ALTER TABLE sessions ADD COLUMN note TEXT"];
+  assert.equal(migrateSqlite(db, path, withNewer), 0, "no versions table yet");
+  assert.equal(migrateSqlite(db, path, withNewer), KNOWN + 1, "nothing to do the second time");
   assert.ok((db.prepare("SELECT * FROM sessions").get() as object).hasOwnProperty("note"));
   // a migration that fails leaves the file as it was
-  assert.throws(() => migrateSqlite(db, path, [...withV2, "ALTER TABLE sessions ADD COLUMN note TEXT"]), /duplicate column/);
+  assert.throws(() => migrateSqlite(db, path, [...withNewer, "ALTER TABLE sessions ADD COLUMN note TEXT"]), /duplicate column/);
   db.close();
-  assert.deepEqual(versions(path), [1, 2]);
-  // this advsight knows version 1 only: the file of version 2 is refused, by both stores, and left as it was
-  const refusal = `${path} has schema version 2; this advsight knows up to 1: upgrade advsight`;
+  assert.deepEqual(versions(path), upTo(KNOWN + 1));
+  // this advsight knows up to KNOWN: the file of a newer version is refused, by both stores, and left as it was
+  const refusal = `${path} has schema version ${KNOWN + 1}; this advsight knows up to ${KNOWN}: upgrade advsight`;
   assert.throws(() => new SqliteStore(path), (e: Error) => e.message.startsWith(refusal));
   assert.throws(() => new SqliteScannerStore(path), (e: Error) => e.message.startsWith(refusal));
-  assert.deepEqual(versions(path), [1, 2]);
+  assert.deepEqual(versions(path), upTo(KNOWN + 1));
 });
 
 test("a file that is not a database gives an error naming it and the fix", () => {
