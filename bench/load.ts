@@ -269,9 +269,8 @@ The load generator (one Node process on the same machine, a keep-alive connectio
 browser tab keeps one) creates the sessions; the participants then join over ${RAMP} s (participant k at k/n
 of it, at a random phase within its second), as a study's start spreads out, and all post together for
 ${SECONDS} s more: one ~1.2 kB main-trial record per second each, as the page's upload queue does;
-${RETRY_SHARE * 100}% of the posts also resend the previous record (a retry). Percentiles include the ramp;
-req/s counts the ${SECONDS} s at full load. Latency = request sent to
-acknowledgement received (after the commit). Afterwards the export is read back: "lost" counts acknowledged
+${RETRY_SHARE * 100}% of the posts also resend the previous record (a retry). Latency = request sent to
+acknowledgement received (after the commit); percentiles include the ramp, req/s counts the ${SECONDS} s at full load. Afterwards the export is read back: "lost" counts acknowledged
 trials missing from it, "stored twice" records present more than once. Baseline: one session alone for 30 s.
 
 ${table}
