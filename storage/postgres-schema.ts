@@ -107,7 +107,8 @@ END $$;
   // row (upload, NULL, reason, detail) instead of an exception, and takes effect before that upload
   // inserts anything: the other uploads of the batch go on. Each session counts its records and their
   // bytes as they are stored (a trigger, whichever code inserts), so the quota check reads the locked
-  // row instead of summing every record of the session (which grew with the session).
+  // row instead of summing every record of the session (which grew with the session). Version 2's
+  // one-upload function is dropped (its text above stays: migrations are history, never edited).
   `
 ALTER TABLE sessions ADD COLUMN stored_records integer NOT NULL DEFAULT 0, ADD COLUMN stored_bytes bigint NOT NULL DEFAULT 0;
 -- a session's row changes with every trial: room left on its page keeps those updates HOT (no index entries)
@@ -121,6 +122,8 @@ BEGIN
   RETURN NULL;
 END $$;
 CREATE TRIGGER trials_counted_in_session AFTER INSERT ON trials FOR EACH ROW EXECUTE FUNCTION advsight_count_trial();
+-- version 2's one-upload function, replaced by the batch below
+DROP FUNCTION advsight_append_trials(text, integer[], text[], text, integer, bigint);
 CREATE FUNCTION advsight_append_batch(p_sessions text[], p_first integer[], p_count integer[], p_indices integer[], p_texts text[], p_at text, p_max_records integer[], p_max_bytes bigint[])
 RETURNS TABLE (upload integer, stored_index integer, refusal text, detail text) LANGUAGE plpgsql AS $$
 DECLARE

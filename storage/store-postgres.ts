@@ -10,10 +10,9 @@
 import { UserError } from "../common/errors.ts";
 import type { AppendResult } from "../study/wire.ts";
 import type { PostgresDb } from "./postgres-db.ts";
-import type { SessionQuota, SessionRow, Store, StoredTrial, TrialRecord } from "./store.ts";
+import type { AppendRequest, SessionQuota, SessionRow, Store, StoredTrial, TrialRecord } from "./store.ts";
 import { toSession, toTrial, type SessionDbRow, type TrialDbRow } from "./session-rows.ts";
 import { GroupCommit } from "./group-commit.ts";
-
 
 /** advsight_append_batch's refusals (reason and numbers, postgres-schema.ts version 3) in the SQLite store's words. */
 function refusal(reason: string, detail: string | null, sessionId: string, quota: SessionQuota | undefined): UserError {
@@ -23,15 +22,10 @@ function refusal(reason: string, detail: string | null, sessionId: string, quota
   return new UserError(`session ${sessionId} would hold ${detail} bytes of data, over the study's limit of ${quota?.maxBytes} (limits.maxSessionBytes)`, 413);
 }
 
-interface Append {
-  sessionId: string;
-  records: TrialRecord[];
-  quota: SessionQuota | undefined;
-}
 
 export class PostgresStore implements Store {
   /** a few batches at once on the pool: one slow lock does not hold up every upload */
-  private readonly appends = new GroupCommit<Append, AppendResult>((batch) => this.appendBatch(batch), { maxInFlight: 4, maxBatch: 256 });
+  private readonly appends = new GroupCommit<AppendRequest, AppendResult>((batch) => this.appendBatch(batch), { maxInFlight: 4, maxBatch: 256 });
 
   constructor(readonly db: PostgresDb) {
     db.acquire();
@@ -101,7 +95,7 @@ export class PostgresStore implements Store {
   }
 
   /** The uploads that arrived together, in one round trip and one transaction (postgres-schema.ts, version 3). */
-  private async appendBatch(batch: Append[]): Promise<(AppendResult | Error)[]> {
+  private async appendBatch(batch: AppendRequest[]): Promise<(AppendResult | Error)[]> {
     // sorted by session (stable: one session's uploads keep their order), so concurrent batches lock rows in one order
     const order = batch.map((_, k) => k).sort((a, b) => (batch[a]!.sessionId < batch[b]!.sessionId ? -1 : batch[a]!.sessionId > batch[b]!.sessionId ? 1 : a - b));
     const first: number[] = [];

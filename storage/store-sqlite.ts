@@ -10,20 +10,14 @@ import { dirname } from "node:path";
 import { isUserError, UserError } from "../common/errors.ts";
 import { migrateSqlite } from "./sqlite-schema.ts";
 import type { AppendResult } from "../study/wire.ts";
-import type { SessionQuota, SessionRow, Store, StoredTrial, TrialRecord } from "./store.ts";
+import type { AppendRequest, SessionQuota, SessionRow, Store, StoredTrial, TrialRecord } from "./store.ts";
 import { toSession, toTrial, type SessionDbRow, type TrialDbRow } from "./session-rows.ts";
 import { GroupCommit } from "./group-commit.ts";
-
-interface Append {
-  sessionId: string;
-  records: TrialRecord[];
-  quota: SessionQuota | undefined;
-}
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly insertTrial: Database.Statement;
-  private readonly appends: GroupCommit<Append, AppendResult>;
+  private readonly appends: GroupCommit<AppendRequest, AppendResult>;
 
   constructor(readonly path: string) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
@@ -69,7 +63,7 @@ export class SqliteStore implements Store {
       return result;
     });
     // called inside the batch's transaction, appendTx runs as a savepoint: a refusal undoes its own inserts only
-    const batchTx = this.db.transaction((batch: Append[], at: string) =>
+    const batchTx = this.db.transaction((batch: AppendRequest[], at: string) =>
       batch.map((a) => {
         try {
           return appendTx(a.sessionId, a.records, at, a.quota);

@@ -41,6 +41,13 @@ export interface SessionQuota {
   maxBytes: number;
 }
 
+/** One upload waiting for its group commit (storage/group-commit.ts), in either store. */
+export interface AppendRequest {
+  sessionId: string;
+  records: TrialRecord[];
+  quota: SessionQuota | undefined;
+}
+
 export interface Store {
   createSession(session: SessionRow): Promise<void>;
   getSession(id: string): Promise<SessionRow | undefined>;
