@@ -7,7 +7,7 @@
  *   postgres-1   one instance on PostgreSQL, behind nginx (docs/nginx/advsight.conf)
  *   postgres-3   three instances on one PostgreSQL, behind nginx
  *
- *   npx tsx bench/load.ts [--sessions 2000] [--seconds 60] [--ramp 10] [--retry-share 0.02] [--setups sqlite,postgres-1,postgres-3]
+ *   npx tsx bench/load.ts [--sessions 2000] [--seconds 60] [--ramp 10] [--repeats 3] [--retry-share 0.02] [--setups sqlite,postgres-1,postgres-3]
  *
  * Participants join over --ramp seconds, then all run together for --seconds; --ramp 0 starts them all
  * within one second (a step no study sees; it measures how connection bursts are absorbed).
@@ -27,6 +27,7 @@ import { makeRng } from "../common/random.ts";
 import { ADMIN } from "../tests/helpers/server.ts";
 import { writeResultsSection } from "./results-file.ts";
 import { cpuNow, cpuPerRequest, type CpuParts } from "./process-cpu.ts";
+import { median } from "./seeded.ts";
 
 const { values } = parseArgs({
   options: {
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     "retry-share": { type: "string", default: "0.02" },
     seed: { type: "string", default: "1" },
     ramp: { type: "string", default: "10" },
+    repeats: { type: "string", default: "3" },
     setups: { type: "string", default: "sqlite,postgres-1,postgres-3" },
     write: { type: "boolean", default: false },
   },
@@ -47,6 +49,8 @@ const SECONDS = Number(values.seconds);
 const RETRY_SHARE = Number(values["retry-share"]);
 /** participants join over this many seconds, as a study's start spreads out, then all run together */
 const RAMP = Number(values.ramp);
+/** runs per setup and count; the target is judged on the median run's p99 */
+const REPEATS = Number(values.repeats);
 const rng = makeRng(Number(values.seed));
 
 /** each participant's own keep-alive connection, as a browser tab keeps one: opened by the session's creation */
@@ -234,19 +238,30 @@ for (const name of SETUPS) {
       rows.push(`| ${b.label} | ${b.requests} | ${b.perSecond.toFixed(1)} | ${fmt(b.p50)} | ${fmt(b.p90)} | ${fmt(b.p99)} | ${fmt(b.max)} | ${b.errors} | - | - |`);
     }
     for (const n of COUNTS) {
-      console.error(`${name}: ${n} sessions at 1 trial/s for ${SECONDS} s ...`);
-      const load = await runLoad(setup.url, n, SECONDS, `load-${name}-${n}`, setup.serverPids);
-      const check = await verify(setup.url, load);
-      // where in the run the slow ones were (a start-up burst, or all along)
-      console.error(`p99 by second: ${load.bySecond.map((l) => quantile(l.sort((a, b) => a - b), 0.99).toFixed(0)).join(" ")}`);
-      const l = summary(`${name}, ${n} sessions`, load, SECONDS);
-      rows.push(`| ${l.label} | ${l.requests} | ${l.perSecond.toFixed(1)} | ${fmt(l.p50)} | ${fmt(l.p90)} | ${fmt(l.p99)} | ${fmt(l.max)} | ${l.errors} | ${check.lost} | ${check.duplicated} |`);
-      const c = load.cpu;
-      cpuRows.push(`| ${l.label} | ${fmt(c.servers)} | ${name === "sqlite" ? "-" : fmt(c.postgres)} | ${name === "sqlite" ? "-" : fmt(c.nginx)} | ${fmt(c.generator)} | ${fmt(c.total)} | ${((c.total * load.latencies.length) / 1000 / load.wallSeconds).toFixed(2)} |`);
-      const met = l.p99 < 100 && check.lost === 0 && check.duplicated === 0 && load.errors.length === 0;
+      const p99s: number[] = [];
+      let clean = true;
+      let retriesAnswered = 0;
+      for (let r = 1; r <= REPEATS; r++) {
+        console.error(`${name}: ${n} sessions at 1 trial/s for ${RAMP} + ${SECONDS} s (run ${r} of ${REPEATS}) ...`);
+        const load = await runLoad(setup.url, n, SECONDS, `load-${name}-${n}-${r}`, setup.serverPids);
+        const check = await verify(setup.url, load);
+        // where in the run the slow ones were (a start-up burst, or all along)
+        console.error(`p99 by second: ${load.bySecond.map((l) => quantile(l.sort((a, b) => a - b), 0.99).toFixed(0)).join(" ")}`);
+        const l = summary(`${name}, ${n} sessions${REPEATS > 1 ? `, run ${r}` : ""}`, load, SECONDS);
+        rows.push(`| ${l.label} | ${l.requests} | ${l.perSecond.toFixed(1)} | ${fmt(l.p50)} | ${fmt(l.p90)} | ${fmt(l.p99)} | ${fmt(l.max)} | ${l.errors} | ${check.lost} | ${check.duplicated} |`);
+        const c = load.cpu;
+        cpuRows.push(`| ${l.label} | ${fmt(c.servers)} | ${name === "sqlite" ? "-" : fmt(c.postgres)} | ${name === "sqlite" ? "-" : fmt(c.nginx)} | ${fmt(c.generator)} | ${fmt(c.total)} | ${((c.total * load.latencies.length) / 1000 / load.wallSeconds).toFixed(2)} |`);
+        p99s.push(l.p99);
+        retriesAnswered += load.duplicatesReported;
+        clean &&= check.lost === 0 && check.duplicated === 0 && load.errors.length === 0;
+        if (load.errors.length) verdicts.push(`${l.label}: first errors: ${load.errors.slice(0, 3).join("; ")}`);
+        console.log(rows.at(-1));
+      }
+      // judged on the median run: one run's p99 swings with what else this shared machine is doing
+      const medianP99 = median(p99s);
+      const met = medianP99 < 100 && clean;
       if (n === N_SESSIONS) allMet &&= met;
-      verdicts.push(`${name}, ${n} sessions: p99 ${fmt(l.p99)} ms, ${check.rows} rows in the database, ${load.duplicatesReported} retried records reported as duplicates${load.errors.length ? `; first errors: ${load.errors.slice(0, 3).join("; ")}` : ""}: p99 < 100 ms and none lost ${met ? "met" : "NOT met"}`);
-      console.log(rows.at(-1));
+      verdicts.push(`${name}, ${n} sessions: p99 ${REPEATS > 1 ? `median ${fmt(medianP99)} ms of ${REPEATS} runs (${p99s.map(fmt).join(", ")})` : `${fmt(medianP99)} ms`}, ${retriesAnswered} retried records reported as duplicates, ${clean ? "nothing lost, stored twice or failed" : "SOMETHING LOST, STORED TWICE OR FAILED"}: p99 < 100 ms and none lost ${met ? "met" : "NOT met"}`);
     }
   } finally {
     await setup.stop();
@@ -262,7 +277,7 @@ if (values.write) {
     `## Online experiment: trial uploads under load
 
 Machine: ${machine}. Load average (1 min) before / after: ${loadBefore.toFixed(1)} / ${loadavg()[0]!.toFixed(1)}.
-Command: \`npx tsx bench/load.ts --sessions ${COUNTS.join(",")} --seconds ${SECONDS} --ramp ${RAMP} --setups ${SETUPS.join(",")} --write\` (${RETRY_SHARE * 100}% retried uploads, seed ${values.seed}), ${startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC.
+Command: \`npx tsx bench/load.ts --sessions ${COUNTS.join(",")} --seconds ${SECONDS} --ramp ${RAMP} --repeats ${REPEATS} --setups ${SETUPS.join(",")} --write\` (${RETRY_SHARE * 100}% retried uploads, seed ${values.seed}), ${startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC.
 Real \`advsight serve\` processes: SQLite (WAL, synchronous=FULL) with no proxy; PostgreSQL 15 (a throwaway cluster
 on this machine, default settings) with 1 and 3 instances behind Debian's nginx running docs/nginx/advsight.conf.
 The load generator (one Node process on the same machine, a keep-alive connection per participant, as a
@@ -270,7 +285,9 @@ browser tab keeps one) creates the sessions; the participants then join over ${R
 of it, at a random phase within its second), as a study's start spreads out, and all post together for
 ${SECONDS} s more: one ~1.2 kB main-trial record per second each, as the page's upload queue does;
 ${RETRY_SHARE * 100}% of the posts also resend the previous record (a retry). Latency = request sent to
-acknowledgement received (after the commit); percentiles include the ramp, req/s counts the ${SECONDS} s at full load. Afterwards the export is read back: "lost" counts acknowledged
+acknowledgement received (after the commit); percentiles include the ramp, req/s counts the ${SECONDS} s at full load.
+Each setup and count runs ${REPEATS} time${REPEATS > 1 ? "s" : ""} in a row on the same servers (new sessions each time); the target is
+judged on the median run's p99, since one run's tail swings with whatever else this shared machine is doing. Afterwards the export is read back: "lost" counts acknowledged
 trials missing from it, "stored twice" records present more than once. Baseline: one session alone for 30 s.
 
 ${table}
@@ -281,7 +298,7 @@ ${cpuTable}
 
 ${verdicts.map((v) => `- ${v}`).join("\n")}
 
-Target (${N_SESSIONS} concurrent sessions at one trial per second, p99 under 100 ms, none lost or duplicated): **${allMet ? "met" : "not met"}**.
+Target (${N_SESSIONS} concurrent sessions at one trial per second, p99 under 100 ms in the median of ${REPEATS} run${REPEATS > 1 ? "s" : ""}, none lost or duplicated in any): **${allMet ? "met" : "not met"}**.
 `,
   );
   console.error(`wrote ${path}`);
