@@ -7,11 +7,15 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 
 const TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux in use
 
-/** user + system CPU seconds of one process so far (0 once it is gone) */
+/**
+ * User + system CPU seconds of one process so far (0 once it is gone), and of its children that have
+ * ended: PostgreSQL's backends come and go (a pool closes idle connections), and their time would
+ * otherwise vanish with them; the postmaster has collected it.
+ */
 function cpuSeconds(pid: number | "self"): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND;
   } catch {
     return 0;
   }
