@@ -14,7 +14,7 @@
  *
  * Baseline in the same run: one session alone for 30 s on the SQLite instance (unloaded latency).
  * PostgreSQL: a throwaway cluster (tests/helpers/postgres.ts), or ADVSIGHT_TEST_POSTGRES; its write-ahead
- * log is first given the reusable segment files a running server has (bench/postgres-wal.ts).
+ * log is first given the reusable segment files a running server has (tests/helpers/postgres-wal.ts).
  */
 import { Agent, request } from "node:http";
 import { parseArgs } from "node:util";
@@ -29,7 +29,7 @@ import { ADMIN } from "../tests/helpers/server.ts";
 import { writeResultsSection } from "./results-file.ts";
 import { cpuNow, cpuPerRequest, type CpuParts } from "./process-cpu.ts";
 import { median } from "./seeded.ts";
-import { prepareWalSegments } from "./postgres-wal.ts";
+import { prepareWalSegments } from "../tests/helpers/postgres-wal.ts";
 
 const { values } = parseArgs({
   options: {
@@ -208,7 +208,7 @@ async function startSetup(name: string): Promise<Setup> {
   if (started.skip !== false) throw new Error(started.skip);
   const db = started.pg;
   try {
-    console.error(`${name}: ${await prepareWalSegments(db.url)} WAL segments ready for reuse, as on a server that has run a while (bench/postgres-wal.ts)`);
+    console.error(`${name}: ${await prepareWalSegments(db.url)} WAL segments ready for reuse, as on a server that has run a while (tests/helpers/postgres-wal.ts)`);
   } catch (e) {
     console.error(`${name}: WAL segments not prepared (${(e as Error).message}); a new cluster stalls briefly at every 16 MB of log`);
   }
@@ -287,7 +287,8 @@ Machine: ${machine}. Load average (1 min) before / after: ${loadBefore.toFixed(1
 Command: \`npx tsx bench/load.ts --sessions ${COUNTS.join(",")} --seconds ${SECONDS} --ramp ${RAMP} --repeats ${REPEATS} --setups ${SETUPS.join(",")} --write\` (${RETRY_SHARE * 100}% retried uploads, seed ${values.seed}), ${startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC.
 Real \`advsight serve\` processes: SQLite (WAL, synchronous=FULL) with no proxy; PostgreSQL 15 (a throwaway cluster
 on this machine, default settings, its write-ahead log given the reusable segment files a server that has
-run a while has: bench/postgres-wal.ts) with 1 and 3 instances behind Debian's nginx running docs/nginx/advsight.conf.
+run a while has: tests/helpers/postgres-wal.ts) with 1 and 3 instances behind Debian's nginx running
+docs/nginx/advsight.conf.
 The load generator (one Node process on the same machine, a keep-alive connection per participant, as a
 browser tab keeps one) creates the sessions; the participants then join over ${RAMP} s (participant k at k/n
 of it, at a random phase within its second), as a study's start spreads out, and all post together for

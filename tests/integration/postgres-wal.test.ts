@@ -1,8 +1,8 @@
-/** The load bench's preparation of a new cluster's write-ahead log (bench/postgres-wal.ts), on a real PostgreSQL. */
+/** The load bench's preparation of a new cluster's write-ahead log (tests/helpers/postgres-wal.ts), on a real PostgreSQL. */
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import pg from "pg";
-import { prepareWalSegments } from "../../bench/postgres-wal.ts";
+import { prepareWalSegments } from "../helpers/postgres-wal.ts";
 import { testPostgres } from "../helpers/postgres.ts";
 
 const { pg: server, skip } = await testPostgres();
