@@ -27,9 +27,14 @@ export async function prepareWalSegments(url: string, segments = SEGMENTS_READY)
     }
     await client.query("DROP TABLE advsight_bench_wal");
     await client.query("CHECKPOINT");
-    const files = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$'");
-    return files.rows[0]!.n;
+    return await walSegmentFiles(client);
   } finally {
     await client.end();
   }
+}
+
+/** The segment files in pg_wal, used or waiting for reuse. */
+export async function walSegmentFiles(client: pg.ClientBase): Promise<number> {
+  const files = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$'");
+  return files.rows[0]!.n;
 }
