@@ -7,14 +7,15 @@
  *   postgres-1   one instance on PostgreSQL, behind nginx (docs/nginx/advsight.conf)
  *   postgres-3   three instances on one PostgreSQL, behind nginx
  *
- *   npx tsx bench/load.ts [--sessions 2000] [--seconds 60] [--ramp 10] [--repeats 3] [--retry-share 0.02] [--setups sqlite,postgres-1,postgres-3]
+ *   npx tsx bench/load.ts [--sessions 2000] [--seconds 60] [--ramp 10] [--repeats 3] [--retry-share 0.02] [--setups sqlite,postgres-1,postgres-3] [--wal prepared|new]
  *
  * Participants join over --ramp seconds, then all run together for --seconds; --ramp 0 starts them all
  * within one second (a step no study sees; it measures how connection bursts are absorbed).
  *
  * Baseline in the same run: one session alone for 30 s on the SQLite instance (unloaded latency).
  * PostgreSQL: a throwaway cluster (tests/helpers/postgres.ts), or ADVSIGHT_TEST_POSTGRES; its write-ahead
- * log is first given the reusable segment files a running server has (tests/helpers/postgres-wal.ts).
+ * log is first given the reusable segment files a running server has (tests/helpers/postgres-wal.ts);
+ * --wal new leaves it as initdb made it, to measure what that costs.
  */
 import { Agent, request } from "node:http";
 import { parseArgs } from "node:util";
@@ -40,6 +41,7 @@ const { values } = parseArgs({
     ramp: { type: "string", default: "10" },
     repeats: { type: "string", default: "3" },
     setups: { type: "string", default: "sqlite,postgres-1,postgres-3" },
+    wal: { type: "string", default: "prepared" },
     write: { type: "boolean", default: false },
   },
 });
@@ -54,6 +56,7 @@ const RAMP = Number(values.ramp);
 /** runs per setup and count; the target is judged on the median run's p99 */
 const REPEATS = Number(values.repeats);
 const rng = makeRng(Number(values.seed));
+if (values.wal !== "prepared" && values.wal !== "new") throw new Error(`--wal ${values.wal}: use prepared (a running server's reusable WAL files) or new (as initdb made it)`);
 
 /** each participant's own keep-alive connection, as a browser tab keeps one: opened by the session's creation */
 const newParticipantAgent = () => new Agent({ keepAlive: true, maxSockets: 1 });
@@ -207,10 +210,13 @@ async function startSetup(name: string): Promise<Setup> {
   const started = await testPostgres();
   if (started.skip !== false) throw new Error(started.skip);
   const db = started.pg;
-  try {
-    console.error(`${name}: ${await prepareWalSegments(db.url)} WAL segments ready for reuse, as on a server that has run a while (tests/helpers/postgres-wal.ts)`);
-  } catch (e) {
-    console.error(`${name}: WAL segments not prepared (${(e as Error).message}); a new cluster stalls briefly at every 16 MB of log`);
+  if (values.wal === "new") console.error(`${name}: WAL as initdb made it (--wal new): each new 16 MB segment is zero-filled while commits wait`);
+  else {
+    try {
+      console.error(`${name}: ${await prepareWalSegments(db.url)} WAL segments ready for reuse, as on a server that has run a while (tests/helpers/postgres-wal.ts)`);
+    } catch (e) {
+      console.error(`${name}: WAL segments not prepared (${(e as Error).message}); a new cluster stalls briefly at every 16 MB of log`);
+    }
   }
   const servers: ChildServer[] = [];
   for (let k = 0; k < n; k++) servers.push(await spawnServer(["--database", db.url, "--instance", `load-${k + 1}`, "--data", tempDir("advsight-load-"), ...common], await freePort()));
@@ -284,10 +290,9 @@ if (values.write) {
     `## Online experiment: trial uploads under load
 
 Machine: ${machine}. Load average (1 min) before / after: ${loadBefore.toFixed(1)} / ${loadavg()[0]!.toFixed(1)}.
-Command: \`npx tsx bench/load.ts --sessions ${COUNTS.join(",")} --seconds ${SECONDS} --ramp ${RAMP} --repeats ${REPEATS} --setups ${SETUPS.join(",")} --write\` (${RETRY_SHARE * 100}% retried uploads, seed ${values.seed}), ${startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC.
+Command: \`npx tsx bench/load.ts --sessions ${COUNTS.join(",")} --seconds ${SECONDS} --ramp ${RAMP} --repeats ${REPEATS} --setups ${SETUPS.join(",")}${values.wal === "new" ? " --wal new" : ""} --write\` (${RETRY_SHARE * 100}% retried uploads, seed ${values.seed}), ${startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC.
 Real \`advsight serve\` processes: SQLite (WAL, synchronous=FULL) with no proxy; PostgreSQL 15 (a throwaway cluster
-on this machine, default settings, its write-ahead log given the reusable segment files a server that has
-run a while has: tests/helpers/postgres-wal.ts) with 1 and 3 instances behind Debian's nginx running
+on this machine, default settings, ${values.wal === "new" ? "its write-ahead log as initdb made it" : "its write-ahead log given the reusable segment files a server that has\nrun a while has: tests/helpers/postgres-wal.ts"}) with 1 and 3 instances behind Debian's nginx running
 docs/nginx/advsight.conf.
 The load generator (one Node process on the same machine, a keep-alive connection per participant, as a
 browser tab keeps one) creates the sessions; the participants then join over ${RAMP} s (participant k at k/n

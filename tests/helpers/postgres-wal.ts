@@ -3,7 +3,7 @@
  *
  * A cluster made minutes ago owns one 16 MB WAL segment. Under load it creates each next one, and creating
  * means writing 16 MB of zeros and syncing them (wal_init_zero) while every commit waits: on this machine a
- * stall of 50 to 80 ms every 16 MB, which at 2,000 uploads a second is every 5 s. A database that has run
+ * stall of 50 to 90 ms every 16 MB, which at 2,000 uploads a second is every 5 s. A database that has run
  * through a checkpoint renames its used segments for reuse instead, and sees no such stall. So the load
  * bench prepares the throwaway cluster's log as a lab's long-running server has it: switch to a new segment
  * `segments` times, then checkpoint, which keeps those files for reuse (up to max_wal_size's worth).
